@@ -1,0 +1,527 @@
+/*
+ * The lws thread of chat-server: accepts WebSocket connections on
+ * /chatserver/connect, reassembles incoming messages and posts them to the
+ * chat logic through the bridge, and writes what the chat logic sends.
+ *
+ * Every function here runs in the lws thread (see shared/bridge.c), except
+ * server_lws_new() and server_lws_free(), which run before the thread
+ * starts and after it is joined.
+ *
+ * Outbound: each connection has a queue of references to shared,
+ * pre-framed frames.  On WRITEABLE as many queued frames as fit in one
+ * batch are copied back to back and written with one LWS_WRITE_RAW call:
+ * one syscall for many frames.  A queue that grows past max_queue bytes
+ * means the peer is not reading: it is closed (1008) rather than let the
+ * server's memory grow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+#include "chat-limits.h"
+#include "server-lws.h"
+#include "util.h"
+
+#define CHAT_PATH	"/chatserver/connect"
+
+/* Per-connection state: lws allocates and zeroes it (the "pss"). */
+struct conn {
+	uint64_t	 id;		/* 0 until established */
+	struct lws	*wsi;
+	UT_hash_handle	 hh;
+
+	struct frame   **q;		/* ring of queued frames */
+	uint32_t	 qcap;
+	uint32_t	 qhead;
+	uint32_t	 qlen;
+	size_t		 qbytes;
+
+	char		*rx;		/* partial message being reassembled */
+	size_t		 rxlen;
+	int		 rx_binary;
+	int		 rx_dropping;	/* binary: count, do not keep */
+
+	uint16_t	 close_code;	/* close once the queue is flushed */
+	char		 close_reason[64];
+	char		 addr[48];
+};
+
+struct ip_count {
+	char		 addr[48];
+	unsigned	 n;
+	UT_hash_handle	 hh;
+};
+
+struct server_lws {
+	const struct server_config *cfg;
+	struct bridge		*bridge;
+	struct lws_context	*ctx;
+	lws_retry_bo_t		 retry;
+
+	/* Owned by the lws thread. */
+	struct conn		*conns;		/* by id */
+	struct ip_count		*ips;
+	unsigned		 nconns;
+	uint64_t		 next_id;
+	int			 shutting_down;
+	unsigned char		*batch;		/* LWS_PRE + CHAT_WRITE_BATCH */
+};
+
+static void
+conn_queue_clear(struct conn *c)
+{
+	while (c->qlen > 0) {
+		frame_unref(c->q[c->qhead]);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+	free(c->q);
+	c->q = NULL;
+	c->qcap = c->qhead = 0;
+	c->qbytes = 0;
+}
+
+static int
+conn_queue_push(struct conn *c, struct frame *f)
+{
+	struct frame	**q;
+	uint32_t	  cap, i;
+
+	if (c->qlen == c->qcap) {
+		cap = c->qcap != 0 ? c->qcap * 2 : 8;
+		q = malloc(cap * sizeof *q);
+		if (q == NULL)
+			return -1;
+		for (i = 0; i < c->qlen; i++)
+			q[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = q;
+		c->qcap = cap;
+		c->qhead = 0;
+	}
+	c->q[(c->qhead + c->qlen) % c->qcap] = frame_ref(f);
+	c->qlen++;
+	c->qbytes += FRAME_WIRE_LEN(f);
+	return 0;
+}
+
+static void
+conn_close_later(struct conn *c, uint16_t code, const char *reason)
+{
+	if (c->close_code != 0)
+		return;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	lws_callback_on_writable(c->wsi);
+}
+
+static void
+server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
+{
+	struct conn	*c;
+	size_t		 i, wire = FRAME_WIRE_LEN(cmd->frame);
+
+	for (i = 0; i < cmd->nconns; i++) {
+		HASH_FIND(hh, sl->conns, &cmd->conns[i], sizeof cmd->conns[i],
+		    c);
+		if (c == NULL || c->close_code != 0)
+			continue;
+		if (c->qbytes + wire > sl->cfg->max_queue ||
+		    conn_queue_push(c, cmd->frame) == -1) {
+			/* A slow consumer: drop what it has not read. */
+			log_info("connection %llu: outbound queue full, "
+			    "closing", (unsigned long long)c->id);
+			conn_queue_clear(c);
+			conn_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			    "slow consumer");
+			continue;
+		}
+		if (c->qlen == 1)
+			lws_callback_on_writable(c->wsi);
+	}
+}
+
+static void
+server_cmd(struct bridge_cmd *cmd, void *arg)
+{
+	struct server_lws	*sl = arg;
+	struct conn		*c, *tmp;
+
+	switch (cmd->type) {
+	case BRIDGE_SEND:
+		server_cmd_send(sl, cmd);
+		break;
+	case BRIDGE_CLOSE:
+		HASH_FIND(hh, sl->conns, &cmd->conns[0], sizeof cmd->conns[0],
+		    c);
+		if (c != NULL)
+			conn_close_later(c, cmd->close_code, cmd->reason);
+		break;
+	case BRIDGE_SHUTDOWN:
+		sl->shutting_down = 1;
+		HASH_ITER(hh, sl->conns, c, tmp)
+			conn_close_later(c, cmd->close_code, cmd->reason);
+		break;
+	case BRIDGE_CONNECT:
+		break;
+	}
+	frame_unref(cmd->frame);
+	free(cmd);
+}
+
+/* Write as many queued frames as fit in one batch, in one call. */
+static int
+conn_write(struct server_lws *sl, struct conn *c)
+{
+	struct frame	*f = c->q[c->qhead];
+	unsigned char	*p = sl->batch + LWS_PRE;
+	size_t		 n = 0, len;
+	int		 written;
+
+	if (FRAME_WIRE_LEN(f) > CHAT_WRITE_BATCH) {
+		/* Too big to batch: send it alone from its own headroom. */
+		written = lws_write(c->wsi, FRAME_PAYLOAD(f), f->len,
+		    LWS_WRITE_TEXT);
+		if (written < (int)f->len)
+			return -1;
+		c->qbytes -= FRAME_WIRE_LEN(f);
+		frame_unref(f);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+		return 0;
+	}
+	while (c->qlen > 0) {
+		f = c->q[c->qhead];
+		len = FRAME_WIRE_LEN(f);
+		if (n + len > CHAT_WRITE_BATCH)
+			break;
+		memcpy(p + n, FRAME_WIRE(f), len);
+		n += len;
+		c->qbytes -= len;
+		frame_unref(f);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+	/* Server frames are unmasked: the bytes go out exactly as framed. */
+	written = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
+	if (written < (int)n)
+		return -1;
+	return 0;
+}
+
+static int
+uri_is(struct lws *wsi, const char *path)
+{
+	char	uri[256];
+
+	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+		return 0;
+	return strcmp(uri, path) == 0;
+}
+
+static int
+origin_allowed(struct server_lws *sl, struct lws *wsi)
+{
+	char	origin[256];
+	int	i;
+
+	if (sl->cfg->norigins == 0)
+		return 1;
+	/* No Origin header: not a browser, nothing to check. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
+		return 1;
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
+		return 0;
+	for (i = 0; i < sl->cfg->norigins; i++) {
+		if (strcmp(origin, sl->cfg->origins[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static unsigned
+ip_connections(struct server_lws *sl, const char *addr)
+{
+	struct ip_count	*ic;
+
+	HASH_FIND_STR(sl->ips, addr, ic);
+	return ic != NULL ? ic->n : 0;
+}
+
+static void
+ip_adjust(struct server_lws *sl, const char *addr, int delta)
+{
+	struct ip_count	*ic;
+
+	HASH_FIND_STR(sl->ips, addr, ic);
+	if (ic == NULL) {
+		if (delta < 0 || (ic = calloc(1, sizeof *ic)) == NULL)
+			return;
+		snprintf(ic->addr, sizeof ic->addr, "%s", addr);
+		HASH_ADD_STR(sl->ips, addr, ic);
+	}
+	ic->n += delta;
+	if (ic->n == 0) {
+		HASH_DEL(sl->ips, ic);
+		free(ic);
+	}
+}
+
+static int
+http_status(struct lws *wsi, unsigned int code)
+{
+	if (lws_return_http_status(wsi, code, NULL))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Decide whether an upgrade may proceed: >0 refused with a status sent. */
+static int
+server_confirm_upgrade(struct server_lws *sl, struct lws *wsi)
+{
+	char		addr[48];
+	unsigned int	status = 0;
+
+	lws_get_peer_simple(wsi, addr, sizeof addr);
+	if (!uri_is(wsi, CHAT_PATH))
+		status = HTTP_STATUS_NOT_FOUND;
+	else if (!origin_allowed(sl, wsi))
+		status = HTTP_STATUS_FORBIDDEN;
+	else if (sl->shutting_down ||
+	    (sl->cfg->max_clients != 0 && sl->nconns >= sl->cfg->max_clients) ||
+	    (sl->cfg->max_clients_per_ip != 0 &&
+	    ip_connections(sl, addr) >= sl->cfg->max_clients_per_ip))
+		status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+	if (status == 0)
+		return 0;
+	log_info("%s: upgrade refused with %u", addr, status);
+	if (lws_return_http_status(wsi, status, NULL))
+		return -1;
+	return 1;
+}
+
+static int
+server_receive(struct server_lws *sl, struct conn *c, const void *in,
+    size_t len)
+{
+	struct lws	*wsi = c->wsi;
+	size_t		 remaining = lws_remaining_packet_payload(wsi);
+	int		 final;
+	char		*rx;
+
+	if (c->close_code != 0)
+		return 0;	/* closing: ignore what still arrives */
+	if (lws_is_first_fragment(wsi)) {
+		c->rx_binary = lws_frame_is_binary(wsi);
+		c->rxlen = 0;
+	}
+	final = lws_is_final_fragment(wsi) && remaining == 0;
+
+	if (c->rxlen + len + remaining > sl->cfg->max_frame) {
+		/*
+		 * Close from WRITEABLE, not here: lws then keeps reading until
+		 * the peer's close reply, so the peer sees our close frame and
+		 * not a reset caused by its unread bytes.
+		 */
+		free(c->rx);
+		c->rx = NULL;
+		c->rxlen = 0;
+		conn_close_later(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		    "message too big");
+		return 0;
+	}
+	if (c->rx_binary) {
+		/* Binary is refused, so its bytes are not kept. */
+		c->rxlen += len;
+		if (final) {
+			bridge_post(sl->bridge, BRIDGE_BINARY, c->id, NULL, 0);
+			c->rxlen = 0;
+		}
+		return 0;
+	}
+	if (final && c->rxlen == 0) {
+		/* The common case: the whole message in one piece. */
+		bridge_post(sl->bridge, BRIDGE_MESSAGE, c->id, in, len);
+		return 0;
+	}
+	rx = realloc(c->rx, c->rxlen + len);
+	if (rx == NULL)
+		return -1;
+	c->rx = rx;
+	memcpy(c->rx + c->rxlen, in, len);
+	c->rxlen += len;
+	if (final) {
+		bridge_post(sl->bridge, BRIDGE_MESSAGE, c->id, c->rx, c->rxlen);
+		free(c->rx);
+		c->rx = NULL;
+		c->rxlen = 0;
+	}
+	return 0;
+}
+
+static int
+server_callback(struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	struct server_lws	*sl = lws_context_user(lws_get_context(wsi));
+	struct conn		*c = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (sl != NULL)
+			bridge_drain_cmds(sl->bridge, server_cmd, sl);
+		return 0;
+
+	case LWS_CALLBACK_HTTP:
+		/* A plain request: only WebSocket upgrades are served. */
+		return http_status(wsi, uri_is(wsi, CHAT_PATH) ?
+		    HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
+
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return server_confirm_upgrade(sl, wsi);
+
+	case LWS_CALLBACK_ESTABLISHED:
+		c->id = ++sl->next_id;
+		c->wsi = wsi;
+		lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
+		HASH_ADD(hh, sl->conns, id, sizeof c->id, c);
+		sl->nconns++;
+		ip_adjust(sl, c->addr, 1);
+		bridge_post(sl->bridge, BRIDGE_OPENED, c->id, c->addr,
+		    strlen(c->addr));
+		if (sl->shutting_down)
+			conn_close_later(c, LWS_CLOSE_STATUS_GOINGAWAY,
+			    "going away");
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE:
+		return server_receive(sl, c, in, len);
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c->qlen > 0) {
+			if (conn_write(sl, c) == -1)
+				return -1;
+			if (c->qlen > 0 || c->close_code != 0)
+				lws_callback_on_writable(wsi);
+			return 0;
+		}
+		if (c->close_code != 0) {
+			lws_close_reason(wsi, c->close_code,
+			    (unsigned char *)c->close_reason,
+			    strlen(c->close_reason));
+			return -1;
+		}
+		return 0;
+
+	case LWS_CALLBACK_CLOSED:
+		if (c->id == 0)
+			return 0;
+		HASH_DEL(sl->conns, c);
+		sl->nconns--;
+		ip_adjust(sl, c->addr, -1);
+		conn_queue_clear(c);
+		free(c->rx);
+		c->rx = NULL;
+		bridge_post(sl->bridge, BRIDGE_CLOSED, c->id, NULL, 0);
+		c->id = 0;
+		return 0;
+
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols server_protocols[] = {
+	{
+		.name = "chat",
+		.callback = server_callback,
+		.per_session_data_size = sizeof(struct conn),
+		.rx_buffer_size = CHAT_RX_CHUNK,
+	},
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void
+server_lws_log(int level, const char *line)
+{
+	(void)level;
+	fprintf(stderr, "lws: %s", line);
+}
+
+struct server_lws *
+server_lws_new(const struct server_config *cfg, struct bridge *b)
+{
+	struct lws_context_creation_info	 info;
+	struct server_lws			*sl;
+
+	sl = calloc(1, sizeof *sl);
+	if (sl == NULL)
+		return NULL;
+	sl->cfg = cfg;
+	sl->bridge = b;
+	sl->batch = malloc(LWS_PRE + CHAT_WRITE_BATCH);
+	if (sl->batch == NULL) {
+		free(sl);
+		return NULL;
+	}
+
+	lws_set_log_level(cfg->verbose >= 3 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
+	    LLL_ERR, server_lws_log);
+
+	memset(&info, 0, sizeof info);
+	info.port = cfg->port;
+	info.iface = cfg->listen;
+	info.protocols = server_protocols;
+	info.user = sl;
+	info.count_threads = 1;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+	if (strchr(cfg->listen, ':') == NULL)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (cfg->tls_cert != NULL) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cfg->tls_cert;
+		info.ssl_private_key_filepath = cfg->tls_key;
+	}
+	if (cfg->ping_interval > 0) {
+		/* lws pings a connection idle this long and hangs up on it
+		 * when nothing, not even a pong, came back in time. */
+		sl->retry.secs_since_valid_ping = (uint16_t)cfg->ping_interval;
+		sl->retry.secs_since_valid_hangup =
+		    (uint16_t)(cfg->ping_interval + cfg->ping_timeout);
+		info.retry_and_idle_policy = &sl->retry;
+	}
+
+	sl->ctx = lws_create_context(&info);
+	if (sl->ctx == NULL) {
+		log_warn("cannot listen on %s port %d", cfg->listen, cfg->port);
+		free(sl->batch);
+		free(sl);
+		return NULL;
+	}
+	return sl;
+}
+
+struct lws_context *
+server_lws_context(struct server_lws *sl)
+{
+	return sl->ctx;
+}
+
+void
+server_lws_free(struct server_lws *sl)
+{
+	struct ip_count	*ic, *tmp;
+
+	if (sl == NULL)
+		return;
+	lws_context_destroy(sl->ctx);
+	HASH_ITER(hh, sl->ips, ic, tmp) {
+		HASH_DEL(sl->ips, ic);
+		free(ic);
+	}
+	free(sl->batch);
+	free(sl);
+}

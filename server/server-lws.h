@@ -1,0 +1,17 @@
+/* The server's libwebsockets side: everything that runs in the lws thread. */
+#ifndef CHAT_SERVER_LWS_H
+#define CHAT_SERVER_LWS_H
+
+#include "bridge.h"
+#include "server-config.h"
+
+struct server_lws;
+
+/* Create the lws context listening as cfg says; NULL (logged) on failure. */
+struct server_lws	*server_lws_new(const struct server_config *cfg,
+			    struct bridge *b);
+struct lws_context	*server_lws_context(struct server_lws *);
+/* Destroy the context; the bridge thread must have been stopped. */
+void			 server_lws_free(struct server_lws *);
+
+#endif

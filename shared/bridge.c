@@ -1,0 +1,324 @@
+/*
+ * The thread boundary between libwebsockets and libevent.
+ *
+ * Why two threads: Debian's libwebsockets 4.1.6 is built without the libevent
+ * event library and without external-poll callbacks.  Driving it from a
+ * libevent loop with lws_service_fd() breaks it: its timers (close
+ * handshake, ping/pong, timeouts, async kills) only run inside lws_service(),
+ * lws_service_fd(ctx, NULL) asserts and paused reads spin.  So lws gets a
+ * thread of its own that does nothing but loop on lws_service(), and the
+ * program's logic (chat state, timers, signals, the terminal) runs on a
+ * libevent loop in the main thread.
+ *
+ * The two meet only here, in two locked FIFO queues:
+ *
+ *   app -> lws   commands (send this frame to these ids, close, shut down);
+ *                the first command into an empty queue wakes lws with
+ *                lws_cancel_service(), the one lws call that is safe from
+ *                another thread (LWS_MAX_SMP is 1).  lws drains the whole
+ *                queue in LWS_CALLBACK_EVENT_WAIT_CANCELLED, because wake-ups
+ *                coalesce.
+ *   lws -> app   events (opened, message, closed); the first event into an
+ *                empty queue writes an eventfd that libevent watches, and the
+ *                app drains the whole queue per wake-up.
+ *
+ * Connections are named by 64-bit ids, never by struct lws *, which is only
+ * valid inside the lws thread.  A broadcast crosses as one command holding
+ * one reference-counted frame and the list of recipient ids.
+ */
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "bridge.h"
+#include "util.h"
+
+struct bridge {
+	pthread_mutex_t		 lock;
+	struct bridge_event	*ev_head;
+	struct bridge_event    **ev_tail;
+	struct bridge_cmd	*cmd_head;
+	struct bridge_cmd      **cmd_tail;
+
+	int			 efd;
+	struct event		*ev_wake;
+	bridge_event_cb		 on_event;
+	void			*arg;
+
+	struct lws_context	*ctx;
+	pthread_t		 thread;
+	int			 running;
+	atomic_int		 stop;
+};
+
+/* libevent callback: the lws thread posted events. */
+static void
+bridge_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bridge		*b = arg;
+	struct bridge_event	*ev, *next;
+	uint64_t		 n;
+
+	(void)fd;
+	(void)what;
+	/* Read first: anything posted after this read wakes us again. */
+	if (read(b->efd, &n, sizeof n) < 0 && errno != EAGAIN)
+		log_warn("bridge: eventfd read: %s", strerror(errno));
+
+	pthread_mutex_lock(&b->lock);
+	ev = b->ev_head;
+	b->ev_head = NULL;
+	b->ev_tail = &b->ev_head;
+	pthread_mutex_unlock(&b->lock);
+
+	for (; ev != NULL; ev = next) {
+		next = ev->next;
+		b->on_event(ev, b->arg);
+		free(ev);
+	}
+}
+
+struct bridge *
+bridge_new(struct event_base *base, bridge_event_cb on_event, void *arg)
+{
+	struct bridge	*b;
+
+	b = calloc(1, sizeof *b);
+	if (b == NULL)
+		return NULL;
+	pthread_mutex_init(&b->lock, NULL);
+	b->ev_tail = &b->ev_head;
+	b->cmd_tail = &b->cmd_head;
+	b->on_event = on_event;
+	b->arg = arg;
+	atomic_init(&b->stop, 0);
+	b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (b->efd == -1)
+		goto fail;
+	b->ev_wake = event_new(base, b->efd, EV_READ | EV_PERSIST,
+	    bridge_wake_cb, b);
+	if (b->ev_wake == NULL || event_add(b->ev_wake, NULL) == -1)
+		goto fail;
+	return b;
+fail:
+	bridge_free(b);
+	return NULL;
+}
+
+static void *
+bridge_thread(void *arg)
+{
+	struct bridge	*b = arg;
+
+	while (!atomic_load(&b->stop)) {
+		if (lws_service(b->ctx, 0) < 0)
+			break;
+	}
+	return NULL;
+}
+
+int
+bridge_start(struct bridge *b, struct lws_context *ctx)
+{
+	sigset_t	 all, old;
+	int		 error;
+
+	b->ctx = ctx;
+	/* The lws thread must never take a signal: libevent handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	error = pthread_create(&b->thread, NULL, bridge_thread, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		log_warn("bridge: pthread_create: %s", strerror(error));
+		return -1;
+	}
+	b->running = 1;
+	/* Commands queued before the start are waiting for a wake-up. */
+	lws_cancel_service(ctx);
+	return 0;
+}
+
+int
+bridge_stopping(struct bridge *b)
+{
+	return atomic_load(&b->stop);
+}
+
+void
+bridge_stop(struct bridge *b)
+{
+	if (!b->running)
+		return;
+	atomic_store(&b->stop, 1);
+	lws_cancel_service(b->ctx);
+	pthread_join(b->thread, NULL);
+	b->running = 0;
+}
+
+void
+bridge_free(struct bridge *b)
+{
+	struct bridge_event	*ev, *enext;
+	struct bridge_cmd	*cmd, *cnext;
+
+	if (b == NULL)
+		return;
+	bridge_stop(b);
+	for (ev = b->ev_head; ev != NULL; ev = enext) {
+		enext = ev->next;
+		free(ev);
+	}
+	for (cmd = b->cmd_head; cmd != NULL; cmd = cnext) {
+		cnext = cmd->next;
+		frame_unref(cmd->frame);
+		free(cmd);
+	}
+	if (b->ev_wake != NULL)
+		event_free(b->ev_wake);
+	if (b->efd != -1)
+		close(b->efd);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+struct bridge_cmd *
+bridge_cmd_new(enum bridge_cmd_type type, size_t nconns)
+{
+	struct bridge_cmd	*cmd;
+
+	cmd = malloc(sizeof *cmd + nconns * sizeof cmd->conns[0]);
+	if (cmd == NULL)
+		return NULL;
+	cmd->next = NULL;
+	cmd->type = type;
+	cmd->frame = NULL;
+	cmd->close_code = 0;
+	cmd->reason[0] = '\0';
+	cmd->nconns = nconns;
+	return cmd;
+}
+
+int
+bridge_push_cmd(struct bridge *b, struct bridge_cmd *cmd)
+{
+	int	was_empty;
+
+	cmd->next = NULL;
+	pthread_mutex_lock(&b->lock);
+	was_empty = (b->cmd_head == NULL);
+	*b->cmd_tail = cmd;
+	b->cmd_tail = &cmd->next;
+	pthread_mutex_unlock(&b->lock);
+	if (was_empty && b->running)
+		lws_cancel_service(b->ctx);
+	return 0;
+}
+
+int
+bridge_send(struct bridge *b, struct frame *f, const uint64_t *conns,
+    size_t nconns)
+{
+	struct bridge_cmd	*cmd;
+
+	if (nconns == 0)
+		return 0;
+	cmd = bridge_cmd_new(BRIDGE_SEND, nconns);
+	if (cmd == NULL)
+		return -1;
+	cmd->frame = frame_ref(f);
+	memcpy(cmd->conns, conns, nconns * sizeof conns[0]);
+	return bridge_push_cmd(b, cmd);
+}
+
+int
+bridge_send_one(struct bridge *b, uint64_t conn, struct frame *f)
+{
+	return bridge_send(b, f, &conn, 1);
+}
+
+static int
+bridge_push_close(struct bridge *b, enum bridge_cmd_type type, uint64_t conn,
+    uint16_t code, const char *reason)
+{
+	struct bridge_cmd	*cmd;
+
+	cmd = bridge_cmd_new(type, type == BRIDGE_CLOSE ? 1 : 0);
+	if (cmd == NULL)
+		return -1;
+	if (type == BRIDGE_CLOSE)
+		cmd->conns[0] = conn;
+	cmd->close_code = code;
+	if (reason != NULL)
+		snprintf(cmd->reason, sizeof cmd->reason, "%s", reason);
+	return bridge_push_cmd(b, cmd);
+}
+
+int
+bridge_close(struct bridge *b, uint64_t conn, uint16_t code,
+    const char *reason)
+{
+	return bridge_push_close(b, BRIDGE_CLOSE, conn, code, reason);
+}
+
+int
+bridge_shutdown(struct bridge *b, uint16_t code, const char *reason)
+{
+	return bridge_push_close(b, BRIDGE_SHUTDOWN, 0, code, reason);
+}
+
+void
+bridge_post(struct bridge *b, enum bridge_event_type type, uint64_t conn,
+    const void *data, size_t len)
+{
+	struct bridge_event	*ev;
+	uint64_t		 one = 1;
+	int			 was_empty;
+
+	ev = malloc(sizeof *ev + len + 1);
+	if (ev == NULL) {
+		log_warn("bridge: out of memory, event dropped");
+		return;
+	}
+	ev->next = NULL;
+	ev->type = type;
+	ev->conn = conn;
+	ev->len = len;
+	if (len > 0)
+		memcpy(ev->data, data, len);
+	ev->data[len] = '\0';
+
+	pthread_mutex_lock(&b->lock);
+	was_empty = (b->ev_head == NULL);
+	*b->ev_tail = ev;
+	b->ev_tail = &ev->next;
+	pthread_mutex_unlock(&b->lock);
+	if (was_empty && write(b->efd, &one, sizeof one) < 0 &&
+	    errno != EAGAIN)
+		log_warn("bridge: eventfd write: %s", strerror(errno));
+}
+
+void
+bridge_drain_cmds(struct bridge *b, bridge_cmd_cb cb, void *arg)
+{
+	struct bridge_cmd	*cmd, *next;
+
+	pthread_mutex_lock(&b->lock);
+	cmd = b->cmd_head;
+	b->cmd_head = NULL;
+	b->cmd_tail = &b->cmd_head;
+	pthread_mutex_unlock(&b->lock);
+
+	for (; cmd != NULL; cmd = next) {
+		next = cmd->next;
+		cb(cmd, arg);
+	}
+}

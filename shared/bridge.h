@@ -1,0 +1,117 @@
+/*
+ * The boundary between the libwebsockets I/O thread and the libevent thread
+ * that runs the program's logic.  See bridge.c for why there are two threads.
+ *
+ * App -> lws: commands (send this frame to these connection ids, close this
+ * id, shut down), woken with lws_cancel_service().
+ * lws -> app: events (opened, message, closed), woken with an eventfd that
+ * libevent watches.
+ *
+ * Connections are named by a 64-bit id on both sides, never by struct lws *.
+ */
+#ifndef CHAT_BRIDGE_H
+#define CHAT_BRIDGE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+struct event_base;
+
+/*
+ * A reference-counted WebSocket message, encoded once and shared by every
+ * recipient.  buf holds LWS_PRE bytes of headroom and then the payload; the
+ * last hdr_len bytes of the headroom hold a ready-made unmasked (server to
+ * client) text-frame header, so queued frames can be written back to back
+ * with LWS_WRITE_RAW.
+ */
+struct frame {
+	atomic_uint	 refs;
+	uint32_t	 len;		/* payload bytes */
+	uint8_t		 hdr_len;
+	unsigned char	 buf[];		/* LWS_PRE headroom + payload + NUL */
+};
+
+#define FRAME_PAYLOAD(f)	((f)->buf + LWS_PRE)
+#define FRAME_WIRE(f)		((f)->buf + LWS_PRE - (f)->hdr_len)
+#define FRAME_WIRE_LEN(f)	((size_t)(f)->hdr_len + (f)->len)
+
+/* New frame with one reference, payload copied; NULL on allocation failure. */
+struct frame	*frame_new(const void *payload, size_t len);
+/* Adopt a malloc'd payload (freed here), e.g. from proto_encode(). */
+struct frame	*frame_from_string(char *payload, size_t len);
+struct frame	*frame_ref(struct frame *f);
+void		 frame_unref(struct frame *f);
+
+enum bridge_event_type {
+	BRIDGE_OPENED,		/* data: peer address */
+	BRIDGE_MESSAGE,		/* data: complete text message */
+	BRIDGE_BINARY,		/* a binary message arrived (data dropped) */
+	BRIDGE_CLOSED,		/* connection gone (or client: connect failed) */
+};
+
+struct bridge_event {
+	struct bridge_event	*next;
+	enum bridge_event_type	 type;
+	uint64_t		 conn;
+	size_t			 len;
+	char			 data[];	/* len bytes + NUL */
+};
+
+enum bridge_cmd_type {
+	BRIDGE_SEND,		/* frame to conns[0..nconns) */
+	BRIDGE_CLOSE,		/* close conns[0] with code/reason */
+	BRIDGE_SHUTDOWN,	/* close everyone with code/reason, then stop */
+	BRIDGE_CONNECT,		/* client: open a connection (data in reason) */
+};
+
+struct bridge_cmd {
+	struct bridge_cmd	*next;
+	enum bridge_cmd_type	 type;
+	struct frame		*frame;
+	uint16_t		 close_code;
+	char			 reason[124];
+	size_t			 nconns;
+	uint64_t		 conns[];
+};
+
+typedef void (*bridge_event_cb)(struct bridge_event *ev, void *arg);
+/* Runs in the lws thread for each command; it owns cmd and frees it. */
+typedef void (*bridge_cmd_cb)(struct bridge_cmd *cmd, void *arg);
+
+struct bridge;
+
+/* App side. */
+struct bridge	*bridge_new(struct event_base *base, bridge_event_cb on_event,
+		    void *arg);
+/* Start the lws thread: it loops on lws_service(ctx) until bridge_stop(). */
+int		 bridge_start(struct bridge *b, struct lws_context *ctx);
+/* Ask the lws thread to stop and join it.  Call before destroying ctx. */
+void		 bridge_stop(struct bridge *b);
+void		 bridge_free(struct bridge *b);
+
+/* Queue frame (a reference is taken) for every id in conns. */
+int		 bridge_send(struct bridge *b, struct frame *f,
+		    const uint64_t *conns, size_t nconns);
+int		 bridge_send_one(struct bridge *b, uint64_t conn,
+		    struct frame *f);
+int		 bridge_close(struct bridge *b, uint64_t conn, uint16_t code,
+		    const char *reason);
+int		 bridge_shutdown(struct bridge *b, uint16_t code,
+		    const char *reason);
+/* Queue any prepared command (the bridge owns it afterwards). */
+int		 bridge_push_cmd(struct bridge *b, struct bridge_cmd *cmd);
+struct bridge_cmd *bridge_cmd_new(enum bridge_cmd_type type, size_t nconns);
+
+/* lws side (call only from the lws thread). */
+void		 bridge_post(struct bridge *b, enum bridge_event_type type,
+		    uint64_t conn, const void *data, size_t len);
+/* Drain every queued command (FIFO) into cb; call on EVENT_WAIT_CANCELLED. */
+void		 bridge_drain_cmds(struct bridge *b, bridge_cmd_cb cb,
+		    void *arg);
+/* Has bridge_stop() been called?  (The lws thread polls this.) */
+int		 bridge_stopping(struct bridge *b);
+
+#endif

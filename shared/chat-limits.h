@@ -1,0 +1,49 @@
+/*
+ * Every protocol and resource limit, in one place.  Values here are the
+ * defaults; the server lets most of them be changed on the command line or
+ * in its config file (see server/config.c).
+ */
+#ifndef CHAT_LIMITS_H
+#define CHAT_LIMITS_H
+
+/* Room names: 1..64 bytes, no control characters (PROTOCOL.md). */
+#define CHAT_ROOM_NAME_MAX		64
+
+/* Message text, counted in bytes after JSON decoding. */
+#define CHAT_MESSAGE_MAX_DEFAULT	4096
+
+/* Largest WebSocket message the server accepts; larger ones close 1009. */
+#define CHAT_FRAME_MAX_DEFAULT		(64 * 1024)
+
+/* Per-connection token bucket: messages per second and burst. */
+#define CHAT_RATE_DEFAULT		20.0
+#define CHAT_BURST_DEFAULT		50.0
+/* Rate-limit errors in a row before a flooding client is closed (1008). */
+#define CHAT_RATE_STRIKES_MAX		100
+
+/* Bytes queued towards one client before it counts as a slow consumer. */
+#define CHAT_OUTQ_MAX_DEFAULT		(1024 * 1024)
+
+/* Bytes of pre-framed messages gathered into one write. */
+#define CHAT_WRITE_BATCH		(16 * 1024)
+
+/* lws receive buffer per connection (frames arrive in pieces this big). */
+#define CHAT_RX_CHUNK			1024
+
+/* Keep-alive: ping after this many idle seconds, drop after this many more. */
+#define CHAT_PING_INTERVAL_DEFAULT	30
+#define CHAT_PING_TIMEOUT_DEFAULT	10
+
+/* Seconds the server waits for close frames to go out on SIGTERM. */
+#define CHAT_SHUTDOWN_GRACE_MS		1500
+
+/* TUI: scrollback lines per buffer, input history entries. */
+#define TUI_SCROLLBACK_MAX		5000
+#define TUI_HISTORY_MAX			500
+#define TUI_INPUT_MAX			4096
+/* TUI: room list refresh period and reconnect backoff (seconds). */
+#define TUI_ROOMS_REFRESH_SEC		5
+#define TUI_BACKOFF_MIN_MS		250
+#define TUI_BACKOFF_MAX_MS		10000
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The chat protocol (PROTOCOL.md, version 1): one message type, a strict
+ * decoder for client requests (server side) that yields exactly the error
+ * texts of the contract, a lenient decoder for server messages (client side),
+ * and one encoder used by both programs.
+ */
+#ifndef CHAT_PROTO_H
+#define CHAT_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum proto_action {
+	PROTO_UNKNOWN = 0,	/* an action this build does not know */
+	PROTO_CONNECTION,
+	PROTO_JOIN,
+	PROTO_LEAVE,
+	PROTO_ERROR,
+	PROTO_PRIVATE_MESSAGE,
+	PROTO_ROOM_MESSAGE,
+	PROTO_ROOMS,
+	PROTO_PARTICIPANTS,
+};
+
+/*
+ * One protocol message.  Absent fields are NULL.  After a decode every
+ * string is owned by the message (free with proto_msg_free); for an encode
+ * the caller may point the fields at anything it likes.
+ */
+struct proto_msg {
+	enum proto_action	 action;
+	char			*action_name;	/* as received (decode only) */
+	char			*room;
+	char			*user_id;
+	char			*message;
+	size_t			 message_len;	/* bytes, after JSON decoding */
+	char			*ts;		/* extension: server time, ms */
+	char		       **list;		/* "rooms" or "participants" */
+	size_t			 nlist;
+	bool			 has_list;	/* list present (may be empty) */
+};
+
+/* Error texts of PROTOCOL.md that take no argument. */
+#define PROTO_ERR_INVALID_JSON		"invalid JSON"
+#define PROTO_ERR_MISSING_ACTION	"missing action"
+#define PROTO_ERR_INVALID_ROOM		"invalid room name"
+#define PROTO_ERR_INVALID_MESSAGE	"invalid message"
+#define PROTO_ERR_NOT_IN_ROOM_LEAVE	"user was not in a room"
+#define PROTO_ERR_NOT_IN_ROOM		"user is not in a room"
+#define PROTO_ERR_BINARY		"binary frames are not supported"
+#define PROTO_ERR_RATE_LIMIT		"rate limit exceeded"
+
+/*
+ * Server side: decode and validate one client request of len bytes (need
+ * not be NUL-terminated).  message_max is the largest message text in bytes.
+ * On success returns 0 and fills *msg.  On failure returns -1, leaves *msg
+ * empty and stores in *error a malloc'd error text (the "message" of the
+ * error reply, e.g. "missing field: room") that the caller frees.
+ * Faults are reported in the contract's order: JSON, action, required
+ * fields, field values.  State errors are the caller's business.
+ */
+int	proto_decode_request(const char *buf, size_t len, size_t message_max,
+	    struct proto_msg *msg, char **error);
+
+/*
+ * Client side: decode one server message.  Lenient: unknown keys are
+ * ignored, an unknown action gives PROTO_UNKNOWN, wrongly typed fields are
+ * treated as absent.  Returns -1 only when buf is not a JSON object with a
+ * string "action".
+ */
+int	proto_decode(const char *buf, size_t len, struct proto_msg *msg);
+
+/*
+ * Encode msg as compact JSON: "action" first, then "room", "user_id",
+ * "message", "ts" when non-NULL, then the list as "rooms" (PROTO_ROOMS) or
+ * "participants" (PROTO_PARTICIPANTS) when has_list.  Returns a malloc'd,
+ * NUL-terminated string and its length in *len, or NULL on allocation
+ * failure.  Output is always valid JSON; control characters are escaped.
+ */
+char	*proto_encode(const struct proto_msg *msg, size_t *len);
+
+/* Shorthand: {"action":"error","message":text}. */
+char	*proto_encode_error(const char *text, size_t *len);
+
+void	 proto_msg_free(struct proto_msg *msg);
+
+const char *proto_action_name(enum proto_action action);
+enum proto_action proto_action_lookup(const char *name);
+
+/* 1..CHAT_ROOM_NAME_MAX bytes, no U+0000-U+001F, U+007F, U+0080-U+009F. */
+bool	 proto_room_name_valid(const char *name, size_t len);
+
+#endif

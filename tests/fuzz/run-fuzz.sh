@@ -1,0 +1,75 @@
+#!/bin/sh
+# Build one libFuzzer harness, tests/fuzz/fuzz-NAME.c, with clang and the
+# sanitizers straight from the sources, and run it on a copy of its corpus.
+#
+#	tests/fuzz/run-fuzz.sh NAME [SECONDS]
+#
+# Exits non-zero when the harness does not build or the fuzzer finds a
+# crash, leak or timeout; the reproducer is kept and its path printed.
+# Extra libFuzzer options may be passed in FUZZ_ARGS.
+set -eu
+
+usage() {
+	echo "usage: $0 NAME [SECONDS]" >&2
+	exit 2
+}
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
+name=$1
+seconds=${2:-60}
+
+# The table: extra sources (relative to the top of the tree) and
+# pkg-config packages each harness needs besides fuzz-NAME.c.
+case $name in
+proto)
+	sources="shared/proto.c"
+	packages="libcjson"
+	;;
+*)
+	echo "$0: no harness named $name (see the table in this script)" >&2
+	exit 2
+	;;
+esac
+
+fuzzdir=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$fuzzdir/../.." && pwd)
+harness=$fuzzdir/fuzz-$name.c
+[ -f "$harness" ] || { echo "$0: $harness not found" >&2; exit 2; }
+
+CC=${CC:-clang}
+work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$name.XXXXXX")
+echo "# fuzz $name: building in $work"
+
+srcs=$harness
+for s in $sources; do
+	srcs="$srcs $top/$s"
+done
+# shellcheck disable=SC2086
+$CC -g -O1 -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -D_GNU_SOURCE -I"$top/shared" -I"$top/server" \
+    $(pkg-config --cflags $packages) \
+    -o "$work/fuzz-$name" $srcs $(pkg-config --libs $packages) -lpthread
+
+mkdir "$work/corpus" "$work/artifacts"
+if [ -d "$fuzzdir/corpus-$name" ]; then
+	cp "$fuzzdir/corpus-$name"/* "$work/corpus/" 2>/dev/null || true
+fi
+dict=
+[ -f "$fuzzdir/fuzz-$name.dict" ] && dict="-dict=$fuzzdir/fuzz-$name.dict"
+
+echo "# fuzz $name: running for $seconds s"
+rc=0
+# shellcheck disable=SC2086
+"$work/fuzz-$name" -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+    -artifact_prefix="$work/artifacts/" $dict ${FUZZ_ARGS:-} \
+    "$work/corpus" >"$work/log" 2>&1 || rc=$?
+tail -n 20 "$work/log"
+
+if [ $rc -ne 0 ] || [ -n "$(ls -A "$work/artifacts")" ]; then
+	echo "# fuzz $name: FAILED (exit $rc); log and reproducers in $work" >&2
+	ls -l "$work/artifacts" >&2
+	exit 1
+fi
+echo "# fuzz $name: no crash in $seconds s"
+rm -rf "$work"

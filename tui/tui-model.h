@@ -1,0 +1,199 @@
+/*
+ * The state of chat-tui as a plain C model: buffers with bounded
+ * scrollback, the room list, the participants of the current room, focus,
+ * selections, the input line, and the requests to send.  Protocol messages
+ * and key events go in; state and a dirty flag come out.  No curses and no
+ * network here, so all of it is unit-tested.
+ */
+#ifndef TUI_MODEL_H
+#define TUI_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "limits.h"
+#include "proto.h"
+#include "tui-edit.h"
+
+enum tui_line_kind {
+	TUI_LINE_MSG,		/* room message from someone else */
+	TUI_LINE_OWN,		/* own room message */
+	TUI_LINE_JOIN,		/* joins and leaves: dim, never unread */
+	TUI_LINE_LEAVE,
+	TUI_LINE_PM_IN,		/* "<- 3" */
+	TUI_LINE_PM_OUT,	/* "-> 3" */
+	TUI_LINE_ERROR,		/* an error reply from the server */
+	TUI_LINE_INFO,		/* local notices and command output */
+};
+
+struct tui_line {
+	time_t			 when;
+	enum tui_line_kind	 kind;
+	char			*who;	/* sender or peer id (sanitised) or NULL */
+	char			*text;	/* sanitised, may hold newlines */
+};
+
+enum tui_buf_type {
+	TUI_BUF_STATUS,
+	TUI_BUF_ROOM,
+	TUI_BUF_PM,
+};
+
+struct tui_buffer {
+	enum tui_buf_type	 type;
+	char			*name;	/* room or peer id, as on the wire */
+	char			*label;	/* sanitised, for drawing */
+	struct tui_line		*lines;	/* ring of at most TUI_SCROLLBACK_MAX */
+	size_t			 cap;
+	size_t			 first;
+	size_t			 nlines;
+	unsigned		 unread;
+	int			 scroll; /* rows scrolled back from the bottom */
+};
+
+enum tui_conn {
+	TUI_CONN_DISCONNECTED,
+	TUI_CONN_CONNECTING,	/* WebSocket open, no id yet */
+	TUI_CONN_CONNECTED,
+};
+
+enum tui_focus {
+	TUI_FOCUS_INPUT,
+	TUI_FOCUS_ROOMS,
+	TUI_FOCUS_USERS,
+};
+
+enum tui_prompt {
+	TUI_PROMPT_NONE,
+	TUI_PROMPT_JOIN,	/* the input line asks for a room name */
+	TUI_PROMPT_PM,		/* the input line asks for an id */
+};
+
+enum tui_key_type {
+	TUI_KEY_CHAR,		/* cp holds the code point */
+	TUI_KEY_ENTER,
+	TUI_KEY_TAB,
+	TUI_KEY_BACKSPACE,
+	TUI_KEY_DELETE,
+	TUI_KEY_LEFT,
+	TUI_KEY_RIGHT,
+	TUI_KEY_UP,
+	TUI_KEY_DOWN,
+	TUI_KEY_HOME,
+	TUI_KEY_END,
+	TUI_KEY_PGUP,
+	TUI_KEY_PGDN,
+	TUI_KEY_ESC,
+	TUI_KEY_KILL_LINE,	/* Ctrl-U */
+	TUI_KEY_KILL_WORD,	/* Ctrl-W */
+	TUI_KEY_HELP,		/* F1, Alt-h */
+	TUI_KEY_JOIN,		/* F2, Alt-j */
+	TUI_KEY_LEAVE,		/* F3, Alt-l */
+	TUI_KEY_PM,		/* F4, Alt-m */
+	TUI_KEY_QUIT,		/* F10, Ctrl-Q, Alt-q */
+	TUI_KEY_FOCUS_NEXT,	/* Ctrl-O, Alt-Right */
+	TUI_KEY_FOCUS_PREV,	/* Alt-Left */
+	TUI_KEY_JUMP,		/* Alt-1..9: n holds 1..9 */
+	TUI_KEY_NEXT_UNREAD,	/* Alt-a */
+};
+
+struct tui_key {
+	enum tui_key_type	 type;
+	uint32_t		 cp;
+	int			 n;
+};
+
+/* One row of the left pane: the status buffer, rooms, then PM peers. */
+struct tui_entry {
+	enum tui_buf_type	 type;
+	const char		*name;	/* wire name (NULL for status) */
+	struct tui_buffer	*buf;	/* NULL for a room never joined */
+	unsigned		 unread;
+	bool			 current; /* the room we are in */
+	bool			 viewed;  /* shown in the message pane */
+};
+
+struct tui_pending;
+
+struct tui_model {
+	enum tui_conn		 conn;
+	char			*server;	/* for the status bar */
+	char			*own_id;
+	char			*room;		/* confirmed current room */
+	char			*rejoin;	/* room to rejoin on reconnect */
+
+	char		       **rooms;		/* last "rooms" reply */
+	size_t			 nrooms;
+	char		       **users;		/* participants of room */
+	size_t			 nusers;
+
+	struct tui_buffer      **bufs;		/* bufs[0] is the status buffer */
+	size_t			 nbufs;
+	struct tui_buffer	*view;
+
+	enum tui_focus		 focus;
+	size_t			 sel_left;
+	size_t			 sel_users;
+	enum tui_prompt		 prompt;
+	char			*stash;		/* input hidden by a prompt */
+	struct tui_edit		 edit;
+
+	bool			 help;		/* help overlay shown */
+	bool			 quit;		/* the user asked to quit */
+	bool			 dirty;
+	int			 page;		/* rows of the message pane */
+
+	/* Replies to match with what we asked (see tui-model.c). */
+	struct tui_pending	*pending;
+
+	struct proto_msg	*out;		/* requests to send, FIFO */
+	size_t			 nout;
+	size_t			 outcap;
+
+	time_t			(*clock)(time_t *);
+};
+
+void	 tui_model_init(struct tui_model *m, const char *server);
+void	 tui_model_free(struct tui_model *m);
+
+/* Connection state changes reported by the network layer. */
+void	 tui_model_opened(struct tui_model *m);
+void	 tui_model_closed(struct tui_model *m, const char *why);
+
+/* A decoded server message. */
+void	 tui_model_message(struct tui_model *m, const struct proto_msg *msg);
+/* A key (already translated from curses). */
+void	 tui_model_key(struct tui_model *m, const struct tui_key *k);
+/* The room-list refresh timer fired. */
+void	 tui_model_tick(struct tui_model *m);
+
+/*
+ * Take the oldest queued request.  The strings in *out are malloc'd; free
+ * them with tui_model_request_free.  False when nothing is queued.
+ */
+bool	 tui_model_pop_request(struct tui_model *m, struct proto_msg *out);
+void	 tui_model_request_free(struct proto_msg *msg);
+
+/* Left pane rows; returns how many (fills at most max). */
+size_t	 tui_model_entries(const struct tui_model *m, struct tui_entry *out,
+	    size_t max);
+/* The status bar text (sanitised). */
+void	 tui_model_status(const struct tui_model *m, char *buf, size_t len);
+/* The prompt shown before the input line. */
+const char *tui_model_prompt(const struct tui_model *m);
+
+/* Buffer lines, 0 = oldest kept. */
+const struct tui_line *tui_model_line(const struct tui_buffer *b, size_t i);
+struct tui_buffer *tui_model_find(const struct tui_model *m,
+	    enum tui_buf_type type, const char *name);
+
+/* Add a local notice to the viewed buffer (printf-like). */
+void	 tui_model_info(struct tui_model *m, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* The help overlay, one key or command per line, NULL-terminated. */
+extern const char *const tui_model_help[];
+
+#endif
