@@ -236,7 +236,9 @@ mem_room_list(struct registry *reg, const char ***names)
 		HASH_ITER(hh, m->rooms, mr, tmp)
 			m->sorted[m->nsorted++] = mr->r.name;
 		/* strcmp compares as unsigned char: byte order. */
-		qsort(m->sorted, m->nsorted, sizeof *m->sorted, name_cmp);
+		if (m->nsorted > 1)
+			qsort(m->sorted, m->nsorted, sizeof *m->sorted,
+			    name_cmp);
 		m->sorted_dirty = 0;
 	}
 	*names = m->sorted;

@@ -11,9 +11,15 @@
 #include <string.h>
 #include <sysexits.h>
 
+#ifdef HAVE_CONFIG_H
 #include "config.h"
+#endif
 #include "server-config.h"
 #include "chat-limits.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
 
 void
 config_defaults(struct server_config *c)

@@ -150,10 +150,36 @@ proto_subst_nul_escapes(char *buf, size_t len)
 }
 
 /*
+ * cJSON takes any byte below 0x20 as whitespace and copies raw control
+ * characters inside strings; JSON allows neither.  A raw NUL would even
+ * truncate a string.  So refuse them before parsing: outside strings only
+ * space, tab, CR and LF; inside strings no byte below 0x20 at all.
+ */
+static bool
+proto_raw_ok(const char *buf, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	size_t			 i;
+	bool			 in_string = false;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] >= 0x20) {
+			if (p[i] == '"')
+				in_string = !in_string;
+			else if (p[i] == '\\' && in_string)
+				i++;	/* the escaped byte is checked by cJSON */
+			continue;
+		}
+		if (in_string || (p[i] != ' ' && p[i] != '\t' &&
+		    p[i] != '\n' && p[i] != '\r'))
+			return (false);
+	}
+	return (true);
+}
+
+/*
  * Parse one complete JSON value.  cJSON_ParseWithLength accepts trailing
- * garbage ("{} x"), so the end is checked here.  A raw NUL byte is never
- * valid JSON (it may not appear unescaped in a string, and is not
- * whitespace) but cJSON would take it; refuse it so nothing is truncated.
+ * garbage ("{} x"), so the end is checked here.
  */
 static cJSON *
 proto_parse(const char *buf, size_t len)
@@ -161,7 +187,7 @@ proto_parse(const char *buf, size_t len)
 	cJSON		*json;
 	const char	*end = NULL, *stop = buf + len;
 
-	if (len == 0 || memchr(buf, '\0', len) != NULL)
+	if (len == 0 || !proto_raw_ok(buf, len))
 		return (NULL);
 	json = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (json == NULL)

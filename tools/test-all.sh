@@ -288,9 +288,11 @@ stage_fuzz() {
 		for src in "$SRC"/tests/fuzz/fuzz-*.c; do
 			[ -f "$src" ] || continue
 			name=$(basename "$src" .c)
+			name=${name#fuzz-}
 			n=$((n + 1))
-			echo "  $name: ${FUZZ_SECONDS}s"
-			if CHAT_FUZZ_BUILDDIR="$CI/fuzz" run \
+			echo "  fuzz-$name: ${FUZZ_SECONDS}s"
+			mkdir -p "$CI/fuzz"
+			if TMPDIR="$CI/fuzz" run \
 			    $((FUZZ_SECONDS + 600)) "$CI/fuzz/$name.out" \
 			    sh "$SRC/tests/fuzz/run-fuzz.sh" "$name" \
 			    "$FUZZ_SECONDS"; then

@@ -872,6 +872,7 @@ tui_model_status(const struct tui_model *m, char *buf, size_t len)
 {
 	struct tui_entry	 ents[64];
 	size_t			 n, i, used;
+	bool			 any = false;
 	const char		*state;
 	char			*room;
 	int			 w;
@@ -900,8 +901,9 @@ tui_model_status(const struct tui_model *m, char *buf, size_t len)
 		if (ents[i].unread == 0 || ents[i].buf == NULL)
 			continue;
 		w = snprintf(buf + used, len - used, "%s%s(%u)",
-		    used > 0 && strstr(buf, " | unread ") ? " " : " | unread ",
-		    ents[i].buf->label, ents[i].unread);
+		    any ? " " : " | unread ", ents[i].buf->label,
+		    ents[i].unread);
+		any = true;
 		if (w > 0)
 			used += (size_t)w;
 	}

@@ -628,8 +628,9 @@ bench_loop(uint64_t until, bool (*done)(void))
 		}
 		for (i = 0; i < n && !bench.stop; i++) {
 			if ((c = ev[i].data.ptr) == NULL) {
+				/* EAGAIN: a spurious wakeup, harmless */
 				if (read(bench.timerfd, &exp, sizeof exp) < 0)
-					;	/* spurious wakeup */
+					exp = 0;
 				continue;
 			}
 			if (c->fd == -1)

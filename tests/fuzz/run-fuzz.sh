@@ -24,6 +24,11 @@ proto)
 	sources="shared/proto.c"
 	packages="libcjson"
 	;;
+dispatch)
+	sources="shared/proto.c shared/frame.c shared/util.c
+	    server/server-chat.c server/registry-mem.c server/server-config.c"
+	packages="libcjson libwebsockets"
+	;;
 *)
 	echo "$0: no harness named $name (see the table in this script)" >&2
 	exit 2

@@ -52,6 +52,7 @@ except ImportError:	# pragma: no cover - reported as a TAP skip
 	websockets = None
 
 __all__ = [
+	"asyncio", "json", "os", "signal", "socket", "struct", "time",
 	"Suite", "Server", "Client", "RawClient", "Failure", "HandshakeError",
 	"SCALE", "PATH", "scaled", "fail", "check", "expect_nothing",
 	"build_frame", "http_request", "wait_until", "uniq", "jdump",
@@ -139,6 +140,7 @@ class Server:
 		self.log = None
 		self.suite = suite
 		self.cmd = None
+		self.stopping = False
 
 	@property
 	def url(self):
@@ -202,6 +204,7 @@ class Server:
 		    "\n".join("  " + l for l in out))
 
 	def send_signal(self, sig):
+		self.stopping = True
 		if self.alive():
 			self.proc.send_signal(sig)
 
@@ -942,15 +945,16 @@ class Suite:
 		except Exception as e:
 			diag = "unexpected %s: %s\n%s" % (type(e).__name__, e,
 			    traceback.format_exc())
+		if (diag is None and srv is not None and not srv.alive() and
+		    not srv.stopping):
+			diag = "the server died during the test (status %s)\n%s" % (
+			    srv.proc.returncode, srv.tail())
 		await self._close_open()
 		if t.fresh and srv is not None:
 			try:
 				await srv.stop()
 			except Failure as e:
 				diag = (diag + "\n" if diag else "") + str(e)
-		if diag is None and srv is not None and not srv.alive():
-			diag = "the server died during the test (status %s)\n%s" % (
-			    srv.proc.returncode, srv.tail())
 		return diag
 
 	async def _main(self, uses_shared):

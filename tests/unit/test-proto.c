@@ -135,6 +135,19 @@ test_invalid_json(void **state)
 	fail_len("{\"action\":\"join\",\"room\":\"a\0b\"}", 30, MAX,
 	    "invalid JSON");
 	fail_len("\0{\"action\":\"rooms\"}", 19, MAX, "invalid JSON");
+
+	/* Raw control characters: not JSON whitespace, not string text. */
+	fail_req("\x01{\"action\":\"rooms\"}", "invalid JSON");
+	fail_req("{\"action\":\x0b\"rooms\"}", "invalid JSON");
+	fail_req("{\"action\":\"rooms\"}\x1f", "invalid JSON");
+	fail_req("{\"action\":\"room_message\",\"message\":\"a\nb\"}",
+	    "invalid JSON");
+	fail_req("{\"action\":\"room_message\",\"message\":\"\t\"}",
+	    "invalid JSON");
+	fail_req("{\"action\":\"join\",\"room\":\"\x1b[31m\"}",
+	    "invalid JSON");
+	fail_req("{\"action\":\"room_message\",\"message\":\"\\\n\"}",
+	    "invalid JSON");
 }
 
 static void

@@ -1,0 +1,411 @@
+/*
+ * The registry (server/registry-mem.c) and the chat dispatch on top of it
+ * (server/server-chat.c), driven without sockets: frames sent to each
+ * connection are recorded and compared byte for byte.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "registry.h"
+#include "server-chat.h"
+#include "server-config.h"
+
+#define MAXCONN	32
+#define MAXMSG	512
+
+/* What each connection received, in order. */
+struct sink {
+	char		*got[MAXCONN][MAXMSG];
+	int		 n[MAXCONN];
+	int		 closed[MAXCONN];
+	uint64_t	 now;
+	size_t		 deliveries;
+};
+
+static struct sink	sink;
+
+static void
+sink_send(void *arg, struct frame *f, const uint64_t *conns, size_t n)
+{
+	(void)arg;
+	sink.deliveries += n;
+	for (size_t i = 0; i < n; i++) {
+		assert_true(conns[i] < MAXCONN);
+		assert_true(sink.n[conns[i]] < MAXMSG);
+		sink.got[conns[i]][sink.n[conns[i]]++] =
+		    strdup((char *)FRAME_PAYLOAD(f));
+	}
+}
+
+static void
+sink_close(void *arg, uint64_t conn, uint16_t code, const char *reason)
+{
+	(void)arg;
+	(void)reason;
+	sink.closed[conn] = code;
+}
+
+static uint64_t
+sink_now(void *arg)
+{
+	(void)arg;
+	return sink.now;
+}
+
+static void
+sink_reset(void)
+{
+	for (int i = 0; i < MAXCONN; i++) {
+		for (int j = 0; j < sink.n[i]; j++)
+			free(sink.got[i][j]);
+	}
+	memset(&sink, 0, sizeof sink);
+}
+
+/* Pop the oldest frame sent to conn and compare it. */
+static void
+expect(uint64_t conn, const char *json)
+{
+	assert_true(sink.n[conn] > 0);
+	assert_string_equal(sink.got[conn][0], json);
+	free(sink.got[conn][0]);
+	memmove(&sink.got[conn][0], &sink.got[conn][1],
+	    (MAXMSG - 1) * sizeof sink.got[conn][0]);
+	sink.n[conn]--;
+}
+
+static void
+expect_nothing(uint64_t conn)
+{
+	if (sink.n[conn] != 0)
+		fail_msg("conn %llu got unexpected %s",
+		    (unsigned long long)conn, sink.got[conn][0]);
+}
+
+struct fixture {
+	struct server_config	 cfg;
+	struct chat		*chat;
+};
+
+static int
+setup(void **state)
+{
+	static struct fixture	fx;
+	struct chat_io		io = { sink_send, sink_close, sink_now, NULL };
+
+	sink_reset();
+	config_defaults(&fx.cfg);
+	fx.chat = chat_new(&fx.cfg, &io);
+	assert_non_null(fx.chat);
+	*state = &fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*fx = *state;
+
+	chat_free(fx->chat);
+	config_free(&fx->cfg);
+	sink_reset();
+	return 0;
+}
+
+static void
+send_req(struct chat *c, uint64_t conn, const char *json)
+{
+	chat_message(c, conn, json, strlen(json));
+}
+
+/* Connect conns 1..n: users "0".."n-1". */
+static void
+connect_n(struct chat *c, int n)
+{
+	char	buf[64];
+
+	for (int i = 1; i <= n; i++) {
+		chat_opened(c, (uint64_t)i);
+		snprintf(buf, sizeof buf,
+		    "{\"action\":\"connection\",\"user_id\":\"%d\"}", i - 1);
+		expect((uint64_t)i, buf);
+	}
+}
+
+static void
+test_registry_sorted_members(void **state)
+{
+	struct registry	*reg = registry_mem_new(sink_send, NULL);
+	struct user	*u[12];
+	struct room	*r = NULL;
+
+	(void)state;
+	for (int i = 0; i < 12; i++)
+		u[i] = reg->ops->user_add(reg, 100 + (uint64_t)i);
+	assert_string_equal(u[11]->id, "11");
+	/* Join in a scrambled order; members stay sorted numerically. */
+	int order[12] = { 11, 2, 10, 0, 5, 1, 9, 3, 8, 4, 7, 6 };
+	for (int i = 0; i < 12; i++)
+		r = reg->ops->room_join(reg, u[order[i]], "r");
+	assert_int_equal(r->nmembers, 12);
+	for (size_t i = 0; i < r->nmembers; i++) {
+		assert_int_equal(r->members[i]->num, i);
+		assert_int_equal(r->conns[i], 100 + i);
+		assert_int_equal(r->members[i]->room_pos, i);
+	}
+	reg->ops->room_leave(reg, u[5]);
+	assert_int_equal(r->nmembers, 11);
+	assert_int_equal(r->members[5]->num, 6);
+	assert_int_equal(r->members[5]->room_pos, 5);
+	assert_ptr_equal(reg->ops->user_find(reg, "7"), u[7]);
+	assert_null(reg->ops->user_find(reg, "07"));
+	assert_ptr_equal(reg->ops->user_by_conn(reg, 103), u[3]);
+	for (int i = 0; i < 12; i++)
+		reg->ops->user_remove(reg, u[i]);
+	assert_null(reg->ops->room_find(reg, "r"));
+	reg->ops->destroy(reg);
+}
+
+static void
+test_registry_room_list_sorted(void **state)
+{
+	struct registry	 *reg = registry_mem_new(sink_send, NULL);
+	const char	**names;
+	const char	 *want[] = { "B", "a", "b", "\xc3\xa9" };
+	struct user	 *u[4];
+	size_t		  n;
+
+	(void)state;
+	u[0] = reg->ops->user_add(reg, 1);
+	u[1] = reg->ops->user_add(reg, 2);
+	u[2] = reg->ops->user_add(reg, 3);
+	u[3] = reg->ops->user_add(reg, 4);
+	reg->ops->room_join(reg, u[0], "\xc3\xa9");
+	reg->ops->room_join(reg, u[1], "b");
+	reg->ops->room_join(reg, u[2], "a");
+	reg->ops->room_join(reg, u[3], "B");
+	n = reg->ops->room_list(reg, &names);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(names[i], want[i]);
+	/* The last member leaving removes the room. */
+	reg->ops->room_leave(reg, u[1]);
+	n = reg->ops->room_list(reg, &names);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[2], "\xc3\xa9");
+	assert_null(reg->ops->room_find(reg, "b"));
+	reg->ops->destroy(reg);
+}
+
+static void
+test_chat_join_notifies_others(void **state)
+{
+	struct fixture	*fx = *state;
+
+	connect_n(fx->chat, 3);
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect_nothing(1);
+	expect_nothing(2);
+	expect_nothing(3);
+	/* Joining the room you are in: the reply again, nothing else. */
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect_nothing(1);
+}
+
+static void
+test_chat_auto_leave(void **state)
+{
+	struct fixture	*fx = *state;
+
+	connect_n(fx->chat, 3);
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"a\"}");
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"a\"}");
+	send_req(fx->chat, 3, "{\"action\":\"join\",\"room\":\"b\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"a\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"a\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"a\"}");
+	expect(3, "{\"action\":\"join\",\"room\":\"b\"}");
+	/* 1 moves from a to b: a's member told of the leave, b's of the join,
+	 * the mover gets only the join reply. */
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"b\"}");
+	expect(1, "{\"action\":\"leave\",\"room\":\"a\",\"user_id\":\"1\"}");
+	expect(3, "{\"action\":\"join\",\"room\":\"b\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"b\"}");
+	expect_nothing(2);
+	send_req(fx->chat, 1, "{\"action\":\"participants\",\"room\":\"b\"}");
+	expect(1, "{\"action\":\"participants\",\"room\":\"b\","
+	    "\"participants\":[\"1\",\"2\"]}");
+	/* The last member moving away removes the room. */
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"c\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"c\"}");
+	send_req(fx->chat, 1, "{\"action\":\"rooms\"}");
+	expect(1, "{\"action\":\"rooms\",\"rooms\":[\"b\",\"c\"]}");
+	send_req(fx->chat, 1, "{\"action\":\"participants\",\"room\":\"a\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"room a does not exist\"}");
+}
+
+static void
+test_chat_leave_and_errors(void **state)
+{
+	struct fixture	*fx = *state;
+
+	connect_n(fx->chat, 2);
+	send_req(fx->chat, 1, "{\"action\":\"leave\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"user was not in a room\"}");
+	send_req(fx->chat, 1, "{\"action\":\"room_message\",\"message\":\"x\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"user is not in a room\"}");
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(fx->chat, 1, "{\"action\":\"leave\"}");
+	expect(2, "{\"action\":\"leave\",\"room\":\"r\",\"user_id\":\"0\"}");
+	expect(1, "{\"action\":\"leave\",\"room\":\"r\"}");
+	expect_nothing(1);
+	send_req(fx->chat, 1, "nope");
+	expect(1, "{\"action\":\"error\",\"message\":\"invalid JSON\"}");
+	expect_nothing(2);
+}
+
+static void
+test_chat_room_message_order_and_sender(void **state)
+{
+	struct fixture	*fx = *state;
+
+	connect_n(fx->chat, 2);
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	/* A forged user_id is ignored: the sender is the connection. */
+	sink.deliveries = 0;
+	send_req(fx->chat, 2,
+	    "{\"action\":\"room_message\",\"user_id\":\"0\",\"message\":\"a\"}");
+	send_req(fx->chat, 1, "{\"action\":\"room_message\",\"message\":\" \"}");
+	assert_int_equal(sink.deliveries, 4);
+	for (uint64_t c = 1; c <= 2; c++) {
+		expect(c, "{\"action\":\"room_message\",\"room\":\"r\","
+		    "\"user_id\":\"1\",\"message\":\"a\"}");
+		expect(c, "{\"action\":\"room_message\",\"room\":\"r\","
+		    "\"user_id\":\"0\",\"message\":\" \"}");
+	}
+}
+
+static void
+test_chat_private_messages(void **state)
+{
+	struct fixture	*fx = *state;
+
+	connect_n(fx->chat, 3);
+	send_req(fx->chat, 1,
+	    "{\"action\":\"private_message\",\"user_id\":\"1\",\"message\":\"hi\"}");
+	expect(2, "{\"action\":\"private_message\",\"user_id\":\"0\",\"message\":\"hi\"}");
+	expect(1, "{\"action\":\"private_message\",\"user_id\":\"1\",\"message\":\"hi\"}");
+	expect_nothing(3);
+	/* To yourself: the delivery and the echo. */
+	send_req(fx->chat, 3,
+	    "{\"action\":\"private_message\",\"user_id\":\"2\",\"message\":\"me\"}");
+	expect(3, "{\"action\":\"private_message\",\"user_id\":\"2\",\"message\":\"me\"}");
+	expect(3, "{\"action\":\"private_message\",\"user_id\":\"2\",\"message\":\"me\"}");
+	/* Ids are strings: "01" is nobody. */
+	send_req(fx->chat, 1,
+	    "{\"action\":\"private_message\",\"user_id\":\"01\",\"message\":\"x\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"user 01 is not on the server\"}");
+	expect_nothing(2);
+	/* A closed connection is no longer reachable. */
+	chat_closed(fx->chat, 2);
+	send_req(fx->chat, 1,
+	    "{\"action\":\"private_message\",\"user_id\":\"1\",\"message\":\"x\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"user 1 is not on the server\"}");
+}
+
+static void
+test_chat_disconnect_is_leave(void **state)
+{
+	struct fixture	*fx = *state;
+
+	connect_n(fx->chat, 2);
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	chat_closed(fx->chat, 1);
+	expect(2, "{\"action\":\"leave\",\"room\":\"r\",\"user_id\":\"0\"}");
+	assert_int_equal(chat_users(fx->chat), 1);
+	chat_closed(fx->chat, 2);
+	assert_int_equal(chat_users(fx->chat), 0);
+	/* Ids are never reused. */
+	chat_opened(fx->chat, 5);
+	expect(5, "{\"action\":\"connection\",\"user_id\":\"2\"}");
+}
+
+static void
+test_chat_rate_limit(void **state)
+{
+	struct fixture	*fx = *state;
+	int		 errors = 0;
+
+	connect_n(fx->chat, 1);
+	/* Burst 50 at time 0: the 51st is refused. */
+	for (int i = 0; i < 51; i++)
+		send_req(fx->chat, 1, "{\"action\":\"rooms\"}");
+	for (int i = 0; i < 50; i++)
+		expect(1, "{\"action\":\"rooms\",\"rooms\":[]}");
+	expect(1, "{\"action\":\"error\",\"message\":\"rate limit exceeded\"}");
+	/* 20/s: after 100 ms two more are allowed. */
+	sink.now += 100;
+	send_req(fx->chat, 1, "{\"action\":\"rooms\"}");
+	send_req(fx->chat, 1, "{\"action\":\"rooms\"}");
+	send_req(fx->chat, 1, "{\"action\":\"rooms\"}");
+	expect(1, "{\"action\":\"rooms\",\"rooms\":[]}");
+	expect(1, "{\"action\":\"rooms\",\"rooms\":[]}");
+	expect(1, "{\"action\":\"error\",\"message\":\"rate limit exceeded\"}");
+	assert_int_equal(sink.closed[1], 0);
+	/* Keep flooding: closed with 1008. */
+	for (int i = 0; i < 200 && sink.closed[1] == 0; i++) {
+		send_req(fx->chat, 1, "{\"action\":\"rooms\"}");
+		errors++;
+	}
+	assert_int_equal(sink.closed[1], 1008);
+	assert_true(errors < 200);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry_sorted_members),
+		cmocka_unit_test(test_registry_room_list_sorted),
+		cmocka_unit_test_setup_teardown(test_chat_join_notifies_others,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_auto_leave, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_chat_leave_and_errors,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_chat_room_message_order_and_sender, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_private_messages,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_disconnect_is_leave,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_rate_limit, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+}

@@ -1,0 +1,667 @@
+/*
+ * chat-tui model: protocol messages and keys in, state and requests out.
+ */
+#include <locale.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tui-model.h"
+
+static time_t
+fixed_clock(time_t *t)
+{
+	if (t != NULL)
+		*t = 1000;
+	return (1000);
+}
+
+static int
+setup(void **state)
+{
+	struct tui_model *m = calloc(1, sizeof *m);
+
+	tui_model_init(m, "127.0.0.1:8080");
+	m->clock = fixed_clock;
+	*state = m;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	tui_model_free(*state);
+	free(*state);
+	return (0);
+}
+
+/* Feed one server message; list is a NULL-terminated vararg of strings. */
+static void
+feed(struct tui_model *m, enum proto_action action, const char *room,
+    const char *user, const char *message, ...)
+{
+	struct proto_msg	 msg;
+	char			*list[16];
+	va_list			 ap;
+	const char		*s;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = action;
+	msg.room = (char *)room;
+	msg.user_id = (char *)user;
+	msg.message = (char *)message;
+	msg.message_len = message != NULL ? strlen(message) : 0;
+	if (action == PROTO_ROOMS || action == PROTO_PARTICIPANTS) {
+		va_start(ap, message);
+		while ((s = va_arg(ap, const char *)) != NULL)
+			list[msg.nlist++] = (char *)s;
+		va_end(ap);
+		msg.list = list;
+		msg.has_list = true;
+	}
+	tui_model_message(m, &msg);
+}
+
+/* Expect the next queued request; NULL fields must be absent. */
+static void
+expect_req(struct tui_model *m, enum proto_action action, const char *room,
+    const char *user, const char *message)
+{
+	struct proto_msg	r;
+
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, action);
+	if (room == NULL)
+		assert_null(r.room);
+	else
+		assert_string_equal(r.room, room);
+	if (user == NULL)
+		assert_null(r.user_id);
+	else
+		assert_string_equal(r.user_id, user);
+	if (message == NULL)
+		assert_null(r.message);
+	else
+		assert_string_equal(r.message, message);
+	tui_model_request_free(&r);
+}
+
+static void
+expect_no_req(struct tui_model *m)
+{
+	struct proto_msg	r;
+
+	assert_false(tui_model_pop_request(m, &r));
+}
+
+static void
+key(struct tui_model *m, enum tui_key_type type)
+{
+	struct tui_key	k = { type, 0, 0 };
+
+	tui_model_key(m, &k);
+}
+
+static void
+jump(struct tui_model *m, int n)
+{
+	struct tui_key	k = { TUI_KEY_JUMP, 0, n };
+
+	tui_model_key(m, &k);
+}
+
+static void
+type(struct tui_model *m, const char *s)
+{
+	struct tui_key	k = { TUI_KEY_CHAR, 0, 0 };
+
+	for (; *s != '\0'; s++) {
+		k.cp = (unsigned char)*s;
+		tui_model_key(m, &k);
+	}
+}
+
+static void
+enter(struct tui_model *m, const char *s)
+{
+	type(m, s);
+	key(m, TUI_KEY_ENTER);
+}
+
+static const struct tui_line *
+last_line(const struct tui_buffer *b)
+{
+	assert_true(b->nlines > 0);
+	return (tui_model_line(b, b->nlines - 1));
+}
+
+/* Connected as id 3 and in room "lobby" with participants 1 and 3. */
+static void
+connect_and_join(struct tui_model *m)
+{
+	tui_model_opened(m);
+	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
+	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_no_req(m);
+	enter(m, "/join lobby");
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_no_req(m);
+	assert_null(m->room);	/* not before the server says so */
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_no_req(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
+	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3",
+	    (char *)NULL);
+}
+
+static void
+test_connect(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 status[256];
+
+	tui_model_status(m, status, sizeof status);
+	assert_string_equal(status, "127.0.0.1:8080 | disconnected | id - | "
+	    "room - | F1 help");
+	connect_and_join(m);
+	assert_string_equal(m->own_id, "3");
+	assert_string_equal(m->room, "lobby");
+	assert_int_equal(m->nusers, 2);
+	assert_string_equal(m->users[1], "3");
+	assert_int_equal(m->view->type, TUI_BUF_ROOM);
+	assert_string_equal(m->view->name, "lobby");
+	tui_model_status(m, status, sizeof status);
+	assert_string_equal(status, "127.0.0.1:8080 | connected | id 3 | "
+	    "room lobby | F1 help");
+	assert_true(m->dirty);
+}
+
+static void
+test_join_reply_with_own_id(void **state)
+{
+	struct tui_model	*m = *state;
+
+	feed(m, PROTO_CONNECTION, NULL, "5", NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	feed(m, PROTO_JOIN, "a", "5", NULL);	/* extension: own user_id */
+	assert_string_equal(m->room, "a");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "a", NULL, NULL);
+}
+
+static void
+test_notifications_resync(void **state)
+{
+	struct tui_model	*m = *state;
+	const struct tui_line	*l;
+
+	connect_and_join(m);
+	feed(m, PROTO_JOIN, "lobby", "7", NULL);
+	l = last_line(m->view);
+	assert_int_equal(l->kind, TUI_LINE_JOIN);
+	assert_string_equal(l->who, "7");
+	assert_string_equal(l->text, "joined");
+	/* Participants are not guessed: they come from the reply. */
+	assert_int_equal(m->nusers, 2);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_no_req(m);
+	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3", "7",
+	    (char *)NULL);
+	assert_int_equal(m->nusers, 3);
+
+	feed(m, PROTO_LEAVE, "lobby", "1", NULL);
+	l = last_line(m->view);
+	assert_int_equal(l->kind, TUI_LINE_LEAVE);
+	assert_string_equal(l->who, "1");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_no_req(m);
+}
+
+static void
+test_own_leave(void **state)
+{
+	struct tui_model	*m = *state;
+
+	connect_and_join(m);
+	key(m, TUI_KEY_LEAVE);
+	expect_req(m, PROTO_LEAVE, NULL, NULL, NULL);
+	expect_no_req(m);
+	assert_string_equal(m->room, "lobby");
+	feed(m, PROTO_LEAVE, "lobby", NULL, NULL);
+	assert_null(m->room);
+	assert_int_equal(m->nusers, 0);
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_LEAVE);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_no_req(m);	/* no room, so no participants */
+	/* Typing now says so instead of dropping it. */
+	key(m, TUI_KEY_JUMP);	/* n = 0: ignored */
+	jump(m, 1);		/* status buffer */
+	enter(m, "hello");
+	expect_no_req(m);
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_INFO);
+	assert_non_null(strstr(last_line(m->view)->text, "not in a room"));
+}
+
+static void
+test_room_message_and_unread(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*lobby;
+	char			 status[256];
+
+	connect_and_join(m);
+	lobby = m->view;
+	enter(m, "hi all");
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "hi all");
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "3", "hi all");
+	assert_int_equal(last_line(lobby)->kind, TUI_LINE_OWN);
+	assert_int_equal(lobby->unread, 0);
+
+	jump(m, 1);		/* look at the status buffer */
+	assert_int_equal(m->view->type, TUI_BUF_STATUS);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "hey");
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "3", "mine");
+	feed(m, PROTO_JOIN, "lobby", "9", NULL);
+	feed(m, PROTO_LEAVE, "lobby", "9", NULL);
+	/* Own messages and join/leave never count. */
+	assert_int_equal(lobby->unread, 1);
+	tui_model_status(m, status, sizeof status);
+	assert_non_null(strstr(status, "| unread lobby(1) |"));
+	key(m, TUI_KEY_NEXT_UNREAD);
+	assert_ptr_equal(m->view, lobby);
+	assert_int_equal(lobby->unread, 0);
+}
+
+static void
+test_private_messages(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*lobby, *pm;
+	struct tui_entry	 e[8];
+	size_t			 n;
+
+	connect_and_join(m);
+	lobby = m->view;
+
+	/* Incoming: own buffer @1 with an unread count, shown here too. */
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	pm = tui_model_find(m, TUI_BUF_PM, "1");
+	assert_non_null(pm);
+	assert_int_equal(pm->unread, 1);
+	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
+	assert_int_equal(last_line(lobby)->kind, TUI_LINE_PM_IN);
+	assert_int_equal(lobby->unread, 0);
+
+	n = tui_model_entries(m, e, 8);
+	assert_int_equal(n, 3);		/* status, lobby, @1 */
+	assert_int_equal(e[0].type, TUI_BUF_STATUS);
+	assert_int_equal(e[1].type, TUI_BUF_ROOM);
+	assert_true(e[1].current);
+	assert_true(e[1].viewed);
+	assert_int_equal(e[2].type, TUI_BUF_PM);
+	assert_string_equal(e[2].name, "1");
+	assert_int_equal(e[2].unread, 1);
+
+	/* /msg opens the conversation; the echo is outgoing. */
+	enter(m, "/msg 1 back at you");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
+	assert_ptr_equal(m->view, pm);
+	assert_int_equal(pm->unread, 0);
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
+	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_OUT);
+	/* The same text again from the peer is incoming. */
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
+	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
+
+	/* Plain text in a PM buffer goes to the peer. */
+	enter(m, "more");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "more");
+	expect_no_req(m);
+}
+
+static void
+test_pm_to_self_and_unknown(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*pm;
+
+	connect_and_join(m);
+	enter(m, "/msg 3 me");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "3", "me");
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "3", "me");
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "3", "me");
+	pm = tui_model_find(m, TUI_BUF_PM, "3");
+	assert_int_equal(tui_model_line(pm, 0)->kind, TUI_LINE_PM_OUT);
+	assert_int_equal(tui_model_line(pm, 1)->kind, TUI_LINE_PM_IN);
+
+	enter(m, "/msg 42 anyone");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "42", "anyone");
+	feed(m, PROTO_ERROR, NULL, NULL, "user 42 is not on the server");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_ERROR);
+	assert_string_equal(last_line(m->view)->text,
+	    "user 42 is not on the server");
+	/* The pending echo was dropped: a later PM from 42 is incoming. */
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "42", "anyone");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_PM_IN);
+}
+
+static void
+test_sanitised_lines(void **state)
+{
+	struct tui_model	*m = *state;
+
+	connect_and_join(m);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1",
+	    "\x1b[2J\x1b]0;title\x07" "bad\xc2\x9b");
+	assert_string_equal(last_line(m->view)->text,
+	    "^[[2J^[]0;title^Gbad\xef\xbf\xbd");
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "\x1b[31m", "x");
+	assert_string_equal(last_line(m->view)->who, "^[[31m");
+}
+
+static void
+test_commands(void **state)
+{
+	struct tui_model	*m = *state;
+
+	enter(m, "/join lobby");
+	expect_no_req(m);	/* not connected: said so locally */
+	assert_non_null(strstr(last_line(m->view)->text, "not connected"));
+	connect_and_join(m);
+
+	enter(m, "/rooms");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "a", "lobby", (char *)NULL);
+	assert_string_equal(last_line(m->view)->text, "rooms: a, lobby");
+	assert_int_equal(m->nrooms, 2);
+
+	enter(m, "/who");
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3",
+	    (char *)NULL);
+	assert_string_equal(last_line(m->view)->text, "in lobby: 1, 3");
+
+	enter(m, "/who a");
+	expect_req(m, PROTO_PARTICIPANTS, "a", NULL, NULL);
+	feed(m, PROTO_PARTICIPANTS, "a", NULL, NULL, "8", (char *)NULL);
+	assert_string_equal(last_line(m->view)->text, "in a: 8");
+	assert_int_equal(m->nusers, 2);	/* our pane is unchanged */
+
+	enter(m, "/who gone");
+	expect_req(m, PROTO_PARTICIPANTS, "gone", NULL, NULL);
+	feed(m, PROTO_ERROR, NULL, NULL, "room gone does not exist");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_ERROR);
+
+	enter(m, "/join   my room  ");
+	expect_req(m, PROTO_JOIN, "my room", NULL, NULL);
+	enter(m, "/msg 1");
+	expect_no_req(m);
+	assert_string_equal(last_line(m->view)->text, "usage: /msg ID TEXT");
+	enter(m, "/frob");
+	assert_non_null(strstr(last_line(m->view)->text, "unknown command"));
+	enter(m, "//slash");
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "/slash");
+	enter(m, "/leave");
+	expect_req(m, PROTO_LEAVE, NULL, NULL, NULL);
+	enter(m, "/help");
+	assert_true(m->help);
+	key(m, TUI_KEY_ESC);
+	assert_false(m->help);
+	enter(m, "/quit");
+	assert_true(m->quit);
+	expect_no_req(m);
+}
+
+static void
+test_suppressed_sync_error(void **state)
+{
+	struct tui_model	*m = *state;
+	size_t			 before;
+
+	connect_and_join(m);
+	feed(m, PROTO_JOIN, "lobby", "7", NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	before = m->view->nlines;
+	/* Our automatic request raced with the room going away. */
+	feed(m, PROTO_ERROR, NULL, NULL, "room lobby does not exist");
+	assert_int_equal(m->view->nlines, before);
+	feed(m, PROTO_ERROR, NULL, NULL, "user is not in a room");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_ERROR);
+}
+
+static void
+test_reconnect(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 status[256];
+
+	connect_and_join(m);
+	tui_model_closed(m, "connection refused");
+	assert_int_equal(m->conn, TUI_CONN_DISCONNECTED);
+	assert_null(m->own_id);
+	assert_null(m->room);
+	assert_int_equal(m->nusers, 0);
+	tui_model_status(m, status, sizeof status);
+	assert_non_null(strstr(status, "| disconnected | id - |"));
+	enter(m, "hello?");
+	expect_no_req(m);
+	tui_model_tick(m);
+	expect_no_req(m);
+
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "0", NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_no_req(m);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	assert_string_equal(m->own_id, "0");
+	tui_model_tick(m);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+}
+
+static void
+test_focus_and_lists(void **state)
+{
+	struct tui_model	*m = *state;
+
+	connect_and_join(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "a", "lobby", (char *)NULL);
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_ROOMS);
+	key(m, TUI_KEY_DOWN);		/* status -> a */
+	assert_int_equal(m->sel_left, 1);
+	key(m, TUI_KEY_JOIN);		/* F2 joins the highlighted room */
+	expect_req(m, PROTO_JOIN, "a", NULL, NULL);
+	key(m, TUI_KEY_ENTER);		/* so does Enter */
+	expect_req(m, PROTO_JOIN, "a", NULL, NULL);
+	key(m, TUI_KEY_DOWN);
+	key(m, TUI_KEY_DOWN);
+	key(m, TUI_KEY_DOWN);		/* clamped at lobby */
+	assert_int_equal(m->sel_left, 2);
+
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_USERS);
+	key(m, TUI_KEY_DOWN);
+	key(m, TUI_KEY_ENTER);		/* PM with participant 3 */
+	assert_int_equal(m->view->type, TUI_BUF_PM);
+	assert_string_equal(m->view->name, "3");
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	expect_no_req(m);
+
+	key(m, TUI_KEY_FOCUS_PREV);
+	assert_int_equal(m->focus, TUI_FOCUS_USERS);
+	key(m, TUI_KEY_UP);
+	key(m, TUI_KEY_PM);		/* F4 on participant 1 */
+	assert_string_equal(m->view->name, "1");
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_ESC);
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	/* Typing in a list moves to the input. */
+	key(m, TUI_KEY_FOCUS_NEXT);
+	type(m, "x");
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	assert_string_equal(m->edit.buf, "x");
+}
+
+static void
+test_prompts(void **state)
+{
+	struct tui_model	*m = *state;
+
+	connect_and_join(m);
+	type(m, "draft");
+	key(m, TUI_KEY_JOIN);
+	assert_int_equal(m->prompt, TUI_PROMPT_JOIN);
+	assert_string_equal(tui_model_prompt(m), "join room: ");
+	assert_string_equal(m->edit.buf, "");
+	enter(m, "other");
+	expect_req(m, PROTO_JOIN, "other", NULL, NULL);
+	assert_int_equal(m->prompt, TUI_PROMPT_NONE);
+	assert_string_equal(m->edit.buf, "draft");	/* restored */
+
+	key(m, TUI_KEY_PM);
+	assert_int_equal(m->prompt, TUI_PROMPT_PM);
+	key(m, TUI_KEY_ESC);		/* cancel */
+	assert_int_equal(m->prompt, TUI_PROMPT_NONE);
+	assert_string_equal(m->edit.buf, "draft");
+	key(m, TUI_KEY_KILL_LINE);
+	key(m, TUI_KEY_PM);
+	enter(m, "1");
+	assert_int_equal(m->view->type, TUI_BUF_PM);
+	assert_string_equal(m->view->name, "1");
+	expect_no_req(m);
+	/* Prompt answers do not go into the history. */
+	key(m, TUI_KEY_UP);
+	assert_string_equal(m->edit.buf, "");
+}
+
+static void
+test_history_and_completion(void **state)
+{
+	struct tui_model	*m = *state;
+
+	connect_and_join(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", "lounge", "zoo",
+	    (char *)NULL);
+	enter(m, "one");
+	enter(m, "two");
+	key(m, TUI_KEY_UP);
+	assert_string_equal(m->edit.buf, "two");
+	key(m, TUI_KEY_UP);
+	assert_string_equal(m->edit.buf, "one");
+	key(m, TUI_KEY_DOWN);
+	key(m, TUI_KEY_DOWN);
+	assert_string_equal(m->edit.buf, "");
+
+	type(m, "/wh");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/who ");
+	type(m, "z");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/who zoo ");
+	key(m, TUI_KEY_KILL_LINE);
+	type(m, "/msg ");
+	key(m, TUI_KEY_TAB);		/* ids 1 and 3: cycles */
+	assert_string_equal(m->edit.buf, "/msg 1");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/msg 3");
+	key(m, TUI_KEY_KILL_LINE);
+	key(m, TUI_KEY_JOIN);
+	type(m, "lou");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "lounge ");
+}
+
+static void
+test_scrollback_bounded(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 text[32];
+	int			 i;
+
+	connect_and_join(m);
+	for (i = 0; i < TUI_SCROLLBACK_MAX + 100; i++) {
+		snprintf(text, sizeof text, "m%d", i);
+		feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", text);
+	}
+	assert_int_equal(m->view->nlines, TUI_SCROLLBACK_MAX);
+	snprintf(text, sizeof text, "m%d", TUI_SCROLLBACK_MAX + 99);
+	assert_string_equal(last_line(m->view)->text, text);
+	assert_string_equal(tui_model_line(m->view, 0)->text, "m100");
+
+	m->page = 11;
+	key(m, TUI_KEY_PGUP);
+	assert_int_equal(m->view->scroll, 10);
+	key(m, TUI_KEY_PGDN);
+	key(m, TUI_KEY_PGDN);
+	assert_int_equal(m->view->scroll, 0);
+}
+
+static void
+test_timestamp(void **state)
+{
+	struct tui_model	*m = *state;
+	struct proto_msg	 msg;
+
+	connect_and_join(m);
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_ROOM_MESSAGE;
+	msg.room = "lobby";
+	msg.user_id = "1";
+	msg.message = "t";
+	msg.ts = "1700000000123";
+	tui_model_message(m, &msg);
+	assert_int_equal(last_line(m->view)->when, 1700000000);
+	msg.ts = "junk";
+	tui_model_message(m, &msg);
+	assert_int_equal(last_line(m->view)->when, 1000);
+	/* Unknown actions are ignored. */
+	msg.action = PROTO_UNKNOWN;
+	tui_model_message(m, &msg);
+	expect_no_req(m);
+}
+
+int
+main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_connect),
+		T(test_join_reply_with_own_id),
+		T(test_notifications_resync),
+		T(test_own_leave),
+		T(test_room_message_and_unread),
+		T(test_private_messages),
+		T(test_pm_to_self_and_unknown),
+		T(test_sanitised_lines),
+		T(test_commands),
+		T(test_suppressed_sync_error),
+		T(test_reconnect),
+		T(test_focus_and_lists),
+		T(test_prompts),
+		T(test_history_and_completion),
+		T(test_scrollback_bounded),
+		T(test_timestamp),
+	};
+#undef T
+
+	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
+		setlocale(LC_ALL, "en_US.UTF-8");
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
