@@ -159,8 +159,8 @@ main(int argc, char **argv)
 		goto out;
 	if (bridge_start(s.bridge, server_lws_context(s.lws)) == -1)
 		goto out;
-	log_info("listening on ws://%s:%d/chatserver/connect", s.cfg.listen,
-	    s.cfg.port);
+	log_info("listening on %s://%s:%d/chatserver/connect",
+	    s.cfg.tls_cert != NULL ? "wss" : "ws", s.cfg.listen, s.cfg.port);
 
 	event_base_dispatch(s.base);
 	rc = EX_OK;

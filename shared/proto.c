@@ -112,11 +112,14 @@ proto_room_name_valid(const char *name, size_t len)
 	return (true);
 }
 
-/* Does buf hold "\u0000" as an escape (not as "\\u0000")? */
-static bool
-proto_has_nul_escape(const char *buf, size_t len)
+/*
+ * The next "\u0000" escape in buf at or after p, or NULL.  An even run of
+ * backslashes before it means they escape each other ("\\u0000" is text).
+ */
+static const char *
+proto_next_nul_escape(const char *buf, const char *p, const char *end)
 {
-	const char	*p = buf, *end = buf + len, *q;
+	const char	*q;
 	size_t		 run;
 
 	while ((p = memmem(p, end - p, proto_nul_escape,
@@ -124,29 +127,10 @@ proto_has_nul_escape(const char *buf, size_t len)
 		for (run = 0, q = p; q > buf && q[-1] == '\\'; q--)
 			run++;
 		if (run % 2 == 0)
-			return (true);
+			return (p);
 		p++;
 	}
-	return (false);
-}
-
-/* Replace every "\u0000" escape in buf (a private copy) by "\ufffd". */
-static void
-proto_subst_nul_escapes(char *buf, size_t len)
-{
-	char	*p = buf, *end = buf + len, *q;
-	size_t	 run;
-
-	while ((p = memmem(p, end - p, proto_nul_escape,
-	    PROTO_ESCAPE_LEN)) != NULL) {
-		for (run = 0, q = p; q > buf && q[-1] == '\\'; q--)
-			run++;
-		if (run % 2 == 0) {
-			memcpy(p, proto_nul_subst, PROTO_ESCAPE_LEN);
-			p += PROTO_ESCAPE_LEN;
-		} else
-			p++;
-	}
+	return (NULL);
 }
 
 /*
@@ -167,7 +151,7 @@ proto_raw_ok(const char *buf, size_t len)
 			if (p[i] == '"')
 				in_string = !in_string;
 			else if (p[i] == '\\' && in_string)
-				i++;	/* the escaped byte is checked by cJSON */
+				i++;	/* cJSON checks the escape */
 			continue;
 		}
 		if (in_string || (p[i] != ' ' && p[i] != '\t' &&
@@ -214,18 +198,22 @@ proto_doc_free(struct proto_doc *doc)
 static int
 proto_doc_parse(struct proto_doc *doc, const char *buf, size_t len)
 {
-	char	*copy;
+	char		*copy;
+	const char	*p;
 
 	doc->tree = doc->raw = NULL;
 	if (buf == NULL)
 		return (-1);
-	if (!proto_has_nul_escape(buf, len))
+	if (proto_next_nul_escape(buf, buf, buf + len) == NULL)
 		doc->tree = proto_parse(buf, len);
 	else {
 		if ((copy = malloc(len)) == NULL)
 			return (-1);
 		memcpy(copy, buf, len);
-		proto_subst_nul_escapes(copy, len);
+		for (p = copy; (p = proto_next_nul_escape(copy, p,
+		    copy + len)) != NULL; p += PROTO_ESCAPE_LEN)
+			memcpy(copy + (p - copy), proto_nul_subst,
+			    PROTO_ESCAPE_LEN);
 		doc->tree = proto_parse(copy, len);
 		free(copy);
 		doc->raw = proto_parse(buf, len);

@@ -23,7 +23,8 @@
 # Environment: CHAT_CI_SKIP_DEPS=1 skips tools/deps.sh, CHAT_CI_JOBS sets the
 # build parallelism, CHAT_CI_CHECK_JOBS the number of test programs run at
 # once (default 1: the load tests measure time), CHAT_CI_FUZZ_SECONDS the
-# time per fuzzer (60).
+# time per fuzzer (60), CHAT_CI_DISTCHECK_TESTS the tests that make distcheck
+# runs (by default all of them).
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -231,8 +232,11 @@ stage_distcheck() {
 		configure_build "$CI/normal" -- --enable-werror && normal_ok=yes
 	fi
 	if [ -f "$CI/normal/Makefile" ]; then
+		local args=(DISTCHECK_CONFIGURE_FLAGS=--enable-werror)
+		[ -z "${CHAT_CI_DISTCHECK_TESTS+set}" ] ||
+		    args+=("TESTS=$CHAT_CI_DISTCHECK_TESTS")
 		if run 2400 "$CI/normal/distcheck.out" make -C "$CI/normal" \
-		    distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror; then
+		    distcheck "${args[@]}"; then
 			pass
 		else
 			fail "make distcheck"

@@ -1406,3 +1406,16 @@ tui_model_key(struct tui_model *m, const struct tui_key *k)
 	}
 	tui_model_edit_key(m, k);
 }
+
+unsigned
+tui_model_backoff_ms(unsigned attempt, uint32_t rnd)
+{
+	unsigned	base = TUI_BACKOFF_MIN_MS;
+
+	while (attempt-- > 0 && base < TUI_BACKOFF_MAX_MS)
+		base *= 2;
+	if (base > TUI_BACKOFF_MAX_MS)
+		base = TUI_BACKOFF_MAX_MS;
+	/* "Equal jitter": somewhere in [base / 2, base]. */
+	return (base / 2 + rnd % (base / 2 + 1));
+}

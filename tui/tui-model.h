@@ -193,6 +193,13 @@ struct tui_buffer *tui_model_find(const struct tui_model *m,
 void	 tui_model_info(struct tui_model *m, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/*
+ * Reconnect delay before attempt number attempt (0 = first retry):
+ * exponential from TUI_BACKOFF_MIN_MS, capped at TUI_BACKOFF_MAX_MS, with
+ * jitter from rnd so clients restarted together do not retry together.
+ */
+unsigned tui_model_backoff_ms(unsigned attempt, uint32_t rnd);
+
 /* The help overlay, one key or command per line, NULL-terminated. */
 extern const char *const tui_model_help[];
 

@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "bench.h"
 
@@ -65,4 +66,32 @@ scenario_conn(void)
 	    n, bench.sources, secs, n / secs, bench.connect_errors, rss0,
 	    rss2, rss0 >= 0 ? (double)(rss2 - rss0) / n : -1, scpu);
 	return 0;
+}
+
+/*
+ * probe: wait (up to --duration) until the server completes a handshake
+ * and sends a connection message; for scripts that start a server.
+ */
+int
+scenario_probe(void)
+{
+	uint64_t		 end = bench_now() + (uint64_t)(bench.duration * 1e9);
+	struct timespec		 ts = { 0, 50 * 1000 * 1000 };
+
+	for (;;) {
+		bench.fail[0] = '\0';
+		bench.stop = false;
+		bench.opened = bench.started = 0;
+		if (bench_alloc(1) != 0)
+			return -1;
+		if (bench_connect_all(&conn_ops, 1) == 0) {
+			bench_close_all();
+			printf("scenario=probe id=ready result=PASS\n");
+			return 0;
+		}
+		bench_close_all();
+		if (bench_now() >= end)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
 }

@@ -219,8 +219,8 @@ int
 scenario_fanout(bool open_loop)
 {
 	const char	*sc = open_loop ? "rate" : "fanout";
-	uint64_t	 t0, t1, d0, d1, sent = 0, losses = 0;
-	double		 cpu0, cpu1, self0, self1, secs, scpu;
+	uint64_t	 t0, t1, d0, d1, f0, r0, sent = 0, losses = 0;
+	double		 cpu0, cpu1, self0, self1, secs, scpu, fpr;
 	long		 rss;
 	int		 i, r, n;
 	struct bconn	*c;
@@ -277,6 +277,8 @@ scenario_fanout(bool open_loop)
 	cpu0 = bench_proc_cpu(bench.server_pid);
 	self0 = bench_self_cpu();
 	d0 = bench.deliveries;
+	f0 = bench.frames_in;
+	r0 = bench.reads_in;
 	fo.running = fo.measuring = true;
 	if (open_loop) {
 		fo.interval = (uint64_t)(1e9 * fo.M * fo.R * fo.S / bench.rate);
@@ -293,6 +295,8 @@ scenario_fanout(bool open_loop)
 	cpu1 = bench_proc_cpu(bench.server_pid);
 	self1 = bench_self_cpu();
 	d1 = bench.deliveries;
+	fpr = bench.reads_in > r0 ?
+	    (double)(bench.frames_in - f0) / (bench.reads_in - r0) : 0;
 	rss = bench_proc_rss(bench.server_pid);
 	fo.running = fo.measuring = false;
 	if (bench_failed())
@@ -332,8 +336,7 @@ scenario_fanout(bool open_loop)
 	printf("  %-28s %12d\n", "losses", 0);
 	if (open_loop)
 		printf("  %-28s %12" PRIu64 "\n", "sends >1 ms late", fo.late);
-	printf("  %-28s %12.2f\n", "frames per read", bench.reads_in ?
-	    (double)bench.frames_in / bench.reads_in : 0);
+	printf("  %-28s %12.2f\n", "frames per read", fpr);
 	printf("  %-28s %12.2f (%.0f %%)\n", "server CPU s", scpu,
 	    scpu >= 0 ? 100 * scpu / secs : -1);
 	printf("  %-28s %12.0f\n", "deliveries/server CPU-s",
@@ -354,7 +357,6 @@ scenario_fanout(bool open_loop)
 	    bhist_pct(&bench.hist, 99) / 1e3, bench.hist.max / 1e3, fo.late,
 	    scpu, scpu >= 0 ? 100 * scpu / secs : -1,
 	    scpu > 0 ? (d1 - d0) / scpu : -1, self1 - self0,
-	    bench.reads_in ? (double)bench.frames_in / bench.reads_in : 0,
-	    rss);
+	    fpr, rss);
 	return 0;
 }

@@ -146,6 +146,7 @@ void	bench_timer_at(uint64_t when);
 int	scenario_conn(void);
 int	scenario_fanout(bool open_loop);
 int	scenario_pm(void);
+int	scenario_probe(void);
 
 /* Reporting helpers (chat-bench.c). */
 void	bench_report_line(const char *scenario, const char *fmt, ...)

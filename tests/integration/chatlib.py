@@ -54,6 +54,7 @@ except ImportError:	# pragma: no cover - reported as a TAP skip
 __all__ = [
 	"asyncio", "json", "os", "signal", "socket", "struct", "time",
 	"Suite", "Server", "Client", "RawClient", "Failure", "HandshakeError",
+	"ConnectionLost",
 	"SCALE", "PATH", "scaled", "fail", "check", "expect_nothing",
 	"build_frame", "http_request", "wait_until", "uniq", "jdump",
 	"OP_CONT", "OP_TEXT", "OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG",

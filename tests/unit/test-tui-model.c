@@ -548,7 +548,7 @@ test_prompts(void **state)
 	expect_no_req(m);
 	/* Prompt answers do not go into the history. */
 	key(m, TUI_KEY_UP);
-	assert_string_equal(m->edit.buf, "");
+	assert_string_equal(m->edit.buf, "/join lobby");
 }
 
 static void
