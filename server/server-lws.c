@@ -26,6 +26,12 @@
 
 #define CHAT_PATH	"/chatserver/connect"
 
+struct ip_count {
+	char		 addr[48];
+	unsigned	 n;
+	UT_hash_handle	 hh;
+};
+
 /* Per-connection state: lws allocates and zeroes it (the "pss"). */
 struct conn {
 	uint64_t	 id;		/* 0 until established */
@@ -44,14 +50,8 @@ struct conn {
 	int		 rx_dropping;	/* binary: count, do not keep */
 
 	uint16_t	 close_code;	/* close once the queue is flushed */
-	char		 close_reason[64];
-	char		 addr[48];
-};
-
-struct ip_count {
-	char		 addr[48];
-	unsigned	 n;
-	UT_hash_handle	 hh;
+	char		 close_reason[24];	/* short: held by every conn */
+	struct ip_count	*ip;		/* connections from this address */
 };
 
 struct server_lws {
@@ -113,7 +113,7 @@ conn_close_later(struct conn *c, uint16_t code, const char *reason)
 	if (c->close_code != 0)
 		return;
 	c->close_code = code;
-	snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+	snprintf(c->close_reason, sizeof c->close_reason, "%.23s", reason);
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -250,20 +250,26 @@ ip_connections(struct server_lws *sl, const char *addr)
 	return ic != NULL ? ic->n : 0;
 }
 
-static void
-ip_adjust(struct server_lws *sl, const char *addr, int delta)
+static struct ip_count *
+ip_ref(struct server_lws *sl, const char *addr)
 {
 	struct ip_count	*ic;
 
 	HASH_FIND_STR(sl->ips, addr, ic);
 	if (ic == NULL) {
-		if (delta < 0 || (ic = calloc(1, sizeof *ic)) == NULL)
-			return;
+		if ((ic = calloc(1, sizeof *ic)) == NULL)
+			return NULL;
 		snprintf(ic->addr, sizeof ic->addr, "%s", addr);
 		HASH_ADD_STR(sl->ips, addr, ic);
 	}
-	ic->n += delta;
-	if (ic->n == 0) {
+	ic->n++;
+	return ic;
+}
+
+static void
+ip_unref(struct server_lws *sl, struct ip_count *ic)
+{
+	if (ic != NULL && --ic->n == 0) {
 		HASH_DEL(sl->ips, ic);
 		free(ic);
 	}
@@ -382,19 +388,22 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return server_confirm_upgrade(sl, wsi);
 
-	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_ESTABLISHED: {
+		char addr[48];
+
 		c->id = ++sl->next_id;
 		c->wsi = wsi;
-		lws_get_peer_simple(wsi, c->addr, sizeof c->addr);
+		lws_get_peer_simple(wsi, addr, sizeof addr);
 		HASH_ADD(hh, sl->conns, id, sizeof c->id, c);
 		sl->nconns++;
-		ip_adjust(sl, c->addr, 1);
-		bridge_post(sl->bridge, BRIDGE_OPENED, c->id, c->addr,
-		    strlen(c->addr));
+		c->ip = ip_ref(sl, addr);
+		bridge_post(sl->bridge, BRIDGE_OPENED, c->id, addr,
+		    strlen(addr));
 		if (sl->shutting_down)
 			conn_close_later(c, LWS_CLOSE_STATUS_GOINGAWAY,
 			    "going away");
 		return 0;
+	}
 
 	case LWS_CALLBACK_RECEIVE:
 		return server_receive(sl, c, in, len);
@@ -420,7 +429,8 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return 0;
 		HASH_DEL(sl->conns, c);
 		sl->nconns--;
-		ip_adjust(sl, c->addr, -1);
+		ip_unref(sl, c->ip);
+		c->ip = NULL;
 		conn_queue_clear(c);
 		free(c->rx);
 		c->rx = NULL;
@@ -476,6 +486,8 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 	info.protocols = server_protocols;
 	info.user = sl;
 	info.count_threads = 1;
+	info.max_http_header_pool = CHAT_HANDSHAKES_MAX;
+	info.max_http_header_data = CHAT_HEADER_MAX;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	if (strchr(cfg->listen, ':') == NULL)

@@ -27,8 +27,14 @@
 /* Bytes of pre-framed messages gathered into one write. */
 #define CHAT_WRITE_BATCH		(16 * 1024)
 
-/* lws receive buffer per connection (frames arrive in pieces this big). */
-#define CHAT_RX_CHUNK			1024
+/* lws receive buffer per connection (frames arrive in pieces this big):
+ * small, because lws holds it for the life of every connection. */
+#define CHAT_RX_CHUNK			256
+
+/* Handshakes in progress at once, and header bytes each may use: lws
+ * keeps these buffers, so they bound the memory of a connection storm. */
+#define CHAT_HANDSHAKES_MAX		64
+#define CHAT_HEADER_MAX			2048
 
 /* Keep-alive: ping after this many idle seconds, drop after this many more. */
 #define CHAT_PING_INTERVAL_DEFAULT	30

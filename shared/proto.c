@@ -162,28 +162,15 @@ proto_raw_ok(const char *buf, size_t len)
 }
 
 /*
- * Parse one complete JSON value.  cJSON_ParseWithLength accepts trailing
- * garbage ("{} x"), so the end is checked here.
+ * Parse one complete JSON value from text, a NUL-terminated string (it
+ * holds no other NUL: proto_raw_ok).  Some cJSON releases read one byte past
+ * the length they are given (CVE-2023-53154), so cJSON always gets a
+ * terminated copy; being terminated, it can also refuse trailing garbage.
  */
 static cJSON *
-proto_parse(const char *buf, size_t len)
+proto_parse(const char *text)
 {
-	cJSON		*json;
-	const char	*end = NULL, *stop = buf + len;
-
-	if (len == 0 || !proto_raw_ok(buf, len))
-		return (NULL);
-	json = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-	if (json == NULL)
-		return (NULL);
-	for (; end != NULL && end < stop; end++) {
-		if (*end != ' ' && *end != '\t' && *end != '\n' &&
-		    *end != '\r') {
-			cJSON_Delete(json);
-			return (NULL);
-		}
-	}
-	return (json);
+	return (cJSON_ParseWithOpts(text, NULL, 1));
 }
 
 static void
@@ -198,31 +185,31 @@ proto_doc_free(struct proto_doc *doc)
 static int
 proto_doc_parse(struct proto_doc *doc, const char *buf, size_t len)
 {
-	char		*copy;
+	char		*text;
 	const char	*p;
+	bool		 twice;
 
 	doc->tree = doc->raw = NULL;
-	if (buf == NULL)
+	if (buf == NULL || len == 0 || !proto_raw_ok(buf, len))
 		return (-1);
-	if (proto_next_nul_escape(buf, buf, buf + len) == NULL)
-		doc->tree = proto_parse(buf, len);
-	else {
-		if ((copy = malloc(len)) == NULL)
-			return (-1);
-		memcpy(copy, buf, len);
-		for (p = copy; (p = proto_next_nul_escape(copy, p,
-		    copy + len)) != NULL; p += PROTO_ESCAPE_LEN)
-			memcpy(copy + (p - copy), proto_nul_subst,
+	if ((text = malloc(len + 1)) == NULL)
+		return (-1);
+	memcpy(text, buf, len);
+	text[len] = '\0';
+
+	p = proto_next_nul_escape(text, text, text + len);
+	if ((twice = (p != NULL))) {
+		doc->raw = proto_parse(text);
+		for (; p != NULL; p = proto_next_nul_escape(text,
+		    p + PROTO_ESCAPE_LEN, text + len))
+			memcpy(text + (p - text), proto_nul_subst,
 			    PROTO_ESCAPE_LEN);
-		doc->tree = proto_parse(copy, len);
-		free(copy);
-		doc->raw = proto_parse(buf, len);
-		if (doc->raw == NULL || !cJSON_IsObject(doc->raw)) {
-			proto_doc_free(doc);
-			return (-1);
-		}
 	}
-	if (doc->tree == NULL || !cJSON_IsObject(doc->tree)) {
+	doc->tree = proto_parse(text);
+	free(text);
+
+	if (doc->tree == NULL || !cJSON_IsObject(doc->tree) ||
+	    (twice && (doc->raw == NULL || !cJSON_IsObject(doc->raw)))) {
 		proto_doc_free(doc);
 		return (-1);
 	}
