@@ -147,16 +147,16 @@ proto_raw_ok(const char *buf, size_t len)
 	bool			 in_string = false;
 
 	for (i = 0; i < len; i++) {
-		if (p[i] >= 0x20) {
-			if (p[i] == '"')
-				in_string = !in_string;
-			else if (p[i] == '\\' && in_string)
-				i++;	/* cJSON checks the escape */
-			continue;
-		}
-		if (in_string || (p[i] != ' ' && p[i] != '\t' &&
-		    p[i] != '\n' && p[i] != '\r'))
+		if (p[i] < 0x20 && (in_string || (p[i] != '\t' &&
+		    p[i] != '\n' && p[i] != '\r')))
 			return (false);
+		if (p[i] == '"')
+			in_string = !in_string;
+		else if (p[i] == '\\' && in_string) {
+			/* Skip the escaped byte; cJSON judges the escape. */
+			if (++i < len && p[i] < 0x20)
+				return (false);
+		}
 	}
 	return (true);
 }

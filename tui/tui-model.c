@@ -36,28 +36,21 @@ static const char *const tui_model_commands[] = {
 
 const char *const tui_model_help[] = {
 	"Keys",
-	"  F1, Alt-h          show or hide this help",
-	"  F2, Alt-j          join the highlighted room, or ask for a name",
-	"  F3, Alt-l          leave the current room",
-	"  F4, Alt-m          message the highlighted participant, or ask for an id",
-	"  F10, Ctrl-Q, Alt-q quit",
-	"  Ctrl-O, Alt-Right  focus: input -> rooms -> participants",
-	"  Alt-Left           focus backwards",
-	"  Esc                back to the input line (cancels a prompt)",
-	"  Up/Down, Enter     select and act in the focused list",
-	"  PgUp/PgDn          scroll the messages",
-	"  Alt-1..Alt-9       go to entry 1..9 of the left pane",
-	"  Alt-a              go to the next entry with unread messages",
-	"  Up/Down (input)    input history;  Tab  complete",
-	"  Left/Right Home/End Backspace/Delete Ctrl-U Ctrl-W  edit",
+	"  F1  Alt-h        this help",
+	"  F2  Alt-j        join the highlighted room, or ask for a name",
+	"  F3  Alt-l        leave the current room",
+	"  F4  Alt-m        message the highlighted user, or ask for an id",
+	"  F10 Ctrl-Q Alt-q quit",
+	"  Ctrl-O Alt-Right focus: input -> rooms -> users; Alt-Left back",
+	"  Esc              back to the input line, cancel a prompt",
+	"  Up/Down Enter    select and act in the focused list",
+	"  PgUp/PgDn        scroll the messages",
+	"  Alt-1..9 Alt-a   left pane entry 1..9; next with unread",
+	"  Input: Up/Down history, Tab completes, Left/Right Home/End",
+	"         Backspace Delete Ctrl-U Ctrl-W edit",
 	"Commands",
-	"  /join ROOM         join ROOM (leaving the current one)",
-	"  /leave             leave the current room",
-	"  /msg ID TEXT       private message to user ID",
-	"  /rooms             list the rooms",
-	"  /who [ROOM]        list the participants of a room",
-	"  /help              this help;  /quit  quit",
-	"Text without / goes to the room (or the @ID conversation) shown.",
+	"  /join ROOM  /leave  /msg ID TEXT  /rooms  /who [ROOM]",
+	"  /help  /quit;  other text goes to the room or @ID shown",
 	NULL
 };
 
@@ -566,8 +559,8 @@ tui_model_on_join(struct tui_model *m, const struct proto_msg *msg)
 		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
 		if (!same) {
 			tui_model_clear_users(m);
-			tui_buffer_add(m, b, tui_model_when(m, msg),
-			    TUI_LINE_JOIN, m->own_id, "you joined");
+			tui_model_info_to(m, b, TUI_LINE_JOIN, "you joined %s",
+			    msg->room);
 		}
 		/* Follow the user into the room unless a PM is shown. */
 		if (m->view->type != TUI_BUF_PM)
@@ -591,8 +584,8 @@ tui_model_on_leave(struct tui_model *m, const struct proto_msg *msg)
 		return;
 	if (tui_model_is_own(m, msg)) {
 		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
-		tui_buffer_add(m, b, tui_model_when(m, msg), TUI_LINE_LEAVE,
-		    m->own_id, "you left");
+		tui_model_info_to(m, b, TUI_LINE_LEAVE, "you left %s",
+		    msg->room);
 		if (tui_streq(m->room, msg->room)) {
 			tui_set(&m->room, NULL);
 			tui_model_clear_users(m);

@@ -273,7 +273,8 @@ tui_net_attempt(struct tui_net *n)
 		return;
 	n->conn = ++n->next_id;
 	cmd->conns[0] = n->conn;
-	snprintf(cmd->reason, sizeof cmd->reason, "%s://%s:%d%s",
+	/* Informational only: the lws thread uses the parsed url. */
+	snprintf(cmd->reason, sizeof cmd->reason, "%s://%.64s:%d%.32s",
 	    n->url.tls ? "wss" : "ws", n->url.host, n->url.port, n->url.path);
 	bridge_push_cmd(n->bridge, cmd);
 }

@@ -133,7 +133,8 @@ fanout_msg(struct bconn *c, const struct bjmsg *m)
 			bench_fail("connection %d (id %s): from sender %s got "
 			    "seq %" PRIu64 ", expected %u (%s)", c->index,
 			    c->id, s->id, v[1], c->next[v[0]],
-			    v[1] > c->next[v[0]] ? "lost" : "reordered");
+			    v[1] > c->next[v[0]] ? "missing: lost or reordered" :
+			    "duplicate or reordered");
 			return;
 		}
 		c->next[v[0]]++;

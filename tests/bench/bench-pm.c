@@ -88,7 +88,8 @@ pm_msg(struct bconn *c, const struct bjmsg *m)
 	if (v[0] != c->got) {
 		bench_fail("connection %d (id %s): from %s got seq %" PRIu64
 		    ", expected %" PRIu64 " (%s)", c->index, c->id, peer->id,
-		    v[0], c->got, v[0] > c->got ? "lost" : "reordered");
+		    v[0], c->got, v[0] > c->got ?
+		    "missing: lost or reordered" : "duplicate or reordered");
 		return;
 	}
 	c->got++;

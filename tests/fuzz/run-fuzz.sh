@@ -6,14 +6,19 @@
 #
 # Exits non-zero when the harness does not build or the fuzzer finds a
 # crash, leak or timeout; the reproducer is kept and its path printed.
-# Extra libFuzzer options may be passed in FUZZ_ARGS.
+# Extra libFuzzer options may be passed in FUZZ_ARGS.  The system cJSON is
+# not instrumented; CJSON_SRC=DIR (a cJSON checkout with cJSON.c) builds it
+# from source with the sanitizers instead, which finds reads past the end
+# of the input inside cJSON too.
 set -eu
 
 usage() {
 	echo "usage: $0 NAME [SECONDS]" >&2
 	exit 2
 }
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	usage
+fi
 name=$1
 seconds=${2:-60}
 
@@ -48,12 +53,23 @@ srcs=$harness
 for s in $sources; do
 	srcs="$srcs $top/$s"
 done
+incs=
+if [ -n "${CJSON_SRC:-}" ]; then
+	mkdir -p "$work/include/cjson"
+	cp "$CJSON_SRC/cJSON.h" "$work/include/cjson/"
+	incs="-I$work/include"
+	srcs="$srcs $CJSON_SRC/cJSON.c"
+	packages=$(for p in $packages; do
+		[ "$p" = libcjson ] || printf '%s ' "$p"
+	done)
+fi
 # shellcheck disable=SC2086
 $CC -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -D_GNU_SOURCE -I"$top/shared" -I"$top/server" \
-    $(pkg-config --cflags $packages) \
-    -o "$work/fuzz-$name" $srcs $(pkg-config --libs $packages) -lpthread
+    -D_GNU_SOURCE $incs -I"$top/shared" -I"$top/server" \
+    ${packages:+$(pkg-config --cflags $packages)} \
+    -o "$work/fuzz-$name" $srcs \
+    ${packages:+$(pkg-config --libs $packages)} -lpthread
 
 mkdir "$work/corpus" "$work/artifacts"
 if [ -d "$fuzzdir/corpus-$name" ]; then

@@ -557,9 +557,27 @@ class RawClient:
 
 	@classmethod
 	async def connect(cls, port, path=PATH, headers=None, hello=True,
-	    timeout=5.0, host_header=None):
-		r, w = await asyncio.wait_for(asyncio.open_connection(
-		    "127.0.0.1", port, limit=1 << 22), scaled(timeout))
+	    timeout=5.0, host_header=None, local_addr=None, rcvbuf=None):
+		sock = None
+		if local_addr is not None or rcvbuf is not None:
+			# Source address (e.g. 127.0.0.2 for per-IP caps) or a
+			# small receive buffer (slow consumers) set before
+			# connecting.
+			sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+			if rcvbuf is not None:
+				sock.setsockopt(socket.SOL_SOCKET,
+				    socket.SO_RCVBUF, rcvbuf)
+			if local_addr is not None:
+				sock.bind((local_addr, 0))
+			sock.setblocking(False)
+			await asyncio.wait_for(asyncio.get_running_loop()
+			    .sock_connect(sock, ("127.0.0.1", port)),
+			    scaled(timeout))
+			r, w = await asyncio.open_connection(sock=sock,
+			    limit=1 << 22)
+		else:
+			r, w = await asyncio.wait_for(asyncio.open_connection(
+			    "127.0.0.1", port, limit=1 << 22), scaled(timeout))
 		key = base64.b64encode(os.urandom(16)).decode()
 		h = {"Host": host_header or "127.0.0.1:%d" % port,
 		    "Upgrade": "websocket", "Connection": "Upgrade",
@@ -765,6 +783,13 @@ class RawClient:
 				fail("client %s: connection dropped without a "
 				    "close frame" % self.id)
 			if op == OP_CLOSE:
+				# Answer like a well-behaved client: echo the
+				# close frame, then close the TCP connection.
+				try:
+					self.write(build_frame(OP_CLOSE, p[:2]))
+					self.writer.close()
+				except (ConnectionError, OSError):
+					pass
 				return _close_payload(p)
 			self.skipped.append((op, p))
 

@@ -113,7 +113,9 @@ test_invalid_json(void **state)
 {
 	static const char *bad[] = {
 		"", " ", "not json", "{", "}", "{\"action\":\"join\"",
-		"{\"action\":\"rooms\",}", "{'action':'rooms'}",
+		"{\"action\":\"rooms\",}", "{\"action\":\"rooms\",",
+		"{\"action\":\"join\",\"room\":\"\\u\x84\x84\",",
+		"{'action':'rooms'}",
 		"{action:\"rooms\"}", "{\"action\":\"rooms\"} x",
 		"{\"action\":\"rooms\"}{}", "{\"action\":\"rooms\"}}",
 		"[]", "[{\"action\":\"rooms\"}]", "\"rooms\"", "42", "-1.5",

@@ -1,0 +1,751 @@
+/*
+ * Layout (fixed for a given size, so tests can read it):
+ *
+ *   +-- Rooms --+---- title -------------+-- Users --+
+ *   | status    | 12:00 <1> hello          | 1         |
+ *   |>lobby     | ...                      | 3 (you)   |
+ *   | @1 (2)    |                          |           |
+ *   +-----------+--------------------------+-----------+
+ *   status bar: server | state | id N | room R | unread ... | F1 help
+ *   input line
+ *
+ * Everything is drawn on stdscr from the model each time it is dirty;
+ * ncurses sends only the differences.
+ */
+#include <sys/ioctl.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <curses.h>
+
+#include "tui-text.h"
+#include "tui-ui.h"
+
+/* Our own codes for keys curses may not know by name. */
+#define TUI_UI_ALT_LEFT		(KEY_MAX + 1)
+#define TUI_UI_ALT_RIGHT	(KEY_MAX + 2)
+
+/* Minimum sizes: below them a pane is hidden or the screen says so. */
+#define TUI_UI_MIN_COLS		30
+#define TUI_UI_MIN_ROWS		6
+#define TUI_UI_MIN_MIDDLE	30
+#define TUI_UI_LEFT_MIN		14
+#define TUI_UI_LEFT_MAX		24
+#define TUI_UI_RIGHT_MIN	12
+#define TUI_UI_RIGHT_MAX	16
+
+enum {
+	TUI_PAIR_ERROR = 1,
+	TUI_PAIR_BAR,
+	TUI_PAIR_PM,
+	TUI_PAIR_NICK,		/* first of TUI_UI_NICKS sender colours */
+};
+#define TUI_UI_NICKS	5
+
+static const short tui_ui_nick_colours[TUI_UI_NICKS] = {
+	COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN,
+};
+
+static int	tui_ui_active;
+static int	tui_ui_colour;
+
+struct tui_ui_layout {
+	int	rows, cols;
+	int	pane_rows;	/* rows of the three panes, header included */
+	int	left_w;		/* 0: hidden */
+	int	right_w;	/* 0: hidden */
+	int	mid_x, mid_w;
+	int	status_y, input_y;
+};
+
+static void
+tui_ui_layout(struct tui_ui_layout *l)
+{
+	int	left, right;
+
+	l->rows = LINES;
+	l->cols = COLS;
+	l->pane_rows = LINES - 2;
+	l->status_y = LINES - 2;
+	l->input_y = LINES - 1;
+
+	left = COLS / 6;
+	if (left < TUI_UI_LEFT_MIN)
+		left = TUI_UI_LEFT_MIN;
+	if (left > TUI_UI_LEFT_MAX)
+		left = TUI_UI_LEFT_MAX;
+	right = COLS / 8;
+	if (right < TUI_UI_RIGHT_MIN)
+		right = TUI_UI_RIGHT_MIN;
+	if (right > TUI_UI_RIGHT_MAX)
+		right = TUI_UI_RIGHT_MAX;
+	/* Give up the participants first, then the room list. */
+	if (COLS - left - right - 2 < TUI_UI_MIN_MIDDLE)
+		right = 0;
+	if (COLS - left - 1 < TUI_UI_MIN_MIDDLE)
+		left = 0;
+	l->left_w = left;
+	l->right_w = right;
+	l->mid_x = left > 0 ? left + 1 : 0;
+	l->mid_w = COLS - l->mid_x - (right > 0 ? right + 1 : 0);
+}
+
+int
+tui_ui_init(void)
+{
+	int	i;
+
+	if (initscr() == NULL)
+		return (-1);
+	tui_ui_active = 1;
+	raw();			/* Ctrl-Q, Ctrl-O and Ctrl-C reach us */
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(1);
+	define_key("\033[1;3D", TUI_UI_ALT_LEFT);
+	define_key("\033[1;3C", TUI_UI_ALT_RIGHT);
+	define_key("\033\033[D", TUI_UI_ALT_LEFT);
+	define_key("\033\033[C", TUI_UI_ALT_RIGHT);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		tui_ui_colour = 1;
+		init_pair(TUI_PAIR_ERROR, COLOR_RED, -1);
+		init_pair(TUI_PAIR_BAR, COLOR_WHITE, COLOR_BLUE);
+		init_pair(TUI_PAIR_PM, COLOR_MAGENTA, -1);
+		for (i = 0; i < TUI_UI_NICKS; i++)
+			init_pair(TUI_PAIR_NICK + i, tui_ui_nick_colours[i],
+			    -1);
+	}
+	return (0);
+}
+
+void
+tui_ui_end(void)
+{
+	if (!tui_ui_active)
+		return;
+	tui_ui_active = 0;
+	endwin();
+}
+
+void
+tui_ui_resize(void)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	/* Repaint everything: no leftovers from the old size. */
+	clearok(curscr, TRUE);
+}
+
+/* Keys. */
+
+static void
+tui_ui_key(struct tui_model *m, enum tui_key_type type, uint32_t cp, int n)
+{
+	struct tui_key	k;
+
+	k.type = type;
+	k.cp = cp;
+	k.n = n;
+	tui_model_key(m, &k);
+}
+
+/* Alt-x arrives as ESC then x. */
+static void
+tui_ui_alt(struct tui_model *m, wint_t wc)
+{
+	if (wc >= '1' && wc <= '9') {
+		tui_ui_key(m, TUI_KEY_JUMP, 0, (int)(wc - '0'));
+		return;
+	}
+	switch (wc) {
+	case 'a':
+		tui_ui_key(m, TUI_KEY_NEXT_UNREAD, 0, 0);
+		break;
+	case 'h':
+		tui_ui_key(m, TUI_KEY_HELP, 0, 0);
+		break;
+	case 'j':
+		tui_ui_key(m, TUI_KEY_JOIN, 0, 0);
+		break;
+	case 'l':
+		tui_ui_key(m, TUI_KEY_LEAVE, 0, 0);
+		break;
+	case 'm':
+		tui_ui_key(m, TUI_KEY_PM, 0, 0);
+		break;
+	case 'q':
+		tui_ui_key(m, TUI_KEY_QUIT, 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+tui_ui_function_key(struct tui_model *m, wint_t wc)
+{
+	enum tui_key_type	t;
+
+	switch (wc) {
+	case KEY_F(1):		t = TUI_KEY_HELP;	break;
+	case KEY_F(2):		t = TUI_KEY_JOIN;	break;
+	case KEY_F(3):		t = TUI_KEY_LEAVE;	break;
+	case KEY_F(4):		t = TUI_KEY_PM;		break;
+	case KEY_F(10):		t = TUI_KEY_QUIT;	break;
+	case KEY_UP:		t = TUI_KEY_UP;		break;
+	case KEY_DOWN:		t = TUI_KEY_DOWN;	break;
+	case KEY_LEFT:		t = TUI_KEY_LEFT;	break;
+	case KEY_RIGHT:		t = TUI_KEY_RIGHT;	break;
+	case KEY_HOME:		t = TUI_KEY_HOME;	break;
+	case KEY_END:		t = TUI_KEY_END;	break;
+	case KEY_PPAGE:		t = TUI_KEY_PGUP;	break;
+	case KEY_NPAGE:		t = TUI_KEY_PGDN;	break;
+	case KEY_BACKSPACE:	t = TUI_KEY_BACKSPACE;	break;
+	case KEY_DC:		t = TUI_KEY_DELETE;	break;
+	case KEY_ENTER:		t = TUI_KEY_ENTER;	break;
+	case TUI_UI_ALT_LEFT:	t = TUI_KEY_FOCUS_PREV;	break;
+	case TUI_UI_ALT_RIGHT:	t = TUI_KEY_FOCUS_NEXT;	break;
+	case KEY_RESIZE:
+		/* curses has the new size already (resizeterm queues this
+		 * key, so calling it again here would loop). */
+		clearok(curscr, TRUE);
+		m->dirty = true;
+		return;
+	default:
+		return;
+	}
+	tui_ui_key(m, t, 0, 0);
+}
+
+static void
+tui_ui_control(struct tui_model *m, wint_t wc)
+{
+	switch (wc) {
+	case '\r':
+	case '\n':
+		tui_ui_key(m, TUI_KEY_ENTER, 0, 0);
+		break;
+	case '\t':
+		tui_ui_key(m, TUI_KEY_TAB, 0, 0);
+		break;
+	case 0x7f:
+	case 0x08:
+		tui_ui_key(m, TUI_KEY_BACKSPACE, 0, 0);
+		break;
+	case 0x01:	/* Ctrl-A */
+		tui_ui_key(m, TUI_KEY_HOME, 0, 0);
+		break;
+	case 0x05:	/* Ctrl-E */
+		tui_ui_key(m, TUI_KEY_END, 0, 0);
+		break;
+	case 0x15:	/* Ctrl-U */
+		tui_ui_key(m, TUI_KEY_KILL_LINE, 0, 0);
+		break;
+	case 0x17:	/* Ctrl-W */
+		tui_ui_key(m, TUI_KEY_KILL_WORD, 0, 0);
+		break;
+	case 0x0f:	/* Ctrl-O */
+		tui_ui_key(m, TUI_KEY_FOCUS_NEXT, 0, 0);
+		break;
+	case 0x11:	/* Ctrl-Q */
+	case 0x03:	/* Ctrl-C: raw mode makes it a key */
+		tui_ui_key(m, TUI_KEY_QUIT, 0, 0);
+		break;
+	case 0x0c:	/* Ctrl-L */
+		clearok(curscr, TRUE);
+		m->dirty = true;
+		break;
+	default:
+		break;
+	}
+}
+
+void
+tui_ui_read(struct tui_model *m)
+{
+	wint_t	wc, next;
+	int	rc;
+
+	while ((rc = get_wch(&wc)) != ERR) {
+		if (rc == KEY_CODE_YES) {
+			tui_ui_function_key(m, wc);
+			continue;
+		}
+		if (wc == 0x1b) {
+			rc = get_wch(&next);
+			if (rc == ERR)
+				tui_ui_key(m, TUI_KEY_ESC, 0, 0);
+			else if (rc == KEY_CODE_YES) {
+				if (next == KEY_LEFT)
+					tui_ui_key(m, TUI_KEY_FOCUS_PREV, 0, 0);
+				else if (next == KEY_RIGHT)
+					tui_ui_key(m, TUI_KEY_FOCUS_NEXT, 0, 0);
+				else
+					tui_ui_function_key(m, next);
+			} else if (next == 0x1b)
+				tui_ui_key(m, TUI_KEY_ESC, 0, 0);
+			else
+				tui_ui_alt(m, next);
+			continue;
+		}
+		if (wc < 0x20 || wc == 0x7f)
+			tui_ui_control(m, wc);
+		else
+			tui_ui_key(m, TUI_KEY_CHAR, (uint32_t)wc, 0);
+	}
+}
+
+/* Drawing. */
+
+/*
+ * Draw s[0..len) at (y, x) in at most width columns.  attr_at gives the
+ * attribute of each byte offset (NULL: attr for all).  Returns columns used.
+ */
+struct tui_ui_span {
+	size_t	start, end;
+	attr_t	attr;
+	short	pair;
+};
+
+static int
+tui_ui_put(int y, int x, const char *s, size_t len, int width, attr_t attr,
+    short pair, const struct tui_ui_span *spans, size_t nspans,
+    size_t base_off)
+{
+	size_t		 off = 0, next, i, nw;
+	uint32_t	 cp;
+	wchar_t		 wch[CCHARW_MAX + 1];
+	cchar_t		 cc;
+	int		 used = 0, w;
+	attr_t		 a;
+	short		 p;
+
+	while (off < len) {
+		next = tui_text_next(s, len, off);
+		w = tui_text_width(s + off, next - off);
+		if (used + w > width)
+			break;
+		nw = 0;
+		for (i = off; i < next && nw < CCHARW_MAX - 1;) {
+			i += tui_text_decode(s + i, next - i, &cp);
+			wch[nw++] = (wchar_t)cp;
+		}
+		wch[nw] = L'\0';
+		a = attr;
+		p = pair;
+		for (i = 0; i < nspans; i++) {
+			if (base_off + off >= spans[i].start &&
+			    base_off + off < spans[i].end) {
+				a = spans[i].attr;
+				p = spans[i].pair;
+			}
+		}
+		/* A lone combining mark has nothing to sit on: skip it. */
+		if (tui_text_cp_width((uint32_t)wch[0]) > 0) {
+			setcchar(&cc, wch, a, tui_ui_colour ? p : 0, NULL);
+			mvadd_wch(y, x + used, &cc);
+		}
+		used += w;
+		off = next;
+	}
+	return (used);
+}
+
+static void
+tui_ui_fill(int y, int x, int width, attr_t attr, short pair)
+{
+	int	i;
+
+	attr_set(attr, tui_ui_colour ? pair : 0, NULL);
+	for (i = 0; i < width; i++)
+		mvaddch(y, x + i, ' ');
+	attr_set(A_NORMAL, 0, NULL);
+}
+
+static short
+tui_ui_nick_pair(const char *id)
+{
+	unsigned	h = 5381;
+
+	/* Stable per id: the same id has the same colour everywhere. */
+	for (; *id != '\0'; id++)
+		h = h * 33 + (unsigned char)*id;
+	return (TUI_PAIR_NICK + (short)(h % TUI_UI_NICKS));
+}
+
+/* Format one line; fills spans (at most 2) and returns the text. */
+static char *
+tui_ui_format(const struct tui_model *m, const struct tui_line *l,
+    struct tui_ui_span *spans, size_t *nspans, attr_t *attr, short *pair)
+{
+	char		 stamp[8], *out;
+	struct tm	 tm;
+	const char	*who = l->who != NULL ? l->who : "";
+	size_t		 len, wstart = 0, wend = 0;
+	int		 n;
+
+	localtime_r(&l->when, &tm);
+	strftime(stamp, sizeof stamp, "%H:%M", &tm);
+	len = strlen(who) + strlen(l->text) + 32;
+	if ((out = malloc(len)) == NULL)
+		abort();
+	*attr = A_NORMAL;
+	*pair = 0;
+	*nspans = 0;
+	switch (l->kind) {
+	case TUI_LINE_MSG:
+	case TUI_LINE_OWN:
+		n = snprintf(out, len, "%s <%s> %s", stamp, who, l->text);
+		wstart = 6;
+		wend = 6 + strlen(who) + 2;
+		break;
+	case TUI_LINE_JOIN:
+	case TUI_LINE_LEAVE:
+		if (*who != '\0')
+			n = snprintf(out, len, "%s -- %s %s", stamp, who,
+			    l->text);
+		else
+			n = snprintf(out, len, "%s -- %s", stamp, l->text);
+		*attr = A_DIM;
+		break;
+	case TUI_LINE_PM_IN:
+	case TUI_LINE_PM_OUT:
+		n = snprintf(out, len, "%s %s %s: %s", stamp,
+		    l->kind == TUI_LINE_PM_IN ? "<-" : "->", who, l->text);
+		wstart = 6;
+		wend = 6 + 3 + strlen(who) + 1;
+		break;
+	case TUI_LINE_ERROR:
+		n = snprintf(out, len, "%s !! %s", stamp, l->text);
+		*attr = A_BOLD;
+		*pair = TUI_PAIR_ERROR;
+		break;
+	case TUI_LINE_INFO:
+	default:
+		n = snprintf(out, len, "%s * %s", stamp, l->text);
+		break;
+	}
+	(void)n;
+	if (wend > wstart) {
+		spans[0].start = wstart;
+		spans[0].end = wend;
+		if (l->kind == TUI_LINE_PM_IN || l->kind == TUI_LINE_PM_OUT) {
+			spans[0].attr = A_BOLD;
+			spans[0].pair = TUI_PAIR_PM;
+		} else {
+			spans[0].attr = l->kind == TUI_LINE_OWN ? A_BOLD :
+			    A_NORMAL;
+			spans[0].pair = tui_ui_nick_pair(who);
+		}
+		*nspans = 1;
+	}
+	(void)m;
+	return (out);
+}
+
+static void
+tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
+{
+	struct tui_buffer	*b = m->view;
+	int			 height = lo->pane_rows - 1;
+	int			 width = lo->mid_w - 2;	/* a margin each side */
+	int			 want, y, skip, total = 0;
+	size_t			 i, nrows, r;
+	struct tui_text_row	*rows;
+	char			 title[256];
+
+	if (width < 2 || height < 1)
+		return;
+	m->page = height;
+	rows = calloc((size_t)height + 64, sizeof *rows);
+	if (rows == NULL)
+		abort();
+
+	/* Clamp the scroll so the oldest line can reach the top, no more. */
+	want = height + b->scroll;
+	for (i = b->nlines; i > 0 && total < want; i--) {
+		const struct tui_line	*l = tui_model_line(b, i - 1);
+		struct tui_ui_span	 spans[2];
+		size_t			 ns;
+		attr_t			 a;
+		short			 p;
+		char			*text;
+
+		text = tui_ui_format(m, l, spans, &ns, &a, &p);
+		total += (int)tui_text_wrap(text, strlen(text), width, NULL, 0);
+		free(text);
+	}
+	if (total < want && b->scroll > 0) {
+		b->scroll -= want - total;
+		if (b->scroll < 0)
+			b->scroll = 0;
+	}
+
+	/* Bottom-up: newest line at the bottom, skipping scrolled rows. */
+	y = lo->pane_rows - 1;
+	skip = b->scroll;
+	for (i = b->nlines; i > 0 && y >= 1; i--) {
+		const struct tui_line	*l = tui_model_line(b, i - 1);
+		struct tui_ui_span	 spans[2];
+		size_t			 ns;
+		attr_t			 a;
+		short			 p;
+		char			*text;
+
+		text = tui_ui_format(m, l, spans, &ns, &a, &p);
+		nrows = tui_text_wrap(text, strlen(text), width, rows,
+		    (size_t)height + 64);
+		if (nrows > (size_t)height + 64)
+			nrows = (size_t)height + 64;
+		for (r = nrows; r > 0 && y >= 1; r--) {
+			if (skip > 0) {
+				skip--;
+				continue;
+			}
+			tui_ui_put(y, lo->mid_x + 1, text + rows[r - 1].off,
+			    rows[r - 1].len, width, a, p, spans, ns,
+			    rows[r - 1].off);
+			y--;
+		}
+		free(text);
+	}
+	free(rows);
+
+	snprintf(title, sizeof title, " %s%s ", b->label,
+	    b->scroll > 0 ? " (scrolled, PgDn)" : "");
+	attr_set(A_BOLD, 0, NULL);
+	tui_ui_put(0, lo->mid_x + 1, title, strlen(title), lo->mid_w - 1,
+	    A_BOLD, 0, NULL, 0, 0);
+	attr_set(A_NORMAL, 0, NULL);
+}
+
+static void
+tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
+{
+	struct tui_entry	 ents[256];
+	size_t			 n, i, first = 0;
+	int			 y, height = lo->pane_rows - 1;
+	char			 row[CHAT_ROOM_NAME_MAX * 4 + 32], *label;
+	attr_t			 a;
+	bool			 focus = m->focus == TUI_FOCUS_ROOMS;
+
+	tui_ui_put(0, 1, "Rooms", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
+	n = tui_model_entries(m, ents, 256);
+	if (n > 256)
+		n = 256;
+	if (m->sel_left >= n)
+		m->sel_left = n > 0 ? n - 1 : 0;
+	/* Keep the selection in view. */
+	if (m->sel_left >= first + (size_t)height)
+		first = m->sel_left - (size_t)height + 1;
+	for (i = first, y = 1; i < n && y <= height; i++, y++) {
+		if (ents[i].type == TUI_BUF_STATUS)
+			label = strdup("status");
+		else if (ents[i].type == TUI_BUF_PM)
+			label = strdup(ents[i].buf->label);
+		else
+			label = tui_text_sanitise(ents[i].name,
+			    strlen(ents[i].name), 0);
+		if (label == NULL)
+			abort();
+		if (ents[i].unread > 0)
+			snprintf(row, sizeof row, "%c%s (%u)",
+			    ents[i].viewed ? '>' : ' ', label, ents[i].unread);
+		else
+			snprintf(row, sizeof row, "%c%s",
+			    ents[i].viewed ? '>' : ' ', label);
+		free(label);
+		a = A_NORMAL;
+		if (ents[i].current)
+			a |= A_BOLD;
+		if (ents[i].unread > 0)
+			a |= A_BOLD;
+		if (focus && i == m->sel_left) {
+			a |= A_REVERSE;
+			tui_ui_fill(y, 0, lo->left_w, A_REVERSE, 0);
+		}
+		tui_ui_put(y, 0, row, strlen(row), lo->left_w, a, 0, NULL, 0,
+		    0);
+	}
+}
+
+static void
+tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
+{
+	int		 x = COLS - lo->right_w, y, height = lo->pane_rows - 1;
+	size_t		 i, first = 0;
+	char		 row[64], *id;
+	attr_t		 a;
+	bool		 focus = m->focus == TUI_FOCUS_USERS;
+
+	snprintf(row, sizeof row, "Users (%zu)", m->nusers);
+	tui_ui_put(0, x + 1, row, strlen(row), lo->right_w - 1, A_BOLD, 0,
+	    NULL, 0, 0);
+	if (m->sel_users >= first + (size_t)height)
+		first = m->sel_users - (size_t)height + 1;
+	for (i = first, y = 1; i < m->nusers && y <= height; i++, y++) {
+		if ((id = tui_text_sanitise(m->users[i], strlen(m->users[i]),
+		    0)) == NULL)
+			abort();
+		snprintf(row, sizeof row, " %s%s", id,
+		    m->own_id != NULL && strcmp(m->users[i], m->own_id) == 0 ?
+		    " (you)" : "");
+		a = A_NORMAL;
+		if (focus && i == m->sel_users) {
+			a = A_REVERSE;
+			tui_ui_fill(y, x, lo->right_w, A_REVERSE, 0);
+		}
+		tui_ui_put(y, x, row, strlen(row), lo->right_w, a,
+		    tui_ui_nick_pair(id), NULL, 0, 0);
+		free(id);
+	}
+}
+
+static void
+tui_ui_draw_frame(const struct tui_ui_layout *lo)
+{
+	if (lo->left_w > 0)
+		mvvline(0, lo->left_w, ACS_VLINE, lo->pane_rows);
+	if (lo->right_w > 0)
+		mvvline(0, COLS - lo->right_w - 1, ACS_VLINE, lo->pane_rows);
+}
+
+static void
+tui_ui_draw_status(struct tui_model *m, const struct tui_ui_layout *lo)
+{
+	char	text[1024];
+
+	tui_model_status(m, text, sizeof text);
+	tui_ui_fill(lo->status_y, 0, COLS, A_REVERSE, TUI_PAIR_BAR);
+	tui_ui_put(lo->status_y, 0, text, strlen(text), COLS,
+	    tui_ui_colour ? A_NORMAL : A_REVERSE, TUI_PAIR_BAR, NULL, 0, 0);
+}
+
+static void
+tui_ui_draw_input(struct tui_model *m, const struct tui_ui_layout *lo)
+{
+	const char	*prompt = tui_model_prompt(m);
+	struct tui_edit	*e = &m->edit;
+	int		 pw, avail, col, start_col = 0, w;
+	size_t		 off = 0, next;
+
+	pw = tui_ui_put(lo->input_y, 0, prompt, strlen(prompt), COLS, A_BOLD,
+	    0, NULL, 0, 0);
+	avail = COLS - pw - 1;
+	if (avail < 1)
+		return;
+	col = tui_edit_cursor_col(e);
+	/* Scroll sideways so the cursor stays visible. */
+	if (col >= avail) {
+		int skip = col - avail + 1;
+		while (off < e->len && start_col < skip) {
+			next = tui_text_next(e->buf, e->len, off);
+			start_col += tui_text_width(e->buf + off, next - off);
+			off = next;
+		}
+	}
+	w = tui_ui_put(lo->input_y, pw, e->buf + off, e->len - off, avail,
+	    A_NORMAL, 0, NULL, 0, 0);
+	(void)w;
+	if (m->focus == TUI_FOCUS_INPUT && !m->help) {
+		move(lo->input_y, pw + col - start_col);
+		curs_set(1);
+	} else
+		curs_set(0);
+}
+
+static void
+tui_ui_draw_help(const struct tui_ui_layout *lo)
+{
+	struct tui_text_row	 rows[64];
+	const char		*hint = "(any key closes)";
+	const char		*l;
+	int			 n, wmax = 0, w, x, y, i, width, height, inner;
+	size_t			 nr, r;
+
+	for (n = 0; tui_model_help[n] != NULL; n++) {
+		l = tui_model_help[n];
+		if ((w = tui_text_width(l, strlen(l))) > wmax)
+			wmax = w;
+	}
+	width = wmax + 4;
+	if (width > COLS)
+		width = COLS;
+	inner = width - 4;
+	if (inner < 2)
+		return;
+	/* Narrow terminal: help lines wrap instead of being cut. */
+	height = 3;
+	for (i = 0; i < n; i++) {
+		l = tui_model_help[i];
+		height += (int)tui_text_wrap(l, strlen(l), inner, NULL, 0);
+	}
+	if (height > lo->rows - 1)
+		height = lo->rows - 1;	/* the input line stays visible */
+	x = (COLS - width) / 2;
+	y = (lo->rows - height) / 2;
+	for (i = 0; i < height; i++)
+		tui_ui_fill(y + i, x, width, A_NORMAL, 0);
+	attr_set(A_NORMAL, 0, NULL);
+	mvaddch(y, x, ACS_ULCORNER);
+	mvhline(y, x + 1, ACS_HLINE, width - 2);
+	mvaddch(y, x + width - 1, ACS_URCORNER);
+	mvaddch(y + height - 1, x, ACS_LLCORNER);
+	mvhline(y + height - 1, x + 1, ACS_HLINE, width - 2);
+	mvaddch(y + height - 1, x + width - 1, ACS_LRCORNER);
+	mvvline(y + 1, x, ACS_VLINE, height - 2);
+	mvvline(y + 1, x + width - 1, ACS_VLINE, height - 2);
+	tui_ui_put(y, x + 2, " Help ", 6, inner, A_BOLD, 0, NULL, 0, 0);
+	w = y + 1;
+	for (i = 0; i < n && w < y + height - 1; i++) {
+		l = tui_model_help[i];
+		nr = tui_text_wrap(l, strlen(l), inner, rows, 64);
+		for (r = 0; r < nr && r < 64 && w < y + height - 1; r++, w++)
+			tui_ui_put(w, x + 2, l + rows[r].off, rows[r].len,
+			    inner, A_NORMAL, 0, NULL, 0, 0);
+	}
+	if (w < y + height - 1)
+		tui_ui_put(w, x + 2, hint, strlen(hint), inner, A_DIM, 0,
+		    NULL, 0, 0);
+}
+
+void
+tui_ui_draw(struct tui_model *m)
+{
+	struct tui_ui_layout	lo;
+	const char		*small = "terminal too small";
+
+	tui_ui_layout(&lo);
+	erase();
+	if (lo.rows < TUI_UI_MIN_ROWS || lo.cols < TUI_UI_MIN_COLS) {
+		tui_ui_put(0, 0, small, strlen(small), COLS, A_BOLD, 0, NULL,
+		    0, 0);
+		curs_set(0);
+	} else {
+		tui_ui_draw_frame(&lo);
+		if (lo.left_w > 0)
+			tui_ui_draw_left(m, &lo);
+		if (lo.right_w > 0)
+			tui_ui_draw_right(m, &lo);
+		tui_ui_draw_messages(m, &lo);
+		tui_ui_draw_status(m, &lo);
+		if (m->help)
+			tui_ui_draw_help(&lo);
+		tui_ui_draw_input(m, &lo);
+	}
+	wnoutrefresh(stdscr);
+	doupdate();
+	m->dirty = false;
+}
