@@ -139,17 +139,66 @@ proto_next_nul_escape(const char *buf, const char *p, const char *end)
  * truncate a string.  So refuse them before parsing: outside strings only
  * space, tab, CR and LF; inside strings no byte below 0x20 at all.
  */
+/*
+ * cJSON's number parser is strtod(), which takes "01", "1." and "-01";
+ * RFC 8259 does not.  Check the grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?, and return its length, 0 if it does not match.
+ */
+static size_t
+proto_number_len(const unsigned char *p, size_t len)
+{
+	size_t	i = 0, digits;
+
+	if (i < len && p[i] == '-')
+		i++;
+	if (i < len && p[i] == '0')
+		i++;
+	else if (i < len && p[i] >= '1' && p[i] <= '9') {
+		while (i < len && p[i] >= '0' && p[i] <= '9')
+			i++;
+	} else
+		return (0);
+	if (i < len && p[i] == '.') {
+		for (digits = 0, i++; i < len && p[i] >= '0' && p[i] <= '9';
+		    i++)
+			digits++;
+		if (digits == 0)
+			return (0);
+	}
+	if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < len && (p[i] == '+' || p[i] == '-'))
+			i++;
+		for (digits = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			digits++;
+		if (digits == 0)
+			return (0);
+	}
+	/* A number ends at a delimiter: "01" must not pass as "0" "1". */
+	if (i < len && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.' ||
+	    p[i] == 'e' || p[i] == 'E' || p[i] == '-' || p[i] == '+'))
+		return (0);
+	return (i);
+}
+
 static bool
 proto_raw_ok(const char *buf, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)buf;
-	size_t			 i;
+	size_t			 i, n;
 	bool			 in_string = false;
 
 	for (i = 0; i < len; i++) {
 		if (p[i] < 0x20 && (in_string || (p[i] != '\t' &&
 		    p[i] != '\n' && p[i] != '\r')))
 			return (false);
+		if (!in_string && (p[i] == '-' || (p[i] >= '0' &&
+		    p[i] <= '9'))) {
+			if ((n = proto_number_len(p + i, len - i)) == 0)
+				return (false);
+			i += n - 1;
+			continue;
+		}
 		if (p[i] == '"')
 			in_string = !in_string;
 		else if (p[i] == '\\' && in_string) {

@@ -237,7 +237,7 @@ main(int argc, char **argv)
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct tui_app		 app;
+	static struct tui_app	 app;	/* atexit() outlives main() */
 	struct tui_url		 url;
 	struct tui_net_cbs	 cbs;
 	const char		*server, *ca = NULL, *error;

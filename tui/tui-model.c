@@ -19,6 +19,7 @@ enum tui_pending_type {
 	TUI_PENDING_PM,		/* a PM we sent: its echo looks like a delivery */
 	TUI_PENDING_WHO,	/* /who: print the participants reply */
 	TUI_PENDING_PARTS,	/* automatic participants request */
+	TUI_PENDING_AUTO_ROOMS,	/* automatic rooms request */
 	TUI_PENDING_ROOMS,	/* /rooms: print the rooms reply */
 };
 
@@ -350,6 +351,29 @@ tui_pending_take(struct tui_model *m, enum tui_pending_type type,
 	return (false);
 }
 
+static bool
+tui_pending_has(struct tui_model *m, enum tui_pending_type type,
+    const char *a)
+{
+	struct tui_pending	*p;
+
+	for (p = m->pending; p != NULL; p = p->next) {
+		if (p->type == type && (a == NULL || tui_streq(p->a, a)))
+			return (true);
+	}
+	return (false);
+}
+
+/* Forget automatic requests (their replies may never come). */
+static void
+tui_pending_forget_auto(struct tui_model *m)
+{
+	while (tui_pending_take(m, TUI_PENDING_PARTS, NULL, NULL))
+		;
+	while (tui_pending_take(m, TUI_PENDING_AUTO_ROOMS, NULL, NULL))
+		;
+}
+
 static void
 tui_pending_clear(struct tui_model *m)
 {
@@ -425,11 +449,23 @@ tui_model_online(struct tui_model *m)
 	return (false);
 }
 
+/*
+ * Ask for the room list and our room's participants, unless the same
+ * request is still unanswered: the server answers in order, so that reply
+ * will already include whatever made us ask again.  This keeps a burst of
+ * joins and leaves from turning into a burst of requests.
+ */
 static void
 tui_model_sync(struct tui_model *m)
 {
-	tui_model_queue(m, PROTO_ROOMS, NULL, NULL, NULL);
-	if (m->room != NULL) {
+	if (m->conn != TUI_CONN_CONNECTED)
+		return;
+	if (!tui_pending_has(m, TUI_PENDING_AUTO_ROOMS, NULL)) {
+		tui_model_queue(m, PROTO_ROOMS, NULL, NULL, NULL);
+		tui_pending_add(m, TUI_PENDING_AUTO_ROOMS, NULL, NULL);
+	}
+	if (m->room != NULL && !tui_pending_has(m, TUI_PENDING_PARTS,
+	    m->room)) {
 		tui_model_queue(m, PROTO_PARTICIPANTS, m->room, NULL, NULL);
 		tui_pending_add(m, TUI_PENDING_PARTS, m->room, NULL);
 	}
@@ -506,8 +542,7 @@ tui_model_closed(struct tui_model *m, const char *why)
 void
 tui_model_tick(struct tui_model *m)
 {
-	if (m->conn == TUI_CONN_CONNECTED)
-		tui_model_queue(m, PROTO_ROOMS, NULL, NULL, NULL);
+	tui_model_sync(m);
 }
 
 /* Server messages. */
@@ -523,7 +558,7 @@ tui_model_on_connection(struct tui_model *m, const struct proto_msg *msg)
 	    "connected to %s as id %s", m->server, msg->user_id);
 	if (m->view != m->bufs[0])
 		tui_model_info(m, "connected as id %s", msg->user_id);
-	tui_model_queue(m, PROTO_ROOMS, NULL, NULL, NULL);
+	tui_model_sync(m);
 	if (m->rejoin != NULL)
 		tui_model_queue(m, PROTO_JOIN, m->rejoin, NULL, NULL);
 }
@@ -666,6 +701,10 @@ tui_model_on_error(struct tui_model *m, const struct proto_msg *msg)
 	const char	*text = msg->message != NULL ? msg->message : "error";
 	char		*arg;
 
+	/* Some request was dropped; do not wait for its reply. */
+	if (strcmp(text, PROTO_ERR_RATE_LIMIT) == 0)
+		tui_pending_forget_auto(m);
+
 	if ((arg = tui_model_error_arg(text, "user ", " is not on the server"))
 	    != NULL) {
 		tui_pending_take(m, TUI_PENDING_PM, arg, NULL);
@@ -713,6 +752,7 @@ tui_model_on_rooms(struct tui_model *m, const struct proto_msg *msg)
 	m->rooms = tui_strv_copy(msg->list, msg->nlist);
 	m->nrooms = msg->nlist;
 	m->dirty = true;
+	tui_pending_take(m, TUI_PENDING_AUTO_ROOMS, NULL, NULL);
 	if (tui_pending_take(m, TUI_PENDING_ROOMS, NULL, NULL)) {
 		tui_model_join_list(m->rooms, m->nrooms, text, sizeof text);
 		if (m->nrooms == 0)

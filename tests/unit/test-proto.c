@@ -124,6 +124,15 @@ test_invalid_json(void **state)
 		"{\"action\":\"rooms\",\"x\":\"\\ud800\"}",
 		"{\"action\":\"rooms\",\"x\":\"\\udc00\"}",
 		"{\"action\":\"rooms\",\"x\":\"\\u12\"}",
+		/* numbers outside RFC 8259 that strtod() would take */
+		"{\"action\":\"rooms\",\"n\":01}",
+		"{\"action\":\"rooms\",\"n\":-01}",
+		"{\"action\":\"rooms\",\"n\":1.}",
+		"{\"action\":\"rooms\",\"n\":.5}",
+		"{\"action\":\"rooms\",\"n\":1e}",
+		"{\"action\":\"rooms\",\"n\":-}",
+		"{\"action\":\"rooms\",\"n\":+1}",
+		"{\"action\":\"rooms\",\"n\":[1,02]}",
 	};
 	size_t	i;
 
@@ -318,6 +327,10 @@ test_unknown_keys(void **state)
 	    "\"bar\":1.5e3}", PROTO_LEAVE, &msg);
 	/* Only the fields an action uses are kept. */
 	assert_null(msg.room);
+	proto_msg_free(&msg);
+	/* Every number form RFC 8259 allows is accepted. */
+	ok_req("{\"action\":\"leave\",\"n\":[0,-0,10,-0.5,1E+2,2e-3,0.0e0]}",
+	    PROTO_LEAVE, &msg);
 	proto_msg_free(&msg);
 
 	/* A client cannot claim a sender id or a room for its message. */
