@@ -21,6 +21,7 @@
 #include <uthash.h>
 
 #include "chat-limits.h"
+#include "server-alloc.h"
 #include "server-lws.h"
 #include "util.h"
 
@@ -170,6 +171,7 @@ server_cmd(struct bridge_cmd *cmd, void *arg)
 	frame_unref(cmd->frame);
 	free(cmd);
 }
+
 
 /* Write as many queued frames as fit in one batch, in one call. */
 static int
@@ -477,6 +479,7 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 		return NULL;
 	}
 
+	server_alloc_init();
 	lws_set_log_level(cfg->verbose >= 3 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
 	    LLL_ERR, server_lws_log);
 

@@ -27,9 +27,10 @@
 /* Bytes of pre-framed messages gathered into one write. */
 #define CHAT_WRITE_BATCH		(16 * 1024)
 
-/* lws receive buffer per connection (frames arrive in pieces this big):
- * small, because lws holds it for the life of every connection. */
-#define CHAT_RX_CHUNK			256
+/* lws receive buffer per connection: lws reads a socket at most this much
+ * per poll, so it sets how big a burst is fanned out in one batch.  Only
+ * the pages a connection's messages touch are resident (server-alloc.c). */
+#define CHAT_RX_CHUNK			4096
 
 /* Handshakes in progress at once, and header bytes each may use: lws
  * keeps these buffers, so they bound the memory of a connection storm. */

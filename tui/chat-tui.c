@@ -7,6 +7,8 @@
  * are sent, and the screen is drawn once by a low-priority event, so a
  * burst of messages costs one redraw.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,7 +30,7 @@
 #include "tui-url.h"
 
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.1.0"
+#define PACKAGE_VERSION "unknown"
 #endif
 
 /* How long a clean close on quit may take before we go anyway. */

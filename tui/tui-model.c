@@ -535,7 +535,13 @@ tui_model_closed(struct tui_model *m, const char *why)
 		    why != NULL ? ": " : "", why != NULL ? why : "");
 		if (m->view != m->bufs[0])
 			tui_model_info(m, "disconnected from %s", m->server);
+	} else if (!m->failed) {
+		/* Say why once, not on every retry. */
+		tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR,
+		    "cannot connect to %s%s%s (retrying)", m->server,
+		    why != NULL ? ": " : "", why != NULL ? why : "");
 	}
+	m->failed = !was;
 	m->dirty = true;
 }
 
@@ -597,9 +603,13 @@ tui_model_on_join(struct tui_model *m, const struct proto_msg *msg)
 			tui_model_info_to(m, b, TUI_LINE_JOIN, "you joined %s",
 			    msg->room);
 		}
-		/* Follow the user into the room unless a PM is shown. */
-		if (m->view->type != TUI_BUF_PM)
+		/*
+		 * Show the room the user asked for; after an automatic
+		 * rejoin, only if no private conversation is being read.
+		 */
+		if (m->follow || m->view->type != TUI_BUF_PM)
 			tui_model_show(m, b);
+		m->follow = false;
 	} else {
 		if (tui_streq(m->room, msg->room)) {
 			b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
@@ -967,8 +977,10 @@ tui_model_join(struct tui_model *m, const char *room)
 		tui_model_info(m, "usage: /join ROOM");
 		return;
 	}
-	if (tui_model_online(m))
+	if (tui_model_online(m)) {
 		tui_model_queue(m, PROTO_JOIN, room, NULL, NULL);
+		m->follow = true;
+	}
 }
 
 static void
@@ -1373,10 +1385,9 @@ tui_model_key(struct tui_model *m, const struct tui_key *k)
 
 	m->dirty = true;
 	if (m->help) {
-		/* Any key closes the help; F1 and Esc do nothing more. */
+		/* Any key closes the help, and does nothing else. */
 		m->help = false;
-		if (k->type == TUI_KEY_HELP || k->type == TUI_KEY_ESC)
-			return;
+		return;
 	}
 	switch (k->type) {
 	case TUI_KEY_HELP:

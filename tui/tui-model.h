@@ -140,6 +140,8 @@ struct tui_model {
 	char			*stash;		/* input hidden by a prompt */
 	struct tui_edit		 edit;
 
+	bool			 failed;	/* last attempt failed, said so */
+	bool			 follow;	/* show the room we asked to join */
 	bool			 help;		/* help overlay shown */
 	bool			 quit;		/* the user asked to quit */
 	bool			 dirty;

@@ -299,10 +299,13 @@ tui_net_event(struct bridge_event *ev, void *arg)
 	switch (ev->type) {
 	case BRIDGE_OPENED:
 		n->connected = 1;
-		n->attempt = 0;
 		n->cbs.opened(n->cbs.arg);
 		break;
 	case BRIDGE_MESSAGE:
+		/* The server talks to us: back to short retry delays.  (Not
+		 * on open: a server that accepts and hangs up at once would
+		 * be hammered.) */
+		n->attempt = 0;
 		n->cbs.message(ev->data, ev->len, n->cbs.arg);
 		break;
 	case BRIDGE_BINARY:

@@ -627,10 +627,24 @@ tui_ui_draw_status(struct tui_model *m, const struct tui_ui_layout *lo)
 {
 	char	text[1024];
 
+	const char	*hint = " | F1 help";
+	size_t		 len, hlen = strlen(hint);
+	attr_t		 a = tui_ui_colour ? A_NORMAL : A_REVERSE;
+
 	tui_model_status(m, text, sizeof text);
+	len = strlen(text);
 	tui_ui_fill(lo->status_y, 0, COLS, A_REVERSE, TUI_PAIR_BAR);
-	tui_ui_put(lo->status_y, 0, text, strlen(text), COLS,
-	    tui_ui_colour ? A_NORMAL : A_REVERSE, TUI_PAIR_BAR, NULL, 0, 0);
+	if (tui_text_width(text, len) > COLS && len > hlen &&
+	    strcmp(text + len - hlen, hint) == 0 && COLS > (int)hlen) {
+		/* Too long: cut the middle, keep the help hint visible. */
+		tui_ui_put(lo->status_y, 0, text, len - hlen,
+		    COLS - (int)hlen, a, TUI_PAIR_BAR, NULL, 0, 0);
+		tui_ui_put(lo->status_y, COLS - (int)hlen, hint, hlen,
+		    (int)hlen, a, TUI_PAIR_BAR, NULL, 0, 0);
+		return;
+	}
+	tui_ui_put(lo->status_y, 0, text, len, COLS, a, TUI_PAIR_BAR, NULL, 0,
+	    0);
 }
 
 static void

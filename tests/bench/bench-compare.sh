@@ -180,19 +180,23 @@ for s in $ok_servers; do printf " %12s" $s; done
 case " $ok_servers " in *" chat-server "*)
 	for s in $ok_servers; do
 		[ $s = chat-server ] || printf " %8s" "x $s"
-	done ;;
+	done
+	printf "  target" ;;
 esac
 printf "\n"
-rows="fanout-1x1000:deliveries_per_s fanout-1x1000:deliveries_per_cpu_s
-fanout-1x1000:p99_us fanout-10x100:deliveries_per_s
-fanout-10x100:deliveries_per_cpu_s fanout-10x100:p99_us
-pm-50:round_trips_per_s pm-50:round_trips_per_cpu_s pm-50:p99_us
-rate-100k:p50_us rate-100k:p99_us rate-100k:server_cpu_pct
-conn-10k:rss_per_conn_kib conn-10k:connects_per_s
-conn-19k:rss_per_conn_kib conn-19k:errors"
+# scenario:key:target (issue 5; "x" = times Go, else an absolute bound)
+rows="fanout-1x1000:deliveries_per_s:>=3x fanout-1x1000:deliveries_per_cpu_s:>=5x
+fanout-1x1000:p99_us:- fanout-10x100:deliveries_per_s:>=3x
+fanout-10x100:deliveries_per_cpu_s:>=5x fanout-10x100:p99_us:-
+pm-50:round_trips_per_s:>=1.8x pm-50:round_trips_per_cpu_s:-
+pm-50:p99_us:- rate-100k:p50_us:- rate-100k:p99_us:<2000
+rate-100k:server_cpu_pct:- conn-10k:rss_per_conn_kib:<=2
+conn-10k:connects_per_s:- conn-19k:rss_per_conn_kib:<=2 conn-19k:errors:0"
 for row in $rows; do
 	sc=${row%%:*}
 	key=${row#*:}
+	target=${key#*:}
+	key=${key%%:*}
 	case " $scenarios " in *" $sc "*) ;; *) continue ;; esac
 	low=0
 	case $key in *_us|*rss*|errors|server_cpu_pct) low=1 ;; esac
@@ -205,7 +209,8 @@ for row in $rows; do
 		for s in $ok_servers; do
 			[ $s = chat-server ] && continue
 			printf " %8s" "$(ratio "$mine" "$(value $s $sc $key)" $low)"
-		done ;;
+		done
+		printf "  %s" "$target" ;;
 	esac
 	printf "\n"
 done | tee "$work/summary.txt"

@@ -613,6 +613,8 @@ bench_loop(uint64_t until, bool (*done)(void))
 	int			 n, i, ms;
 
 	while (!bench.stop) {
+		/* frames queued outside the loop (first sends) go out now */
+		bench_flush_dirty();
 		if (done != NULL && done())
 			return;
 		now = bench_now();
@@ -647,6 +649,5 @@ bench_loop(uint64_t until, bool (*done)(void))
 		}
 		if (bench.ops->tick != NULL && !bench.stop)
 			bench.ops->tick(bench_now());
-		bench_flush_dirty();
 	}
 }

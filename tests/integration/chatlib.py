@@ -36,8 +36,12 @@ import json
 import os
 import re
 import shlex
+import atexit
+import shutil
 import signal
 import socket
+import ssl
+import subprocess
 import struct
 import sys
 import tempfile
@@ -55,7 +59,8 @@ __all__ = [
 	"asyncio", "json", "os", "signal", "socket", "struct", "time",
 	"Suite", "Server", "Client", "RawClient", "Failure", "HandshakeError",
 	"ConnectionLost",
-	"SCALE", "PATH", "scaled", "fail", "check", "expect_nothing",
+	"SCALE", "PATH", "scaled", "tls_files", "ssl", "fail", "check",
+	"expect_nothing",
 	"build_frame", "http_request", "wait_until", "uniq", "jdump",
 	"OP_CONT", "OP_TEXT", "OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG",
 ]
@@ -129,13 +134,52 @@ def _free_port():
 		s.close()
 
 
+# ---------------------------------------------------------------- TLS
+
+_tls = None
+
+
+def tls_files():
+	"""(cert, key): a self-signed certificate for 127.0.0.1, made once per
+	run with openssl req and removed at exit."""
+	global _tls
+	if _tls is None:
+		d = tempfile.mkdtemp(prefix="chat-tls-")
+		atexit.register(shutil.rmtree, d, True)
+		cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+		r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+		    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+		    "-keyout", key, "-out", cert, "-days", "2",
+		    "-subj", "/CN=127.0.0.1",
+		    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+		    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+		if r.returncode != 0:
+			fail("openssl req failed: %s" % r.stdout.decode())
+		_tls = (cert, key)
+	return _tls
+
+
+def tls_wanted():
+	return os.environ.get("CHAT_TEST_TLS", "") not in ("", "0")
+
+
 # ---------------------------------------------------------------- server
 
 class Server:
 	"""One chat-server process on a free loopback port."""
 
-	def __init__(self, args=(), suite=None):
+	def __init__(self, args=(), suite=None, tls=None):
+		"""tls: serve wss:// with a generated certificate (default: when
+		CHAT_TEST_TLS is set); self.ssl is then a client context that
+		trusts it, used by client() and raw()."""
 		self.args = [str(a) for a in args]
+		self.ssl = None
+		if tls is None:
+			tls = tls_wanted()
+		if tls:
+			cert, key = tls_files()
+			self.args += ["--tls-cert", cert, "--tls-key", key]
+			self.ssl = ssl.create_default_context(cafile=cert)
 		self.port = None
 		self.proc = None
 		self.log = None
@@ -145,7 +189,8 @@ class Server:
 
 	@property
 	def url(self):
-		return "ws://127.0.0.1:%d%s" % (self.port, PATH)
+		return "%s://127.0.0.1:%d%s" % ("wss" if self.ssl else "ws",
+		    self.port, PATH)
 
 	def _command(self, port):
 		wrapper = shlex.split(os.environ.get("CHAT_SERVER_WRAPPER", ""))
@@ -241,6 +286,7 @@ class Server:
 
 	# Client factories; every client is closed when the test ends.
 	async def client(self, **kw):
+		kw.setdefault("ssl", self.ssl)
 		c = await Client.connect(self.port, **kw)
 		if self.suite is not None:
 			self.suite._track(c)
@@ -251,6 +297,7 @@ class Server:
 		return [await self.client(**kw) for _ in range(n)]
 
 	async def raw(self, **kw):
+		kw.setdefault("ssl", self.ssl)
 		c = await RawClient.connect(self.port, **kw)
 		if self.suite is not None:
 			self.suite._track(c)
@@ -293,13 +340,16 @@ class Client:
 		self.hello = None
 
 	@classmethod
-	async def connect(cls, port, path=PATH, hello=True, **kw):
+	async def connect(cls, port, path=PATH, hello=True, ssl=None, **kw):
 		check(websockets is not None, "websockets module missing")
 		opts = dict(open_timeout=scaled(10), ping_interval=None,
 		    close_timeout=scaled(2), max_size=None, max_queue=None,
 		    compression=None)
 		opts.update(kw)
-		url = "ws://127.0.0.1:%d%s" % (port, path)
+		if ssl is not None:
+			opts["ssl"] = ssl
+		url = "%s://127.0.0.1:%d%s" % ("wss" if ssl else "ws", port,
+		    path)
 		ws = await websockets.client.connect(url, **opts)
 		c = cls(ws, port)
 		if hello:
@@ -557,8 +607,11 @@ class RawClient:
 
 	@classmethod
 	async def connect(cls, port, path=PATH, headers=None, hello=True,
-	    timeout=5.0, host_header=None, local_addr=None, rcvbuf=None):
+	    timeout=5.0, host_header=None, local_addr=None, rcvbuf=None,
+	    ssl=None):
 		sock = None
+		tls = {} if ssl is None else dict(ssl=ssl,
+		    server_hostname="127.0.0.1")
 		if local_addr is not None or rcvbuf is not None:
 			# Source address (e.g. 127.0.0.2 for per-IP caps) or a
 			# small receive buffer (slow consumers) set before
@@ -573,11 +626,12 @@ class RawClient:
 			await asyncio.wait_for(asyncio.get_running_loop()
 			    .sock_connect(sock, ("127.0.0.1", port)),
 			    scaled(timeout))
-			r, w = await asyncio.open_connection(sock=sock,
-			    limit=1 << 22)
+			r, w = await asyncio.wait_for(asyncio.open_connection(
+			    sock=sock, limit=1 << 22, **tls), scaled(timeout))
 		else:
 			r, w = await asyncio.wait_for(asyncio.open_connection(
-			    "127.0.0.1", port, limit=1 << 22), scaled(timeout))
+			    "127.0.0.1", port, limit=1 << 22, **tls),
+			    scaled(timeout))
 		key = base64.b64encode(os.urandom(16)).decode()
 		h = {"Host": host_header or "127.0.0.1:%d" % port,
 		    "Upgrade": "websocket", "Connection": "Upgrade",
@@ -891,7 +945,14 @@ class _Test:
 class Suite:
 	"""A tiny TAP runner for async tests sharing one server."""
 
-	def __init__(self, server_args=(), needs_server=True):
+	def __init__(self, server_args=(), needs_server=True, tools=(),
+	    tls=None):
+		"""tools: programs the tests run (e.g. openssl); without them
+		the file is skipped.  tls: every server serves wss://."""
+		self.tls = tls
+		self.tools = list(tools)
+		if tls_wanted():
+			self.tools.append("openssl")
 		self.tests = []
 		self.server_args = list(server_args)
 		self.needs_server = needs_server
@@ -911,6 +972,9 @@ class Suite:
 	def _skip_reason(self):
 		if websockets is None:
 			return "python3 websockets module not available"
+		for t in self.tools:
+			if shutil.which(t) is None:
+				return "%s not found" % t
 		if self.needs_server:
 			b = os.environ.get("CHAT_SERVER_BIN")
 			if not b:
@@ -949,8 +1013,8 @@ class Suite:
 			    self.shared.tail()))
 			self.shared = None
 		if self.shared is None:
-			self.shared = await Server(self.server_args,
-			    self).start()
+			self.shared = await Server(self.server_args, self,
+			    self.tls).start()
 		return self.shared
 
 	async def _one(self, t):
@@ -959,7 +1023,8 @@ class Suite:
 		diag = None
 		try:
 			if t.fresh:
-				srv = await Server(t.args, self).start()
+				srv = await Server(t.args, self,
+				    self.tls).start()
 			else:
 				srv = await self._get_shared()
 			await asyncio.wait_for(t.fn(srv), scaled(t.timeout))

@@ -343,6 +343,15 @@ async def _(srv):
 
 # ---------------------------------------------------------------- slow
 
+def sanitized():
+	"""ASan keeps freed memory in quarantine: RSS means little there."""
+	try:
+		with open(os.environ["CHAT_SERVER_BIN"], "rb") as f:
+			return b"__asan_init" in f.read()
+	except OSError:
+		return False
+
+
 def rss_kb(pid):
 	try:
 		with open("/proc/%d/status" % pid) as f:
@@ -383,7 +392,9 @@ async def _(srv):
 			    "action": "room_message", "message": text}))
 			    for _ in range(50)))
 			await s.drain()
-			await asyncio.sleep(0.1)
+			# (Slower under valgrind & co, whose server could not
+			# keep up with anyone.)
+			await asyncio.sleep(0.1 * SCALE)
 			peak[0] = max(peak[0], rss_kb(srv.proc.pid))
 
 	async def recv(s):
@@ -404,7 +415,7 @@ async def _(srv):
 	    *(recv(s) for s in senders))
 	check(all(n == total for n in left.values()), "received %r of %d" %
 	    (left, total))
-	if not os.environ.get("CHAT_SERVER_WRAPPER"):
+	if not os.environ.get("CHAT_SERVER_WRAPPER") and not sanitized():
 		check(peak[0] - base_rss < 100 * 1024, "server RSS grew by %d "
 		    "KiB" % (peak[0] - base_rss))
 	# The slow one was closed (1008 or 1013) or simply cut off.

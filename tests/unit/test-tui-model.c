@@ -150,6 +150,7 @@ connect_and_join(struct tui_model *m)
 	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_no_req(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
 	enter(m, "/join lobby");
 	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_no_req(m);
@@ -192,6 +193,7 @@ test_join_reply_with_own_id(void **state)
 
 	feed(m, PROTO_CONNECTION, NULL, "5", NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
 	feed(m, PROTO_JOIN, "a", "5", NULL);	/* extension: own user_id */
 	assert_string_equal(m->room, "a");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
@@ -218,6 +220,7 @@ test_notifications_resync(void **state)
 	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3", "7",
 	    (char *)NULL);
 	assert_int_equal(m->nusers, 3);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
 
 	feed(m, PROTO_LEAVE, "lobby", "1", NULL);
 	l = last_line(m->view);
@@ -328,6 +331,21 @@ test_private_messages(void **state)
 	enter(m, "more");
 	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "more");
 	expect_no_req(m);
+
+	/* A join the user asked for shows the room, even from a PM. */
+	enter(m, "/join other");
+	expect_req(m, PROTO_JOIN, "other", NULL, NULL);
+	feed(m, PROTO_JOIN, "other", NULL, NULL);
+	assert_int_equal(m->view->type, TUI_BUF_ROOM);
+	assert_string_equal(m->view->name, "other");
+	/* An automatic rejoin does not pull the user out of a PM. */
+	jump(m, 4);			/* status, lobby, other, @1 */
+	assert_int_equal(m->view->type, TUI_BUF_PM);
+	tui_model_closed(m, NULL);
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	feed(m, PROTO_JOIN, "other", NULL, NULL);
+	assert_int_equal(m->view->type, TUI_BUF_PM);
 }
 
 static void
@@ -416,7 +434,12 @@ test_commands(void **state)
 	expect_req(m, PROTO_LEAVE, NULL, NULL, NULL);
 	enter(m, "/help");
 	assert_true(m->help);
-	key(m, TUI_KEY_ESC);
+	type(m, "x");		/* closes the help and nothing else */
+	assert_false(m->help);
+	assert_string_equal(m->edit.buf, "");
+	key(m, TUI_KEY_HELP);
+	assert_true(m->help);
+	key(m, TUI_KEY_HELP);
 	assert_false(m->help);
 	enter(m, "/quit");
 	assert_true(m->quit);
@@ -460,17 +483,62 @@ test_reconnect(void **state)
 	tui_model_tick(m);
 	expect_no_req(m);
 
+	/* Failed retries are reported once, not every time. */
+	{
+		struct tui_buffer	*st = m->bufs[0];
+		size_t			 n0 = st->nlines;
+
+		tui_model_closed(m, "connection refused");
+		tui_model_closed(m, "connection refused");
+		assert_int_equal(st->nlines, n0 + 1);
+		assert_non_null(strstr(last_line(st)->text, "cannot connect"));
+	}
+
 	tui_model_opened(m);
 	feed(m, PROTO_CONNECTION, NULL, "0", NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_no_req(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
 	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
 	assert_string_equal(m->own_id, "0");
+	/* The timer does not repeat a request still unanswered... */
+	tui_model_tick(m);
+	expect_no_req(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
+	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "0", (char *)NULL);
+	/* ...but asks again once answered. */
 	tui_model_tick(m);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_no_req(m);
+}
+
+static void
+test_sync_coalesced(void **state)
+{
+	struct tui_model	*m = *state;
+
+	connect_and_join(m);
+	feed(m, PROTO_JOIN, "lobby", "7", NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	/* A burst of notifications while those are unanswered. */
+	feed(m, PROTO_JOIN, "lobby", "8", NULL);
+	feed(m, PROTO_LEAVE, "lobby", "7", NULL);
+	expect_no_req(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
+	feed(m, PROTO_JOIN, "lobby", "9", NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_no_req(m);
+	/* A rate-limit error means a reply may never come: ask again. */
+	feed(m, PROTO_ERROR, NULL, NULL, "rate limit exceeded");
+	feed(m, PROTO_JOIN, "lobby", "10", NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_no_req(m);
 }
 
 static void
@@ -653,6 +721,7 @@ main(void)
 		T(test_commands),
 		T(test_suppressed_sync_error),
 		T(test_reconnect),
+		T(test_sync_coalesced),
 		T(test_focus_and_lists),
 		T(test_prompts),
 		T(test_history_and_completion),
