@@ -51,6 +51,7 @@ struct conn {
 	int		 rx_dropping;	/* binary: count, do not keep */
 
 	uint16_t	 close_code;	/* close once the queue is flushed */
+	uint8_t		 close_sent;	/* our close frame is out */
 	char		 close_reason[24];	/* short: held by every conn */
 	struct ip_count	*ip;		/* connections from this address */
 };
@@ -210,6 +211,33 @@ conn_write(struct server_lws *sl, struct conn *c)
 	written = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
 	if (written < (int)n)
 		return -1;
+	return 0;
+}
+
+/*
+ * Send our close frame and wait for the peer's.  lws's own way (return -1
+ * from the callback) sends the frame and hangs up at once, and a peer that
+ * is still writing then gets a reset that can destroy the close frame
+ * before it is read.  So the connection stays open, what still arrives is
+ * dropped, and the peer's close (or a timeout) ends it.
+ */
+static int
+conn_send_close(struct conn *c)
+{
+	unsigned char	buf[LWS_PRE + 4 + sizeof c->close_reason], *p;
+	size_t		len = strlen(c->close_reason);
+
+	/* lws has no public close opcode for lws_write(): frame it here. */
+	p = buf + LWS_PRE;
+	p[0] = 0x88;				/* FIN, close */
+	p[1] = (unsigned char)(2 + len);	/* < 126: the reason is short */
+	p[2] = (unsigned char)(c->close_code >> 8);
+	p[3] = (unsigned char)c->close_code;
+	memcpy(p + 4, c->close_reason, len);
+	if (lws_write(c->wsi, p, 4 + len, LWS_WRITE_RAW) < (int)(4 + len))
+		return -1;
+	c->close_sent = 1;
+	lws_set_timer_usecs(c->wsi, (lws_usec_t)CHAT_CLOSE_WAIT_MS * 1000);
 	return 0;
 }
 
@@ -418,13 +446,17 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 				lws_callback_on_writable(wsi);
 			return 0;
 		}
-		if (c->close_code != 0) {
-			lws_close_reason(wsi, c->close_code,
-			    (unsigned char *)c->close_reason,
-			    strlen(c->close_reason));
-			return -1;
-		}
+		if (c->close_code != 0 && !c->close_sent)
+			return conn_send_close(c);
 		return 0;
+
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* The reply to our close frame: hang up without echoing. */
+		return c->close_sent ? 1 : 0;
+
+	case LWS_CALLBACK_TIMER:
+		/* The peer never answered our close frame. */
+		return c->close_sent ? -1 : 0;
 
 	case LWS_CALLBACK_CLOSED:
 		if (c->id == 0)

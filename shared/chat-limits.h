@@ -41,6 +41,9 @@
 #define CHAT_PING_INTERVAL_DEFAULT	30
 #define CHAT_PING_TIMEOUT_DEFAULT	10
 
+/* How long the server waits for the peer's reply to its close frame. */
+#define CHAT_CLOSE_WAIT_MS		2000
+
 /* Seconds the server waits for close frames to go out on SIGTERM. */
 #define CHAT_SHUTDOWN_GRACE_MS		1500
 
