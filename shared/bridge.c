@@ -48,6 +48,17 @@ struct bridge {
 	struct bridge_cmd	*cmd_head;
 	struct bridge_cmd      **cmd_tail;
 
+	/*
+	 * Each side gathers what it produces during one pass of its loop and
+	 * hands it over at the end of the pass: one lock and one wake-up per
+	 * batch instead of per message.
+	 */
+	struct bridge_event	*ev_pending;	/* lws thread only */
+	struct bridge_event    **ev_pending_tail;
+	struct bridge_cmd	*cmd_pending;	/* app thread only */
+	struct bridge_cmd      **cmd_pending_tail;
+	int			 dispatching;	/* app is in bridge_wake_cb */
+
 	int			 efd;
 	struct event		*ev_wake;
 	bridge_event_cb		 on_event;
@@ -58,6 +69,14 @@ struct bridge {
 	int			 running;
 	atomic_int		 stop;
 };
+
+static void	bridge_flush_cmds(struct bridge *);
+static void	bridge_flush_events(struct bridge *);
+static void	bridge_hand_over(struct bridge *, struct bridge_event *,
+		    struct bridge_event **);
+
+/* Set in the lws thread, where bridge_post() batches. */
+static __thread int	bridge_in_lws_thread;
 
 /* libevent callback: the lws thread posted events. */
 static void
@@ -79,11 +98,14 @@ bridge_wake_cb(evutil_socket_t fd, short what, void *arg)
 	b->ev_tail = &b->ev_head;
 	pthread_mutex_unlock(&b->lock);
 
+	b->dispatching = 1;
 	for (; ev != NULL; ev = next) {
 		next = ev->next;
 		b->on_event(ev, b->arg);
 		free(ev);
 	}
+	b->dispatching = 0;
+	bridge_flush_cmds(b);
 }
 
 struct bridge *
@@ -97,6 +119,8 @@ bridge_new(struct event_base *base, bridge_event_cb on_event, void *arg)
 	pthread_mutex_init(&b->lock, NULL);
 	b->ev_tail = &b->ev_head;
 	b->cmd_tail = &b->cmd_head;
+	b->ev_pending_tail = &b->ev_pending;
+	b->cmd_pending_tail = &b->cmd_pending;
 	b->on_event = on_event;
 	b->arg = arg;
 	atomic_init(&b->stop, 0);
@@ -118,10 +142,13 @@ bridge_thread(void *arg)
 {
 	struct bridge	*b = arg;
 
+	bridge_in_lws_thread = 1;
 	while (!atomic_load(&b->stop)) {
 		if (lws_service(b->ctx, 0) < 0)
 			break;
+		bridge_flush_events(b);
 	}
+	bridge_flush_events(b);
 	return NULL;
 }
 
@@ -177,7 +204,16 @@ bridge_free(struct bridge *b)
 		enext = ev->next;
 		free(ev);
 	}
+	for (ev = b->ev_pending; ev != NULL; ev = enext) {
+		enext = ev->next;
+		free(ev);
+	}
 	for (cmd = b->cmd_head; cmd != NULL; cmd = cnext) {
+		cnext = cmd->next;
+		frame_unref(cmd->frame);
+		free(cmd);
+	}
+	for (cmd = b->cmd_pending; cmd != NULL; cmd = cnext) {
 		cnext = cmd->next;
 		frame_unref(cmd->frame);
 		free(cmd);
@@ -207,19 +243,34 @@ bridge_cmd_new(enum bridge_cmd_type type, size_t nconns)
 	return cmd;
 }
 
-int
-bridge_push_cmd(struct bridge *b, struct bridge_cmd *cmd)
+/* Hand the commands gathered so far to the lws thread. */
+static void
+bridge_flush_cmds(struct bridge *b)
 {
 	int	was_empty;
 
-	cmd->next = NULL;
+	if (b->cmd_pending == NULL)
+		return;
 	pthread_mutex_lock(&b->lock);
 	was_empty = (b->cmd_head == NULL);
-	*b->cmd_tail = cmd;
-	b->cmd_tail = &cmd->next;
+	*b->cmd_tail = b->cmd_pending;
+	b->cmd_tail = b->cmd_pending_tail;
 	pthread_mutex_unlock(&b->lock);
+	b->cmd_pending = NULL;
+	b->cmd_pending_tail = &b->cmd_pending;
 	if (was_empty && b->running)
 		lws_cancel_service(b->ctx);
+}
+
+int
+bridge_push_cmd(struct bridge *b, struct bridge_cmd *cmd)
+{
+	cmd->next = NULL;
+	*b->cmd_pending_tail = cmd;
+	b->cmd_pending_tail = &cmd->next;
+	/* Inside an event batch, wait for its end; otherwise go now. */
+	if (!b->dispatching)
+		bridge_flush_cmds(b);
 	return 0;
 }
 
@@ -280,8 +331,6 @@ bridge_post(struct bridge *b, enum bridge_event_type type, uint64_t conn,
     const void *data, size_t len)
 {
 	struct bridge_event	*ev;
-	uint64_t		 one = 1;
-	int			 was_empty;
 
 	ev = malloc(sizeof *ev + len + 1);
 	if (ev == NULL) {
@@ -296,14 +345,42 @@ bridge_post(struct bridge *b, enum bridge_event_type type, uint64_t conn,
 		memcpy(ev->data, data, len);
 	ev->data[len] = '\0';
 
+	if (bridge_in_lws_thread) {
+		/* Handed over after this service pass (bridge_thread). */
+		*b->ev_pending_tail = ev;
+		b->ev_pending_tail = &ev->next;
+		return;
+	}
+	bridge_hand_over(b, ev, &ev->next);
+}
+
+/* Append the events head..*tail to the app's queue and wake it. */
+static void
+bridge_hand_over(struct bridge *b, struct bridge_event *head,
+    struct bridge_event **tail)
+{
+	uint64_t	one = 1;
+	int		was_empty;
+
 	pthread_mutex_lock(&b->lock);
 	was_empty = (b->ev_head == NULL);
-	*b->ev_tail = ev;
-	b->ev_tail = &ev->next;
+	*b->ev_tail = head;
+	b->ev_tail = tail;
 	pthread_mutex_unlock(&b->lock);
 	if (was_empty && write(b->efd, &one, sizeof one) < 0 &&
 	    errno != EAGAIN)
 		log_warn("bridge: eventfd write: %s", strerror(errno));
+}
+
+/* Hand the events gathered in this service pass to the app thread. */
+static void
+bridge_flush_events(struct bridge *b)
+{
+	if (b->ev_pending == NULL)
+		return;
+	bridge_hand_over(b, b->ev_pending, b->ev_pending_tail);
+	b->ev_pending = NULL;
+	b->ev_pending_tail = &b->ev_pending;
 }
 
 void

@@ -190,7 +190,8 @@ fanout-1x1000:p99_us:- fanout-10x100:deliveries_per_s:>=3x
 fanout-10x100:deliveries_per_cpu_s:>=5x fanout-10x100:p99_us:-
 pm-50:round_trips_per_s:>=1.8x pm-50:round_trips_per_cpu_s:-
 pm-50:p99_us:- rate-100k:p50_us:- rate-100k:p99_us:<2000
-rate-100k:server_cpu_pct:- conn-10k:rss_per_conn_kib:<=2
+rate-100k:late_p99_us:- rate-100k:server_cpu_pct:-
+conn-10k:rss_per_conn_kib:<=2
 conn-10k:connects_per_s:- conn-19k:rss_per_conn_kib:<=2 conn-19k:errors:0"
 for row in $rows; do
 	sc=${row%%:*}

@@ -31,6 +31,7 @@ static struct {
 	uint64_t	 notes, notes_expected;
 	uint64_t	 interval;	/* rate: ns between one sender's sends */
 	uint64_t	 late;		/* rate: sends more than 1 ms late */
+	struct bhist	 lateness;	/* rate: actual - scheduled send time */
 	uint64_t	 next_due;
 } fo;
 
@@ -182,6 +183,7 @@ fanout_tick(uint64_t now)
 		while (c->due <= now) {
 			if (now - c->due > 1000000)
 				fo.late++;
+			bhist_add(&fo.lateness, now - c->due);
 			fanout_send(c, c->due);
 			c->due += fo.interval;
 		}
@@ -335,8 +337,11 @@ scenario_fanout(bool open_loop)
 	    bhist_pct(&bench.hist, 99) / 1e3);
 	printf("  %-28s %12.1f\n", "latency max (us)", bench.hist.max / 1e3);
 	printf("  %-28s %12d\n", "losses", 0);
-	if (open_loop)
+	if (open_loop) {
 		printf("  %-28s %12" PRIu64 "\n", "sends >1 ms late", fo.late);
+		printf("  %-28s %12.1f\n", "send lateness p99 (us)",
+		    bhist_pct(&fo.lateness, 99) / 1e3);
+	}
 	printf("  %-28s %12.2f\n", "frames per read", fpr);
 	printf("  %-28s %12.2f (%.0f %%)\n", "server CPU s", scpu,
 	    scpu >= 0 ? 100 * scpu / secs : -1);
@@ -349,6 +354,7 @@ scenario_fanout(bool open_loop)
 	    "rate=%.0f size=%d duration=%.2f sent=%" PRIu64
 	    " deliveries=%" PRIu64 " deliveries_per_s=%.0f p50_us=%.1f "
 	    "p99_us=%.1f max_us=%.1f losses=0 late=%" PRIu64
+	    " late_p99_us=%.1f"
 	    " server_cpu_s=%.2f server_cpu_pct=%.0f "
 	    "deliveries_per_cpu_s=%.0f bench_cpu_s=%.2f frames_per_read=%.2f "
 	    "server_rss_kib=%ld",
@@ -356,6 +362,7 @@ scenario_fanout(bool open_loop)
 	    open_loop ? bench.rate : 0, bench.size, secs, sent, d1 - d0,
 	    (d1 - d0) / secs, bhist_pct(&bench.hist, 50) / 1e3,
 	    bhist_pct(&bench.hist, 99) / 1e3, bench.hist.max / 1e3, fo.late,
+	    bhist_pct(&fo.lateness, 99) / 1e3,
 	    scpu, scpu >= 0 ? 100 * scpu / secs : -1,
 	    scpu > 0 ? (d1 - d0) / scpu : -1, self1 - self0,
 	    fpr, rss);
