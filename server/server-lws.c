@@ -52,6 +52,7 @@ struct conn {
 
 	uint16_t	 close_code;	/* close once the queue is flushed */
 	uint8_t		 close_sent;	/* our close frame is out */
+	uint8_t		 close_now;	/* no polite wait: it does not read */
 	char		 close_reason[24];	/* short: held by every conn */
 	struct ip_count	*ip;		/* connections from this address */
 };
@@ -136,6 +137,7 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 			log_info("connection %llu: outbound queue full, "
 			    "closing", (unsigned long long)c->id);
 			conn_queue_clear(c);
+			c->close_now = 1;
 			conn_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			    "slow consumer");
 			continue;
@@ -445,6 +447,14 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			if (c->qlen > 0 || c->close_code != 0)
 				lws_callback_on_writable(wsi);
 			return 0;
+		}
+		if (c->close_code != 0 && c->close_now) {
+			/* Its socket is full: a close frame may not even fit,
+			 * and waiting for its reply would be waiting forever. */
+			lws_close_reason(wsi, c->close_code,
+			    (unsigned char *)c->close_reason,
+			    strlen(c->close_reason));
+			return -1;
 		}
 		if (c->close_code != 0 && !c->close_sent)
 			return conn_send_close(c);

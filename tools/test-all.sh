@@ -240,6 +240,8 @@ stage_distcheck() {
 			pass
 		else
 			fail "make distcheck"
+			grep -E '^(FAIL|ERROR|XPASS):' "$CI/normal/distcheck.out" |
+			    head -n 20 | sed 's/^/  | /'
 		fi
 	fi
 	stage_end
@@ -267,8 +269,12 @@ stage_valgrind() {
 		tests=$(make_var "$CI/normal" INTEGRATION_VALGRIND_TESTS)
 		if [ -z "$tests" ]; then
 			# Every integration test but the load test.
-			tests=$(make_var "$CI/normal" INTEGRATION_TESTS |
-			    tr ' ' '\n' | grep -v load | tr '\n' ' ')
+			tests=$(make_var "$CI/normal" INTEGRATION_TESTS)
+			[ -n "$tests" ] ||
+			    tests=$(make_var "$CI/normal" TESTS | tr ' ' '\n' |
+			    grep '^integration/')
+			tests=$(echo "$tests" | tr ' ' '\n' |
+			    grep -v '/[^/]*load[^/]*$' | tr '\n' ' ')
 		fi
 		if [ -z "${tests// /}" ]; then
 			fail "no INTEGRATION_TESTS in tests/integration/integration.am"

@@ -421,7 +421,7 @@ static size_t
 bconn_frames(struct bconn *c, const char *buf, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)buf;
-	size_t			 off = 0, hl, i;
+	size_t			 off = 0, hl, i, whole;
 	uint64_t		 plen;
 	int			 opcode;
 	bool			 fin;
@@ -458,16 +458,23 @@ bconn_frames(struct bconn *c, const char *buf, size_t len)
 		buf = (const char *)p + off + hl;
 		off += hl + plen;
 		switch (opcode) {
-		case 0x0:
 		case 0x1:
-			if (opcode == 0x1 && c->fraglen != 0) {
-				bench_fail("connection %d: frame inside a "
-				    "fragmented message", c->index);
+			if (c->fragmenting) {
+				bench_fail("connection %d: new message inside "
+				    "a fragmented one", c->index);
 				return off;
 			}
-			if (fin && c->fraglen == 0) {
+			if (fin) {
 				bconn_dispatch(c, buf, plen);
 				break;
+			}
+			c->fragmenting = true;
+			/* FALLTHROUGH */
+		case 0x0:
+			if (!c->fragmenting) {
+				bench_fail("connection %d: stray continuation "
+				    "frame", c->index);
+				return off;
 			}
 			c->frag = realloc(c->frag, c->fraglen + plen + 1);
 			if (c->frag == NULL) {
@@ -477,8 +484,10 @@ bconn_frames(struct bconn *c, const char *buf, size_t len)
 			memcpy(c->frag + c->fraglen, buf, plen);
 			c->fraglen += plen;
 			if (fin) {
-				bconn_dispatch(c, c->frag, c->fraglen);
+				whole = c->fraglen;
 				c->fraglen = 0;
+				c->fragmenting = false;
+				bconn_dispatch(c, c->frag, whole);
 			}
 			break;
 		case 0x8:

@@ -68,7 +68,8 @@ struct bconn {
 
 	char		*in;		/* unparsed tail of the last read */
 	size_t		 inlen;
-	char		*frag;		/* continuation frames so far */
+	bool		 fragmenting;	/* inside a fragmented message */
+	char		*frag;		/* its frames so far */
 	size_t		 fraglen;
 	char		*out;		/* frames not yet written */
 	size_t		 outlen, outoff, outcap;
