@@ -74,13 +74,21 @@ chat_reply(struct chat *c, struct user *u, const struct proto_msg *msg)
 	frame_unref(f);
 }
 
+/* An error reply; text is len bytes and may hold NUL (0: strlen). */
 static void
-chat_error(struct chat *c, struct user *u, const char *text)
+chat_error_len(struct chat *c, struct user *u, const char *text, size_t len)
 {
 	struct proto_msg	msg = { .action = PROTO_ERROR };
 
 	msg.message = (char *)text;
+	msg.message_len = len;
 	chat_reply(c, u, &msg);
+}
+
+static void
+chat_error(struct chat *c, struct user *u, const char *text)
+{
+	chat_error_len(c, u, text, 0);
 }
 
 static void
@@ -163,25 +171,36 @@ chat_do_private(struct chat *c, struct user *u, struct proto_msg *req)
 {
 	struct proto_msg	 msg = { .action = PROTO_PRIVATE_MESSAGE };
 	struct user		*to;
+	static const char	 pre[] = "user ", post[] = " is not on the server";
 	struct frame		*f;
 	char			*text;
+	size_t			 len = req->user_id_len;
 
-	to = c->reg->ops->user_find(c->reg, req->user_id);
+	/* Ids are decimal: one holding U+0000 is nobody. */
+	to = NULL;
+	if (memchr(req->user_id, '\0', len) == NULL)
+		to = c->reg->ops->user_find(c->reg, req->user_id);
 	if (to == NULL) {
-		if (asprintf(&text, "user %s is not on the server",
-		    req->user_id) != -1) {
-			chat_error(c, u, text);
-			free(text);
-		}
+		/* The id as sent, NUL bytes included. */
+		if ((text = malloc(sizeof pre + len + sizeof post)) == NULL)
+			return;
+		memcpy(text, pre, sizeof pre - 1);
+		memcpy(text + sizeof pre - 1, req->user_id, len);
+		memcpy(text + sizeof pre - 1 + len, post, sizeof post);
+		chat_error_len(c, u, text, sizeof pre - 1 + len +
+		    sizeof post - 1);
+		free(text);
 		return;
 	}
 	msg.user_id = u->id;
 	msg.message = req->message;
+	msg.message_len = req->message_len;
 	if ((f = chat_frame(&msg)) != NULL) {
 		c->reg->ops->publish_user(c->reg, to, f);
 		frame_unref(f);
 	}
 	msg.user_id = req->user_id;
+	msg.user_id_len = req->user_id_len;
 	chat_reply(c, u, &msg);
 }
 
@@ -197,6 +216,7 @@ chat_do_room_message(struct chat *c, struct user *u, struct proto_msg *req)
 	msg.room = u->room->name;
 	msg.user_id = u->id;
 	msg.message = req->message;
+	msg.message_len = req->message_len;
 	chat_publish_room(c, u->room, &msg);
 }
 
@@ -295,14 +315,18 @@ chat_message(struct chat *c, uint64_t conn, const char *buf, size_t len)
 	struct proto_msg	 req;
 	struct user		*u;
 	char			*error;
+	size_t			 error_len;
 
 	if ((u = c->reg->ops->user_by_conn(c->reg, conn)) == NULL)
 		return;
 	if (!chat_rate_ok(c, u))
 		return;
 	if (proto_decode_request(buf, len, c->cfg->max_message, &req,
-	    &error) == -1) {
-		chat_error(c, u, error != NULL ? error : PROTO_ERR_INVALID_JSON);
+	    &error, &error_len) == -1) {
+		if (error != NULL)
+			chat_error_len(c, u, error, error_len);
+		else
+			chat_error(c, u, PROTO_ERR_INVALID_JSON);
 		free(error);
 		return;
 	}

@@ -55,21 +55,24 @@ static const struct proto_request proto_requests[] = {
 };
 
 /*
- * A parsed message.  cJSON decodes "\u0000" into a NUL byte inside its C
- * strings, which silently truncates them ("join\u0000x" would read as
- * "join").  So when the text holds such an escape it is parsed twice: tree
- * from a copy where every "\u0000" became "\ufffd" (same length), raw from
- * the original.  Both trees have the same shape; a value held a NUL exactly
- * when its twin in raw differs from it.
+ * A parsed message.  cJSON keeps strings as C strings, so a decoded U+0000
+ * would cut them short ("join\u0000x" reading as "join").  So the text is
+ * rewritten before parsing: each "\u0000" escape becomes the bytes 0xff
+ * 0xfe and each raw 0xff byte becomes 0xff 0xff.  Neither byte occurs in
+ * UTF-8 nor in anything cJSON decodes an escape to, every 0xff is followed
+ * by its partner, and both are only valid inside strings: the text stays
+ * exactly as valid as it was, and a key such as "room\u0000" stays a key
+ * that is not "room".  A value is undone when copied out (proto_copy).
  */
 struct proto_doc {
 	cJSON	*tree;
-	cJSON	*raw;		/* NULL when there was no "\u0000" */
+	bool	 stuffed;	/* the text was rewritten */
 };
 
 static const char	 proto_nul_escape[] = "\\u0000";
-static const char	 proto_nul_subst[] = "\\ufffd";
 #define PROTO_ESCAPE_LEN	(sizeof proto_nul_escape - 1)
+#define PROTO_STUFF		0xff	/* first byte of each pair */
+#define PROTO_STUFF_NUL		0xfe	/* 0xff 0xfe: U+0000 */
 
 const char *
 proto_action_name(enum proto_action action)
@@ -226,39 +229,62 @@ static void
 proto_doc_free(struct proto_doc *doc)
 {
 	cJSON_Delete(doc->tree);
-	cJSON_Delete(doc->raw);
-	doc->tree = doc->raw = NULL;
+	doc->tree = NULL;
+}
+
+/*
+ * The text cJSON gets: buf rewritten as described at struct proto_doc,
+ * NUL-terminated.  Most texts need no rewriting and are copied as they are.
+ */
+static char *
+proto_doc_text(const char *buf, size_t len, bool *stuffed)
+{
+	const char	*end = buf + len, *p, *esc;
+	char		*text, *out;
+	size_t		 extra = 0;
+
+	for (p = buf; (p = memchr(p, PROTO_STUFF, end - p)) != NULL; p++)
+		extra++;
+	esc = proto_next_nul_escape(buf, buf, end);
+	*stuffed = (extra != 0 || esc != NULL);
+	if ((text = malloc(len + extra + 1)) == NULL)
+		return (NULL);
+	if (!*stuffed) {
+		memcpy(text, buf, len);
+		text[len] = '\0';
+		return (text);
+	}
+	for (p = buf, out = text; p < end; p++) {
+		if (p == esc) {
+			*out++ = (char)PROTO_STUFF;
+			*out++ = (char)PROTO_STUFF_NUL;
+			p += PROTO_ESCAPE_LEN - 1;
+			esc = proto_next_nul_escape(buf, p + 1, end);
+		} else if ((unsigned char)*p == PROTO_STUFF) {
+			*out++ = (char)PROTO_STUFF;
+			*out++ = (char)PROTO_STUFF;
+		} else
+			*out++ = *p;
+	}
+	*out = '\0';
+	return (text);
 }
 
 /* Parse buf into doc; fails unless it is a JSON object. */
 static int
 proto_doc_parse(struct proto_doc *doc, const char *buf, size_t len)
 {
-	char		*text;
-	const char	*p;
-	bool		 twice;
+	char	*text;
 
-	doc->tree = doc->raw = NULL;
+	doc->tree = NULL;
+	doc->stuffed = false;
 	if (buf == NULL || len == 0 || !proto_raw_ok(buf, len))
 		return (-1);
-	if ((text = malloc(len + 1)) == NULL)
+	if ((text = proto_doc_text(buf, len, &doc->stuffed)) == NULL)
 		return (-1);
-	memcpy(text, buf, len);
-	text[len] = '\0';
-
-	p = proto_next_nul_escape(text, text, text + len);
-	if ((twice = (p != NULL))) {
-		doc->raw = proto_parse(text);
-		for (; p != NULL; p = proto_next_nul_escape(text,
-		    p + PROTO_ESCAPE_LEN, text + len))
-			memcpy(text + (p - text), proto_nul_subst,
-			    PROTO_ESCAPE_LEN);
-	}
 	doc->tree = proto_parse(text);
 	free(text);
-
-	if (doc->tree == NULL || !cJSON_IsObject(doc->tree) ||
-	    (twice && (doc->raw == NULL || !cJSON_IsObject(doc->raw)))) {
+	if (doc->tree == NULL || !cJSON_IsObject(doc->tree)) {
 		proto_doc_free(doc);
 		return (-1);
 	}
@@ -266,31 +292,54 @@ proto_doc_parse(struct proto_doc *doc, const char *buf, size_t len)
 }
 
 /*
- * The string value of key (the first such key: duplicates are ignored), or
- * NULL when it is missing or not a string.  *nul tells whether the decoded
- * value held U+0000 (which the returned string shows as U+FFFD).
+ * Copy the decoded string src (from doc's tree) into a malloc'd,
+ * NUL-terminated *dst of *len bytes, undoing the rewriting: the result may
+ * hold NUL bytes.  -1 on allocation failure.
  */
-static const char *
-proto_doc_string(const struct proto_doc *doc, const char *key, bool *nul)
+static int
+proto_copy(const struct proto_doc *doc, const char *src, char **dst,
+    size_t *len)
 {
-	const cJSON	*item, *a, *b;
+	const unsigned char	*p;
+	char			*out;
+	size_t			 n = strlen(src);
 
-	*nul = false;
+	if ((*dst = malloc(n + 1)) == NULL)
+		return (-1);
+	if (!doc->stuffed) {
+		memcpy(*dst, src, n + 1);
+		*len = n;
+		return (0);
+	}
+	for (p = (const unsigned char *)src, out = *dst; *p != '\0'; p++) {
+		if (*p == PROTO_STUFF && p[1] != '\0') {
+			p++;
+			*out++ = *p == PROTO_STUFF_NUL ? '\0' : (char)*p;
+		} else
+			*out++ = (char)*p;
+	}
+	*out = '\0';
+	*len = (size_t)(out - *dst);
+	return (0);
+}
+
+/*
+ * Copy the string value of key (the first such key: duplicates are
+ * ignored) into *dst and *len; *dst is NULL when it is missing or not a
+ * string.  -1 on allocation failure.
+ */
+static int
+proto_doc_string(const struct proto_doc *doc, const char *key, char **dst,
+    size_t *len)
+{
+	const cJSON	*item;
+
+	*dst = NULL;
+	*len = 0;
 	item = cJSON_GetObjectItemCaseSensitive(doc->tree, key);
 	if (!cJSON_IsString(item) || item->valuestring == NULL)
-		return (NULL);
-	if (doc->raw != NULL) {
-		a = doc->tree->child;
-		b = doc->raw->child;
-		while (a != NULL && b != NULL && a != item) {
-			a = a->next;
-			b = b->next;
-		}
-		if (b == NULL || !cJSON_IsString(b) || b->valuestring == NULL ||
-		    strcmp(b->valuestring, item->valuestring) != 0)
-			*nul = true;
-	}
-	return (item->valuestring);
+		return (0);
+	return (proto_copy(doc, item->valuestring, dst, len));
 }
 
 void
@@ -311,101 +360,97 @@ proto_msg_free(struct proto_msg *msg)
 	memset(msg, 0, sizeof *msg);
 }
 
+/* prefix and then what (wlen bytes, may hold NUL), malloc'd. */
 static char *
-proto_error_fmt(const char *prefix, const char *what)
+proto_error_fmt(const char *prefix, const char *what, size_t wlen,
+    size_t *len)
 {
-	size_t	 plen = strlen(prefix), wlen = strlen(what);
+	size_t	 plen = strlen(prefix);
 	char	*s;
 
 	if ((s = malloc(plen + wlen + 1)) == NULL)
 		return (NULL);
 	memcpy(s, prefix, plen);
-	memcpy(s + plen, what, wlen + 1);
+	memcpy(s + plen, what, wlen);
+	s[plen + wlen] = '\0';
+	*len = plen + wlen;
 	return (s);
 }
 
-/* Copy a string field into *dst; -1 on allocation failure. */
-static int
-proto_dup(char **dst, const char *src)
-{
-	if (src == NULL) {
-		*dst = NULL;
-		return (0);
-	}
-	*dst = strdup(src);
-	return (*dst == NULL ? -1 : 0);
-}
-
 /*
- * Value checks of one required field.  A room or message that held U+0000
- * is refused (a control character in a room name; a message a C string
- * cannot carry whole, and it is never truncated silently).  A user_id that
- * held U+0000 is kept with U+FFFD in its place: that can never equal a
- * decimal id, so the caller answers "user X is not on the server" as for
- * any other id that does not exist.
+ * Value checks of one required field.  U+0000 is a control character, so
+ * not allowed in a room name; in a message it is text like any other.
  */
 static const char *
-proto_check_field(const char *field, const char *value, bool nul,
+proto_check_field(const char *field, const char *value, size_t len,
     size_t message_max)
 {
-	size_t	len = strlen(value);
-
 	if (strcmp(field, "room") == 0) {
-		if (nul || !proto_room_name_valid(value, len))
+		if (!proto_room_name_valid(value, len))
 			return (PROTO_ERR_INVALID_ROOM);
 	} else if (strcmp(field, "message") == 0) {
-		if (nul || len == 0 || len > message_max)
+		if (len == 0 || len > message_max)
 			return (PROTO_ERR_INVALID_MESSAGE);
 	}
 	return (NULL);
 }
 
+/* The action named by name (len bytes); one holding U+0000 is none. */
+static enum proto_action
+proto_action_lookup_len(const char *name, size_t len)
+{
+	if (memchr(name, '\0', len) != NULL)
+		return (PROTO_UNKNOWN);
+	return (proto_action_lookup(name));
+}
+
 int
 proto_decode_request(const char *buf, size_t len, size_t message_max,
-    struct proto_msg *msg, char **error)
+    struct proto_msg *msg, char **error, size_t *error_len)
 {
 	struct proto_doc		 doc;
 	const struct proto_request	*req = NULL;
-	const char			*action, *values[2], *fault;
-	const char			*field;
-	bool				 nul, nuls[2];
+	const char			*field, *fault;
+	char				*action = NULL, *values[2] = { NULL, NULL };
+	size_t				 action_len, lens[2], i, elen = 0;
 	enum proto_action		 a;
-	size_t				 i;
-	char				**dst;
 
 	memset(msg, 0, sizeof *msg);
 	*error = NULL;
 
 	if (proto_doc_parse(&doc, buf, len) != 0) {
 		*error = strdup(PROTO_ERR_INVALID_JSON);
-		return (-1);
+		goto out;
 	}
-
-	action = proto_doc_string(&doc, "action", &nul);
+	if (proto_doc_string(&doc, "action", &action, &action_len) != 0)
+		goto nomem;
 	if (action == NULL) {
 		*error = strdup(PROTO_ERR_MISSING_ACTION);
 		goto fail;
 	}
-	a = nul ? PROTO_UNKNOWN : proto_action_lookup(action);
+	a = proto_action_lookup_len(action, action_len);
 	for (i = 0; i < sizeof proto_requests / sizeof proto_requests[0]; i++) {
 		if (proto_requests[i].action == a)
 			req = &proto_requests[i];
 	}
 	if (req == NULL) {
-		*error = proto_error_fmt("unknown action: ", action);
+		*error = proto_error_fmt("unknown action: ", action,
+		    action_len, &elen);
 		goto fail;
 	}
 
 	/* Every required field present before any value is judged. */
 	for (i = 0; i < 2 && (field = req->fields[i]) != NULL; i++) {
-		values[i] = proto_doc_string(&doc, field, &nuls[i]);
+		if (proto_doc_string(&doc, field, &values[i], &lens[i]) != 0)
+			goto nomem;
 		if (values[i] == NULL) {
-			*error = proto_error_fmt("missing field: ", field);
+			*error = proto_error_fmt("missing field: ", field,
+			    strlen(field), &elen);
 			goto fail;
 		}
 	}
 	for (i = 0; i < 2 && (field = req->fields[i]) != NULL; i++) {
-		fault = proto_check_field(field, values[i], nuls[i],
+		fault = proto_check_field(field, values[i], lens[i],
 		    message_max);
 		if (fault != NULL) {
 			*error = strdup(fault);
@@ -415,38 +460,49 @@ proto_decode_request(const char *buf, size_t len, size_t message_max,
 
 	/* Only the fields the action uses are kept; the rest is ignored. */
 	msg->action = a;
-	if (proto_dup(&msg->action_name, action) != 0)
-		goto nomem;
+	msg->action_name = action;
+	msg->action_name_len = action_len;
 	for (i = 0; i < 2 && (field = req->fields[i]) != NULL; i++) {
-		if (strcmp(field, "room") == 0)
-			dst = &msg->room;
-		else if (strcmp(field, "user_id") == 0)
-			dst = &msg->user_id;
-		else {
-			dst = &msg->message;
-			msg->message_len = strlen(values[i]);
+		if (strcmp(field, "room") == 0) {
+			msg->room = values[i];
+			msg->room_len = lens[i];
+		} else if (strcmp(field, "user_id") == 0) {
+			msg->user_id = values[i];
+			msg->user_id_len = lens[i];
+		} else {
+			msg->message = values[i];
+			msg->message_len = lens[i];
 		}
-		if (proto_dup(dst, values[i]) != 0)
-			goto nomem;
 	}
 	proto_doc_free(&doc);
 	return (0);
 
 nomem:
-	proto_msg_free(msg);
 	*error = NULL;
 fail:
 	/* *error stays NULL only when even that allocation failed. */
+	free(action);
+	free(values[0]);
+	free(values[1]);
 	proto_doc_free(&doc);
+out:
+	if (error_len != NULL)
+		*error_len = *error == NULL ? 0 : elen != 0 ? elen :
+		    strlen(*error);
 	return (-1);
 }
 
-/* Client side: the strings of a JSON array, non-strings skipped. */
+/*
+ * Client side: the strings of a JSON array.  Non-strings are skipped, and
+ * so are strings holding U+0000: no room name or id does.
+ */
 static int
-proto_decode_list(const cJSON *array, struct proto_msg *msg)
+proto_decode_list(const struct proto_doc *doc, const cJSON *array,
+    struct proto_msg *msg)
 {
 	const cJSON	*item;
-	size_t		 n = 0;
+	size_t		 n = 0, len;
+	char		*s;
 
 	msg->has_list = true;
 	cJSON_ArrayForEach(item, array) {
@@ -460,9 +516,13 @@ proto_decode_list(const cJSON *array, struct proto_msg *msg)
 	cJSON_ArrayForEach(item, array) {
 		if (!cJSON_IsString(item) || item->valuestring == NULL)
 			continue;
-		if ((msg->list[msg->nlist] = strdup(item->valuestring)) == NULL)
+		if (proto_copy(doc, item->valuestring, &s, &len) != 0)
 			return (-1);
-		msg->nlist++;
+		if (strlen(s) != len) {
+			free(s);
+			continue;
+		}
+		msg->list[msg->nlist++] = s;
 	}
 	return (0);
 }
@@ -471,30 +531,25 @@ int
 proto_decode(const char *buf, size_t len, struct proto_msg *msg)
 {
 	struct proto_doc	 doc;
-	const char		*action, *key = NULL;
+	const char		*key = NULL;
 	const cJSON		*list;
-	bool			 nul;
 
 	memset(msg, 0, sizeof *msg);
 	if (proto_doc_parse(&doc, buf, len) != 0)
 		return (-1);
-	if ((action = proto_doc_string(&doc, "action", &nul)) == NULL) {
-		proto_doc_free(&doc);
-		return (-1);
-	}
-	msg->action = nul ? PROTO_UNKNOWN : proto_action_lookup(action);
-
-	/* U+0000 shows as U+FFFD here: a client only displays these. */
-	if (proto_dup(&msg->action_name, action) != 0 ||
-	    proto_dup(&msg->room, proto_doc_string(&doc, "room", &nul)) != 0 ||
-	    proto_dup(&msg->user_id,
-	    proto_doc_string(&doc, "user_id", &nul)) != 0 ||
-	    proto_dup(&msg->message,
-	    proto_doc_string(&doc, "message", &nul)) != 0 ||
-	    proto_dup(&msg->ts, proto_doc_string(&doc, "ts", &nul)) != 0)
+	if (proto_doc_string(&doc, "action", &msg->action_name,
+	    &msg->action_name_len) != 0 || msg->action_name == NULL)
 		goto fail;
-	if (msg->message != NULL)
-		msg->message_len = strlen(msg->message);
+	msg->action = proto_action_lookup_len(msg->action_name,
+	    msg->action_name_len);
+
+	if (proto_doc_string(&doc, "room", &msg->room, &msg->room_len) != 0 ||
+	    proto_doc_string(&doc, "user_id", &msg->user_id,
+	    &msg->user_id_len) != 0 ||
+	    proto_doc_string(&doc, "message", &msg->message,
+	    &msg->message_len) != 0 ||
+	    proto_doc_string(&doc, "ts", &msg->ts, &msg->ts_len) != 0)
+		goto fail;
 
 	if (msg->action == PROTO_ROOMS)
 		key = "rooms";
@@ -502,7 +557,8 @@ proto_decode(const char *buf, size_t len, struct proto_msg *msg)
 		key = "participants";
 	if (key != NULL) {
 		list = cJSON_GetObjectItemCaseSensitive(doc.tree, key);
-		if (cJSON_IsArray(list) && proto_decode_list(list, msg) != 0)
+		if (cJSON_IsArray(list) &&
+		    proto_decode_list(&doc, list, msg) != 0)
 			goto fail;
 	}
 	proto_doc_free(&doc);
@@ -514,15 +570,22 @@ fail:
 	return (-1);
 }
 
-/* Bytes s takes as the inside of a JSON string. */
+/* The length of a string to encode: 0 means it is NUL-terminated. */
 static size_t
-proto_escaped_len(const char *s)
+proto_len(const char *s, size_t len)
 {
-	const unsigned char	*p;
-	size_t			 n = 0;
+	return (len != 0 ? len : strlen(s));
+}
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
+/* Bytes s (len bytes) takes as the inside of a JSON string. */
+static size_t
+proto_escaped_len(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0, i;
+
+	for (i = 0; i < len; i++) {
+		switch (p[i]) {
 		case '"':
 		case '\\':
 		case '\b':
@@ -533,27 +596,28 @@ proto_escaped_len(const char *s)
 			n += 2;
 			break;
 		default:
-			n += *p < 0x20 ? 6 : 1;
+			n += p[i] < 0x20 ? 6 : 1;
 			break;
 		}
 	}
 	return (n);
 }
 
-/* Write s as a quoted JSON string at out; returns the end. */
+/* Write s (len bytes) as a quoted JSON string at out; returns the end. */
 static char *
-proto_put_string(char *out, const char *s)
+proto_put_string(char *out, const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i;
 
 	*out++ = '"';
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
+	for (i = 0; i < len; i++) {
+		switch (p[i]) {
 		case '"':
 		case '\\':
 			*out++ = '\\';
-			*out++ = (char)*p;
+			*out++ = (char)p[i];
 			break;
 		case '\b':
 			*out++ = '\\';
@@ -576,13 +640,13 @@ proto_put_string(char *out, const char *s)
 			*out++ = 't';
 			break;
 		default:
-			if (*p < 0x20) {
+			if (p[i] < 0x20) {
 				memcpy(out, "\\u00", 4);
-				out[4] = hex[*p >> 4];
-				out[5] = hex[*p & 0xf];
+				out[4] = hex[p[i] >> 4];
+				out[5] = hex[p[i] & 0xf];
 				out += 6;
 			} else
-				*out++ = (char)*p;
+				*out++ = (char)p[i];
 			break;
 		}
 	}
@@ -607,42 +671,52 @@ proto_put_key(char *out, const char *key, size_t keylen)
 #define PROTO_NFIELDS 4
 static void
 proto_encode_fields(const struct proto_msg *msg, const char **names,
-    const char **values)
+    const char **values, size_t *lens)
 {
 	names[0] = "room";
 	values[0] = msg->room;
+	lens[0] = msg->room_len;
 	names[1] = "user_id";
 	values[1] = msg->user_id;
+	lens[1] = msg->user_id_len;
 	names[2] = "message";
 	values[2] = msg->message;
+	lens[2] = msg->message_len;
 	names[3] = "ts";
 	values[3] = msg->ts;
+	lens[3] = msg->ts_len;
 }
 
 char *
 proto_encode(const struct proto_msg *msg, size_t *len)
 {
 	const char	*names[PROTO_NFIELDS], *values[PROTO_NFIELDS];
-	const char	*action, *listkey = NULL;
-	size_t		 size, i;
+	size_t		 lens[PROTO_NFIELDS];
+	const char	*action, *listkey = NULL, *entry;
+	size_t		 size, i, action_len = 0;
 	char		*buf, *out;
 
 	action = proto_action_name(msg->action);
-	if (msg->action == PROTO_UNKNOWN && msg->action_name != NULL)
+	if (msg->action == PROTO_UNKNOWN && msg->action_name != NULL) {
 		action = msg->action_name;
+		action_len = msg->action_name_len;
+	}
+	action_len = proto_len(action, action_len);
 	if (msg->has_list && msg->action == PROTO_ROOMS)
 		listkey = "rooms";
 	else if (msg->has_list && msg->action == PROTO_PARTICIPANTS)
 		listkey = "participants";
-	proto_encode_fields(msg, names, values);
+	proto_encode_fields(msg, names, values, lens);
 
 	/* {"action":"..."} */
-	size = sizeof "{\"action\":\"\"}" - 1 + proto_escaped_len(action);
+	size = sizeof "{\"action\":\"\"}" - 1 +
+	    proto_escaped_len(action, action_len);
 	for (i = 0; i < PROTO_NFIELDS; i++) {
 		if (values[i] != NULL) {
+			lens[i] = proto_len(values[i], lens[i]);
 			/* ,"key":"..." */
 			size += strlen(names[i]) + 6 +
-			    proto_escaped_len(values[i]);
+			    proto_escaped_len(values[i], lens[i]);
 		}
 	}
 	if (listkey != NULL) {
@@ -650,8 +724,8 @@ proto_encode(const struct proto_msg *msg, size_t *len)
 		size += strlen(listkey) + 6;
 		for (i = 0; i < msg->nlist; i++) {
 			size += (i > 0) + 2;
-			if (msg->list[i] != NULL)
-				size += proto_escaped_len(msg->list[i]);
+			if ((entry = msg->list[i]) != NULL)
+				size += proto_escaped_len(entry, strlen(entry));
 		}
 	}
 
@@ -659,11 +733,11 @@ proto_encode(const struct proto_msg *msg, size_t *len)
 		return (NULL);
 	out = buf;
 	memcpy(out, "{\"action\":", 10);
-	out = proto_put_string(out + 10, action);
+	out = proto_put_string(out + 10, action, action_len);
 	for (i = 0; i < PROTO_NFIELDS; i++) {
 		if (values[i] != NULL) {
 			out = proto_put_key(out, names[i], strlen(names[i]));
-			out = proto_put_string(out, values[i]);
+			out = proto_put_string(out, values[i], lens[i]);
 		}
 	}
 	if (listkey != NULL) {
@@ -672,8 +746,8 @@ proto_encode(const struct proto_msg *msg, size_t *len)
 		for (i = 0; i < msg->nlist; i++) {
 			if (i > 0)
 				*out++ = ',';
-			out = proto_put_string(out, msg->list[i] != NULL ?
-			    msg->list[i] : "");
+			entry = msg->list[i] != NULL ? msg->list[i] : "";
+			out = proto_put_string(out, entry, strlen(entry));
 		}
 		*out++ = ']';
 	}

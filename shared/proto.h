@@ -23,18 +23,27 @@ enum proto_action {
 };
 
 /*
- * One protocol message.  Absent fields are NULL.  After a decode every
- * string is owned by the message (free with proto_msg_free); for an encode
- * the caller may point the fields at anything it likes.
+ * One protocol message.  Absent fields are NULL.  JSON strings may hold
+ * U+0000, so every string comes with its length in bytes.  After a decode
+ * every string is owned by the message (free with proto_msg_free), is
+ * NUL-terminated, and its length is set: it may hold NUL bytes before that
+ * terminator (a room name never does: it is refused).  For an encode the
+ * caller may point the fields at anything it likes; a length of 0 means
+ * "NUL-terminated, use strlen()", so callers that fill in only the pointers
+ * keep working.  List entries are always NUL-terminated.
  */
 struct proto_msg {
 	enum proto_action	 action;
 	char			*action_name;	/* as received (decode only) */
+	size_t			 action_name_len;
 	char			*room;
+	size_t			 room_len;
 	char			*user_id;
+	size_t			 user_id_len;
 	char			*message;
 	size_t			 message_len;	/* bytes, after JSON decoding */
 	char			*ts;		/* extension: server time, ms */
+	size_t			 ts_len;
 	char		       **list;		/* "rooms" or "participants" */
 	size_t			 nlist;
 	bool			 has_list;	/* list present (may be empty) */
@@ -54,28 +63,33 @@ struct proto_msg {
  * Server side: decode and validate one client request of len bytes (need
  * not be NUL-terminated).  message_max is the largest message text in bytes.
  * On success returns 0 and fills *msg.  On failure returns -1, leaves *msg
- * empty and stores in *error a malloc'd error text (the "message" of the
- * error reply, e.g. "missing field: room") that the caller frees.
+ * empty and stores in *error a malloc'd, NUL-terminated error text (the
+ * "message" of the error reply, e.g. "missing field: room") that the caller
+ * frees, and its length in *error_len (when not NULL): the text may hold
+ * NUL bytes ("unknown action: X" repeats X as sent).  *error is NULL only
+ * when out of memory.
  * Faults are reported in the contract's order: JSON, action, required
  * fields, field values.  State errors are the caller's business.
  */
 int	proto_decode_request(const char *buf, size_t len, size_t message_max,
-	    struct proto_msg *msg, char **error);
+	    struct proto_msg *msg, char **error, size_t *error_len);
 
 /*
  * Client side: decode one server message.  Lenient: unknown keys are
  * ignored, an unknown action gives PROTO_UNKNOWN, wrongly typed fields are
- * treated as absent.  Returns -1 only when buf is not a JSON object with a
- * string "action".
+ * treated as absent, list entries holding U+0000 are dropped.  Returns -1
+ * only when buf is not a JSON object with a string "action".
  */
 int	proto_decode(const char *buf, size_t len, struct proto_msg *msg);
 
 /*
  * Encode msg as compact JSON: "action" first, then "room", "user_id",
  * "message", "ts" when non-NULL, then the list as "rooms" (PROTO_ROOMS) or
- * "participants" (PROTO_PARTICIPANTS) when has_list.  Returns a malloc'd,
- * NUL-terminated string and its length in *len, or NULL on allocation
- * failure.  Output is always valid JSON; control characters are escaped.
+ * "participants" (PROTO_PARTICIPANTS) when has_list.  Strings are written
+ * by their lengths (0: strlen(), see struct proto_msg), so U+0000 goes out
+ * as \u0000.  Returns a malloc'd, NUL-terminated string and its length in
+ * *len, or NULL on allocation failure.  Output is always valid JSON (given
+ * UTF-8 strings); control characters are escaped.
  */
 char	*proto_encode(const struct proto_msg *msg, size_t *len);
 

@@ -416,12 +416,32 @@ bconn_handshake_check(struct bconn *c, const char *p, size_t len)
 	return ok;
 }
 
+/* Gather a fragmented message; dispatch it whole on its last frame. */
+static void
+bconn_fragment(struct bconn *c, const char *buf, size_t len, bool fin)
+{
+	size_t	whole;
+
+	if ((c->frag = realloc(c->frag, c->fraglen + len + 1)) == NULL) {
+		bench_fail("out of memory");
+		return;
+	}
+	memcpy(c->frag + c->fraglen, buf, len);
+	c->fraglen += len;
+	if (fin) {
+		whole = c->fraglen;
+		c->fraglen = 0;
+		c->fragmenting = false;
+		bconn_dispatch(c, c->frag, whole);
+	}
+}
+
 /* Parse as many whole frames as buf holds; return the bytes used. */
 static size_t
 bconn_frames(struct bconn *c, const char *buf, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)buf;
-	size_t			 off = 0, hl, i, whole;
+	size_t			 off = 0, hl, i;
 	uint64_t		 plen;
 	int			 opcode;
 	bool			 fin;
@@ -464,31 +484,20 @@ bconn_frames(struct bconn *c, const char *buf, size_t len)
 				    "a fragmented one", c->index);
 				return off;
 			}
-			if (fin) {
+			if (fin)
 				bconn_dispatch(c, buf, plen);
-				break;
+			else {
+				c->fragmenting = true;
+				bconn_fragment(c, buf, plen, false);
 			}
-			c->fragmenting = true;
-			/* FALLTHROUGH */
+			break;
 		case 0x0:
 			if (!c->fragmenting) {
 				bench_fail("connection %d: stray continuation "
 				    "frame", c->index);
 				return off;
 			}
-			c->frag = realloc(c->frag, c->fraglen + plen + 1);
-			if (c->frag == NULL) {
-				bench_fail("out of memory");
-				return off;
-			}
-			memcpy(c->frag + c->fraglen, buf, plen);
-			c->fraglen += plen;
-			if (fin) {
-				whole = c->fraglen;
-				c->fraglen = 0;
-				c->fragmenting = false;
-				bconn_dispatch(c, c->frag, whole);
-			}
+			bconn_fragment(c, buf, plen, fin);
 			break;
 		case 0x8:
 			bench_fail("connection %d: server sent close %d",

@@ -4,7 +4,7 @@ A deliberately faulty in-process server (python3-websockets) speaks just
 enough of the protocol for the fanout and pm scenarios and breaks one rule
 per case: it drops a message, swaps two, lies about a sender id, or answers
 the handshake with a wrong Sec-WebSocket-Accept.  A correct server must
-pass.  TAP output.
+pass, also when it splits every message into several frames.  TAP output.
 """
 import asyncio
 import json
@@ -31,7 +31,13 @@ class FaultyServer:
         self.held = None
 
     async def send(self, ws, obj):
-        await ws.send(json.dumps(obj, separators=(",", ":")))
+        text = json.dumps(obj, separators=(",", ":"))
+        if self.fault == "fragment":
+            # valid, just unusual: every message in 3 frames
+            n = len(text) // 3
+            await ws.send([text[:n], text[n:2 * n], text[2 * n:]])
+        else:
+            await ws.send(text)
 
     async def deliver(self, ws, obj, victim):
         # Faults hit one recipient only (so the sender's own echo, its
@@ -142,6 +148,7 @@ def main():
     cases = [
         ("correct server passes fanout", None, fanout, 0),
         ("correct server passes pm", None, pm, 0),
+        ("fragmented messages are reassembled", "fragment", fanout, 0),
         ("a dropped room message fails fanout", "drop", fanout, 1),
         ("two swapped room messages fail fanout", "swap", fanout, 1),
         ("a wrong sender id fails fanout", "sender", fanout, 1),

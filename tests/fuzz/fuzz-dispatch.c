@@ -3,8 +3,10 @@
  * the in-memory registry, no sockets.  The input is a script of operations
  * over 8 connections: each record is one op byte, one connection byte, and
  * for messages a length byte and that many bytes of frame payload.
- * Invariants checked after every run: every frame sent is one JSON object,
- * and after everyone disconnects no user or room is left.
+ * Invariants checked after every run: every frame sent is one JSON object
+ * (with no raw NUL: U+0000 in a message or an error goes out as \u0000)
+ * that the client decoder reads, and after everyone disconnects no user or
+ * room is left.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,17 +27,23 @@ static uint64_t	now;
 static void
 fz_send(void *arg, struct frame *f, const uint64_t *conns, size_t n)
 {
-	cJSON	*json;
+	struct proto_msg	 msg;
+	cJSON			*json;
 
 	(void)arg;
 	for (size_t i = 0; i < n; i++) {
 		if (conns[i] >= NCONN || !open_[conns[i]])
 			abort();	/* sent to a connection that is gone */
 	}
+	if (memchr(FRAME_PAYLOAD(f), '\0', f->len) != NULL)
+		abort();
 	json = cJSON_ParseWithLength((const char *)FRAME_PAYLOAD(f), f->len);
 	if (json == NULL || !cJSON_IsObject(json))
 		abort();
 	cJSON_Delete(json);
+	if (proto_decode((const char *)FRAME_PAYLOAD(f), f->len, &msg) != 0)
+		abort();
+	proto_msg_free(&msg);
 }
 
 static void

@@ -26,18 +26,31 @@ same_string(const char *a, const char *b)
 		CHECK(strcmp(a, b) == 0);
 }
 
+/* Strings that may hold NUL: the same bytes, and NUL-terminated. */
+static void
+same_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (a == NULL || b == NULL) {
+		CHECK(a == b && alen == 0 && blen == 0);
+		return;
+	}
+	CHECK(alen == blen && memcmp(a, b, alen) == 0);
+	CHECK(a[alen] == '\0' && b[blen] == '\0');
+}
+#define SAME_FIELD(a, b, f) \
+	same_bytes((a)->f, (a)->f##_len, (b)->f, (b)->f##_len)
+
 static void
 same_msg(const struct proto_msg *a, const struct proto_msg *b)
 {
 	size_t	i;
 
 	CHECK(a->action == b->action);
-	same_string(a->action_name, b->action_name);
-	same_string(a->room, b->room);
-	same_string(a->user_id, b->user_id);
-	same_string(a->message, b->message);
-	same_string(a->ts, b->ts);
-	CHECK(a->message_len == b->message_len);
+	SAME_FIELD(a, b, action_name);
+	SAME_FIELD(a, b, room);
+	SAME_FIELD(a, b, user_id);
+	SAME_FIELD(a, b, message);
+	SAME_FIELD(a, b, ts);
 	CHECK(a->has_list == b->has_list);
 	CHECK(a->nlist == b->nlist);
 	for (i = 0; i < a->nlist; i++)
@@ -45,7 +58,7 @@ same_msg(const struct proto_msg *a, const struct proto_msg *b)
 }
 
 static int
-known_error(const char *e)
+known_error(const char *e, size_t len)
 {
 	static const char *texts[] = { PROTO_ERR_INVALID_JSON,
 	    PROTO_ERR_MISSING_ACTION, PROTO_ERR_INVALID_ROOM,
@@ -53,8 +66,13 @@ known_error(const char *e)
 	    "missing field: user_id", "missing field: message" };
 	size_t	i;
 
-	if (strncmp(e, "unknown action: ", 16) == 0)
+	if (e[len] != '\0')
+		return (0);
+	/* Only this one repeats the request, so may hold NUL. */
+	if (len >= 16 && strncmp(e, "unknown action: ", 16) == 0)
 		return (1);
+	if (strlen(e) != len)
+		return (0);
 	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		if (strcmp(e, texts[i]) == 0)
 			return (1);
@@ -67,10 +85,10 @@ fuzz_request(const char *buf, size_t len, size_t max)
 {
 	struct proto_msg	 msg, again, client;
 	char			*error, *s;
-	size_t			 slen;
+	size_t			 slen, elen;
 
-	if (proto_decode_request(buf, len, max, &msg, &error) != 0) {
-		CHECK(error != NULL && known_error(error));
+	if (proto_decode_request(buf, len, max, &msg, &error, &elen) != 0) {
+		CHECK(error != NULL && known_error(error, elen));
 		CHECK(msg.action_name == NULL && msg.room == NULL);
 		free(error);
 		return;
@@ -78,23 +96,25 @@ fuzz_request(const char *buf, size_t len, size_t max)
 	CHECK(error == NULL);
 	CHECK(msg.action != PROTO_UNKNOWN && msg.action != PROTO_ERROR &&
 	    msg.action != PROTO_CONNECTION);
-	if (msg.room != NULL)
-		CHECK(proto_room_name_valid(msg.room, strlen(msg.room)));
-	if (msg.message != NULL) {
-		CHECK(msg.message_len == strlen(msg.message));
-		CHECK(msg.message_len > 0 && msg.message_len <= max);
+	CHECK(msg.action_name != NULL &&
+	    strlen(msg.action_name) == msg.action_name_len);
+	if (msg.room != NULL) {
+		CHECK(proto_room_name_valid(msg.room, msg.room_len));
+		CHECK(strlen(msg.room) == msg.room_len);
 	}
+	if (msg.message != NULL)
+		CHECK(msg.message_len > 0 && msg.message_len <= max);
 
 	/* What the server accepted, re-sent, is accepted the same. */
 	s = proto_encode(&msg, &slen);
 	CHECK(s != NULL && strlen(s) == slen);
-	CHECK(proto_decode_request(s, slen, max, &again, &error) == 0);
+	CHECK(proto_decode_request(s, slen, max, &again, &error, NULL) == 0);
 	same_msg(&msg, &again);
 	CHECK(proto_decode(s, slen, &client) == 0);
 	CHECK(client.action == msg.action);
-	same_string(client.room, msg.room);
-	same_string(client.user_id, msg.user_id);
-	same_string(client.message, msg.message);
+	SAME_FIELD(&client, &msg, room);
+	SAME_FIELD(&client, &msg, user_id);
+	SAME_FIELD(&client, &msg, message);
 	proto_msg_free(&client);
 	proto_msg_free(&again);
 	proto_msg_free(&msg);
@@ -113,7 +133,11 @@ fuzz_client(const char *buf, size_t len)
 		return;
 	}
 	CHECK(msg.action_name != NULL);
-	CHECK(msg.action == proto_action_lookup(msg.action_name));
+	/* A name holding U+0000 is no action the build knows. */
+	if (strlen(msg.action_name) != msg.action_name_len)
+		CHECK(msg.action == PROTO_UNKNOWN);
+	else
+		CHECK(msg.action == proto_action_lookup(msg.action_name));
 	s = proto_encode(&msg, &slen);
 	CHECK(s != NULL && strlen(s) == slen);
 	CHECK(proto_decode(s, slen, &again) == 0);

@@ -697,9 +697,14 @@ class RawClient:
 
 	# -- input
 	async def _fill(self, timeout):
+		"""Read more; timeout None waits forever (and, unlike wait_for,
+		stays promptly cancellable)."""
 		try:
-			data = await asyncio.wait_for(
-			    self.reader.read(1 << 20), scaled(timeout))
+			if timeout is None:
+				data = await self.reader.read(1 << 20)
+			else:
+				data = await asyncio.wait_for(
+				    self.reader.read(1 << 20), scaled(timeout))
 		except asyncio.TimeoutError:
 			raise
 		except (ConnectionError, OSError):
@@ -1049,6 +1054,14 @@ class Suite:
 		return diag
 
 	async def _main(self, uses_shared):
+		# kill -USR1 prints where every task is (hung tests).
+		def dump():
+			tasks = asyncio.all_tasks()
+			sys.stderr.write("%d tasks\n" % len(tasks))
+			for t in list(tasks)[:30]:
+				t.print_stack(limit=6, file=sys.stderr)
+		asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1,
+		    dump)
 		i = 0
 		for t in self.tests:
 			i += 1

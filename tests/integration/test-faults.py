@@ -31,7 +31,7 @@ class Talker:
 		try:
 			while True:
 				region, n, others = await self.c.read_batch(
-				    timeout=3600)
+				    timeout=None)
 				for op, fin, p in others:
 					if op == OP_CLOSE:
 						code = struct.unpack("!H", p[:2])[0] \
@@ -54,8 +54,9 @@ class Talker:
 		self.task.cancel()
 		try:
 			await self.task
-		except BaseException:
-			pass
+		except asyncio.CancelledError:
+			if not self.task.cancelled():
+				raise	# we are being cancelled ourselves
 
 
 async def connect_many(srv, n, **kw):

@@ -20,19 +20,26 @@
 
 #define MAX	CHAT_MESSAGE_MAX_DEFAULT
 
-/* Decode buf (len bytes) as a request; it must fail with text. */
+/*
+ * Decode buf (len bytes) as a request; it must fail with text (tlen bytes,
+ * which may hold NUL).
+ */
 static void
-fail_len(const char *buf, size_t len, size_t max, const char *text)
+fail_bytes(const char *buf, size_t len, size_t max, const char *text,
+    size_t tlen)
 {
 	struct proto_msg	 msg;
 	char			*error = (char *)1;
+	size_t			 elen = 12345;
 	int			 rc;
 
 	memset(&msg, 0xa5, sizeof msg);
-	rc = proto_decode_request(buf, len, max, &msg, &error);
-	if (rc != -1 || error == NULL || strcmp(error, text) != 0) {
-		print_error("input %.200s: rc %d, error \"%s\", wanted \"%s\"\n",
-		    buf, rc, error != NULL ? error : "(null)", text);
+	rc = proto_decode_request(buf, len, max, &msg, &error, &elen);
+	if (rc != -1 || error == NULL || elen != tlen ||
+	    memcmp(error, text, tlen) != 0 || error[tlen] != '\0') {
+		print_error("input %.200s: rc %d, error \"%s\" (%zu bytes), "
+		    "wanted \"%s\" (%zu)\n", buf, rc,
+		    error != NULL ? error : "(null)", elen, text, tlen);
 		fail();
 	}
 	/* A failed decode leaves the message empty. */
@@ -42,8 +49,23 @@ fail_len(const char *buf, size_t len, size_t max, const char *text)
 	assert_null(msg.user_id);
 	assert_null(msg.message);
 	assert_null(msg.list);
+	assert_int_equal(msg.action_name_len + msg.room_len + msg.user_id_len +
+	    msg.message_len + msg.ts_len, 0);
 	free(error);
 	proto_msg_free(&msg);
+
+	/* error_len may be NULL. */
+	rc = proto_decode_request(buf, len, max, &msg, &error, NULL);
+	assert_int_equal(rc, -1);
+	assert_non_null(error);
+	assert_memory_equal(error, text, tlen);
+	free(error);
+}
+
+static void
+fail_len(const char *buf, size_t len, size_t max, const char *text)
+{
+	fail_bytes(buf, len, max, text, strlen(text));
 }
 
 static void
@@ -58,9 +80,10 @@ ok_len(const char *buf, size_t len, size_t max, enum proto_action action,
     struct proto_msg *msg)
 {
 	char	*error = NULL;
+	size_t	 elen = 12345;
 	int	 rc;
 
-	rc = proto_decode_request(buf, len, max, msg, &error);
+	rc = proto_decode_request(buf, len, max, msg, &error, &elen);
 	if (rc != 0) {
 		print_error("input %.200s: error \"%s\"\n", buf,
 		    error != NULL ? error : "(null)");
@@ -69,6 +92,7 @@ ok_len(const char *buf, size_t len, size_t max, enum proto_action action,
 	}
 	assert_null(error);
 	assert_int_equal(msg->action, action);
+	assert_int_equal(msg->action_name_len, strlen(msg->action_name));
 }
 
 static void
@@ -525,6 +549,16 @@ test_message_limits(void **state)
 	    "\"message\":\"\"}", "invalid message");
 }
 
+/* Decode json as a request; its field f must be want (wlen bytes). */
+#define HAS(f, want, wlen) do {						\
+	assert_int_equal(msg.f##_len, (wlen));				\
+	assert_memory_equal(msg.f, (want), (wlen) + 1);			\
+} while (0)
+
+/* The fail_bytes text of a C literal holding NUL. */
+#define FAIL_NUL(json, lit) \
+	fail_bytes(json, strlen(json), MAX, lit, sizeof lit - 1)
+
 static void
 test_nul(void **state)
 {
@@ -538,50 +572,107 @@ test_nul(void **state)
 	    "invalid room name");
 	fail_req("{\"action\":\"participants\",\"room\":\"a\\u0000\"}",
 	    "invalid room name");
-	/* A message is never truncated at U+0000. */
-	fail_req("{\"action\":\"room_message\",\"message\":\"hi\\u0000there\"}",
-	    "invalid message");
-	fail_req("{\"action\":\"room_message\",\"message\":\"\\u0000\"}",
-	    "invalid message");
-	fail_req("{\"action\":\"private_message\",\"user_id\":\"1\","
-	    "\"message\":\"x\\u0000\"}", "invalid message");
-	/* A user_id keeps U+FFFD in its place: it matches no real id. */
+	/* In a message it is text: kept whole, counted as one byte. */
+	ok_req("{\"action\":\"room_message\",\"message\":\"hi\\u0000there\"}",
+	    PROTO_ROOM_MESSAGE, &msg);
+	HAS(message, "hi\0there", 8);
+	proto_msg_free(&msg);
+	ok_req("{\"action\":\"room_message\",\"message\":\"\\u0000\"}",
+	    PROTO_ROOM_MESSAGE, &msg);
+	HAS(message, "\0", 1);
+	proto_msg_free(&msg);
+#define TWO "{\"action\":\"room_message\",\"message\":\"\\u0000\\u0000\"}"
+#define THREE "{\"action\":\"room_message\",\"message\":" \
+	    "\"\\u0000\\u0000\\u0000\"}"
+	ok_len(TWO, strlen(TWO), 2, PROTO_ROOM_MESSAGE, &msg);
+	HAS(message, "\0\0", 2);
+	proto_msg_free(&msg);
+	fail_len(THREE, strlen(THREE), 2, "invalid message");
+#undef TWO
+#undef THREE
+	ok_req("{\"action\":\"private_message\",\"user_id\":\"1\","
+	    "\"message\":\"x\\u0000\"}", PROTO_PRIVATE_MESSAGE, &msg);
+	HAS(user_id, "1", 1);
+	HAS(message, "x\0", 2);
+	proto_msg_free(&msg);
+	/* A user_id keeps it too: it matches no real id. */
 	ok_req("{\"action\":\"private_message\",\"user_id\":\"1\\u0000\","
 	    "\"message\":\"x\"}", PROTO_PRIVATE_MESSAGE, &msg);
-	assert_string_equal(msg.user_id, "1\xef\xbf\xbd");
+	HAS(user_id, "1\0", 2);
 	proto_msg_free(&msg);
 	/* An action with U+0000 is not the action it starts with. */
-	fail_req("{\"action\":\"rooms\\u0000\"}",
-	    "unknown action: rooms\xef\xbf\xbd");
-	fail_req("{\"action\":\"join\\u0000x\",\"room\":\"a\"}",
-	    "unknown action: join\xef\xbf\xbdx");
+	FAIL_NUL("{\"action\":\"rooms\\u0000\"}", "unknown action: rooms\0");
+	FAIL_NUL("{\"action\":\"join\\u0000x\",\"room\":\"a\"}",
+	    "unknown action: join\0x");
+	FAIL_NUL("{\"action\":\"\\u0000\"}", "unknown action: \0");
 	/* Nor is a key. */
 	fail_req("{\"action\":\"join\",\"room\\u0000\":\"a\"}",
 	    "missing field: room");
 	fail_req("{\"action\\u0000\":\"rooms\"}", "missing action");
+	fail_req("{\"action\":\"private_message\",\"user_id\":\"1\","
+	    "\"message\\u0000\":\"m\",\"message\\u0000\\u0000\":\"m\"}",
+	    "missing field: message");
 	/* An escaped backslash before u0000 is plain text. */
 	ok_req("{\"action\":\"room_message\",\"message\":\"\\\\u0000\"}",
 	    PROTO_ROOM_MESSAGE, &msg);
-	assert_string_equal(msg.message, "\\u0000");
+	HAS(message, "\\u0000", 6);
 	proto_msg_free(&msg);
-	fail_req("{\"action\":\"room_message\",\"message\":\"\\\\\\u0000\"}",
-	    "invalid message");
+	ok_req("{\"action\":\"room_message\",\"message\":\"\\\\\\u0000\"}",
+	    PROTO_ROOM_MESSAGE, &msg);
+	HAS(message, "\\\0", 2);
+	proto_msg_free(&msg);
 	/* U+0000 in a field nobody reads does no harm. */
 	ok_req("{\"action\":\"room_message\",\"x\":\"\\u0000\","
 	    "\"message\":\"ok\"}", PROTO_ROOM_MESSAGE, &msg);
-	assert_string_equal(msg.message, "ok");
+	HAS(message, "ok", 2);
 	proto_msg_free(&msg);
 	/* Duplicates still resolve to the first. */
 	fail_req("{\"action\":\"join\",\"room\":\"\\u0000\",\"room\":\"b\"}",
 	    "invalid room name");
 	ok_req("{\"action\":\"join\",\"room\":\"a\",\"room\":\"\\u0000\"}",
 	    PROTO_JOIN, &msg);
-	assert_string_equal(msg.room, "a");
+	HAS(room, "a", 1);
 	proto_msg_free(&msg);
 	/* Bad JSON stays bad JSON. */
 	fail_req("{\"action\":\"rooms\"} \\u0000", "invalid JSON");
+	fail_req("\\u0000{\"action\":\"rooms\"}", "invalid JSON");
+	fail_req("{\"action\":\"rooms\",\\u0000:1}", "invalid JSON");
+	fail_req("{\"action\":\"rooms\",\"x\":\\u0000}", "invalid JSON");
 	fail_req("{\"action\":\"rooms\",\"x\":\"\\ud800\\u0000\"}",
 	    "invalid JSON");
+	fail_req("{\"action\":\"rooms\",\"x\":\"\\u0000\\udc00\"}",
+	    "invalid JSON");
+	fail_req("{\"action\":\"rooms\",\"x\":\"\\u000\"}", "invalid JSON");
+
+	/*
+	 * Raw 0xff bytes (not UTF-8, but passed on as they are) next to
+	 * U+0000: the decoder's own rewriting must not show through.
+	 */
+	ok_req("{\"action\":\"room_message\",\"message\":"
+	    "\"\xff\\u0000\xff\xfe\xff\xff\"}", PROTO_ROOM_MESSAGE, &msg);
+	HAS(message, "\xff\0\xff\xfe\xff\xff", 6);
+	proto_msg_free(&msg);
+	ok_req("{\"action\":\"join\",\"x\":\"\\u0000\",\"room\":\"\xff\xfe\"}",
+	    PROTO_JOIN, &msg);
+	HAS(room, "\xff\xfe", 2);
+	proto_msg_free(&msg);
+	ok_req("{\"action\":\"room_message\",\"message\":\"\xfe\\u0000\xff\"}",
+	    PROTO_ROOM_MESSAGE, &msg);
+	HAS(message, "\xfe\0\xff", 3);
+	proto_msg_free(&msg);
+	FAIL_NUL("{\"action\":\"\xff\\u0000\xff\"}",
+	    "unknown action: \xff\0\xff");
+	fail_req("{\"action\":\"rooms\"}\xff", "invalid JSON");
+	fail_req("{\"action\":\"rooms\",\"x\":\"\\\xff\\u0000\"}",
+	    "invalid JSON");
+	fail_req("{\"action\":\"join\",\"room\xff\":\"a\",\"x\":\"\\u0000\"}",
+	    "missing field: room");
+	/* U+10FFFF and U+0000 side by side. */
+	ok_req("{\"action\":\"room_message\",\"message\":"
+	    "\"\\udbff\\udfff\\u0000\xf4\x8f\xbf\xbf\"}", PROTO_ROOM_MESSAGE,
+	    &msg);
+	HAS(message, "\xf4\x8f\xbf\xbf\0\xf4\x8f\xbf\xbf", 9);
+	proto_msg_free(&msg);
 }
 
 static void
@@ -827,7 +918,52 @@ test_encode_escaping(void **state)
 	encodes_as(&msg, "{\"action\":\"room_message\",\"room\":\"a\\\"b\","
 	    "\"user_id\":\"\\\\\",\"message\":\"\\n\"}");
 
+	/* Strings go by their lengths: U+0000 is escaped, not an end. */
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_PRIVATE_MESSAGE;
+	msg.user_id = "8\0";
+	msg.user_id_len = 2;
+	msg.message = "a\0b";
+	msg.message_len = 3;
+	encodes_as(&msg, "{\"action\":\"private_message\","
+	    "\"user_id\":\"8\\u0000\",\"message\":\"a\\u0000b\"}");
+	msg.action = PROTO_ROOM_MESSAGE;
+	msg.room = "\0\0";
+	msg.room_len = 2;
+	msg.user_id = "12345";
+	msg.user_id_len = 2;		/* a prefix only */
+	msg.message = "\0";
+	msg.message_len = 1;
+	msg.ts = "9\0";
+	msg.ts_len = 2;
+	encodes_as(&msg, "{\"action\":\"room_message\","
+	    "\"room\":\"\\u0000\\u0000\",\"user_id\":\"12\","
+	    "\"message\":\"\\u0000\",\"ts\":\"9\\u0000\"}");
+	/* 0 means strlen(). */
+	msg.room = "r";
+	msg.user_id = "1";
+	msg.message = "m\0ignored";
+	msg.ts = "";
+	msg.room_len = msg.user_id_len = msg.message_len = msg.ts_len = 0;
+	encodes_as(&msg, "{\"action\":\"room_message\",\"room\":\"r\","
+	    "\"user_id\":\"1\",\"message\":\"m\",\"ts\":\"\"}");
+	/* An unknown action is written as named, by its length too. */
+	memset(&msg, 0, sizeof msg);
+	msg.action_name = "x\0y";
+	msg.action_name_len = 3;
+	encodes_as(&msg, "{\"action\":\"x\\u0000y\"}");
+	msg.action_name_len = 0;
+	encodes_as(&msg, "{\"action\":\"x\"}");
+	/* A known action ignores action_name. */
+	msg.action = PROTO_ROOMS;
+	encodes_as(&msg, "{\"action\":\"rooms\"}");
+
 	/* len may be NULL. */
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_ROOM_MESSAGE;
+	msg.room = "a\"b";
+	msg.user_id = "\\";
+	msg.message = "\n";
 	s = proto_encode(&msg, NULL);
 	assert_non_null(s);
 	free(s);
@@ -856,19 +992,24 @@ round_trip(const struct proto_msg *in)
 	assert_int_equal(proto_decode(s, len, &out), 0);
 	assert_int_equal(out.action, in->action);
 	assert_string_equal(out.action_name, proto_action_name(in->action));
+	/* Every field comes back with its length (0 given: strlen). */
 #define SAME(f) do {							\
 	if (in->f == NULL)						\
 		assert_null(out.f);					\
-	else								\
-		assert_string_equal(out.f, in->f);			\
+	else {								\
+		size_t n = in->f##_len != 0 ? in->f##_len :		\
+		    strlen(in->f);					\
+		assert_int_equal(out.f##_len, n);			\
+		assert_memory_equal(out.f, in->f, n);			\
+		assert_int_equal(out.f[n], '\0');			\
+	}								\
 } while (0)
 	SAME(room);
 	SAME(user_id);
 	SAME(message);
 	SAME(ts);
 #undef SAME
-	if (in->message != NULL)
-		assert_int_equal(out.message_len, strlen(in->message));
+	assert_int_equal(out.action_name_len, strlen(out.action_name));
 	if (in->has_list && (in->action == PROTO_ROOMS ||
 	    in->action == PROTO_PARTICIPANTS)) {
 		assert_true(out.has_list);
@@ -885,7 +1026,7 @@ static void
 test_round_trip(void **state)
 {
 	struct proto_msg	 msg;
-	char			 all[256];
+	char			 all[256], bytes[256];
 	char			*list[] = { "", "a b", "\x01\"\\", "\xc3\xa9",
 				    "z" };
 	size_t			 i, len;
@@ -907,6 +1048,18 @@ test_round_trip(void **state)
 
 	msg.message = "\xf0\x9f\x98\x80 \"quoted\" \\ \n";
 	round_trip(&msg);
+
+	/* U+0000 anywhere, raw 0xff next to it. */
+	msg.room = "r\0\xff";
+	msg.room_len = 3;
+	msg.user_id = "\0";
+	msg.user_id_len = 1;
+	msg.message = "\0\xff\xfe\0";
+	msg.message_len = 4;
+	msg.ts = "1\0";
+	msg.ts_len = 2;
+	round_trip(&msg);
+	msg.room_len = msg.user_id_len = msg.message_len = msg.ts_len = 0;
 
 	memset(&msg, 0, sizeof msg);
 	msg.action = PROTO_ROOMS;
@@ -936,10 +1089,27 @@ test_round_trip(void **state)
 	msg.message = all + 1;
 	s = proto_encode(&msg, &len);
 	error = NULL;
-	assert_int_equal(proto_decode_request(s, len, 4096, &req, &error), 0);
+	assert_int_equal(proto_decode_request(s, len, 4096, &req, &error,
+	    NULL), 0);
 	assert_string_equal(req.user_id, "3");
 	assert_string_equal(req.message, all + 1);
 	assert_int_equal(req.message_len, 254);
+	proto_msg_free(&req);
+	free(s);
+	/* All 256 byte values, NUL included. */
+	for (i = 0; i < 256; i++)
+		bytes[i] = (char)i;
+	msg.message = bytes;
+	msg.message_len = 256;
+	msg.user_id = "3\0";
+	msg.user_id_len = 2;
+	s = proto_encode(&msg, &len);
+	assert_int_equal(proto_decode_request(s, len, 4096, &req, &error,
+	    NULL), 0);
+	assert_int_equal(req.user_id_len, 2);
+	assert_memory_equal(req.user_id, "3\0", 3);
+	assert_int_equal(req.message_len, 256);
+	assert_memory_equal(req.message, bytes, 256);
 	proto_msg_free(&req);
 	free(s);
 }
@@ -1039,11 +1209,26 @@ test_client_decode(void **state)
 	assert_string_equal(msg.action_name, "typing");
 	assert_string_equal(msg.room, "r");
 	proto_msg_free(&msg);
-	DEC("{\"action\":\"room_message\",\"message\":\"a\\u0000b\"}");
-	assert_string_equal(msg.message, "a\xef\xbf\xbd" "b");
+	/* U+0000 is kept, with every length. */
+	DEC("{\"action\":\"room_message\",\"message\":\"a\\u0000b\","
+	    "\"room\":\"\\u0000\",\"user_id\":\"1\\u0000\",\"ts\":\"\\u00002\"}");
+	HAS(message, "a\0b", 3);
+	HAS(room, "\0", 1);
+	HAS(user_id, "1\0", 2);
+	HAS(ts, "\0" "2", 2);
+	HAS(action_name, "room_message", 12);
 	proto_msg_free(&msg);
 	DEC("{\"action\":\"join\\u0000\"}");
 	assert_int_equal(msg.action, PROTO_UNKNOWN);
+	HAS(action_name, "join\0", 5);
+	proto_msg_free(&msg);
+	/* List entries holding it are dropped: no room name or id does. */
+	DEC("{\"action\":\"rooms\",\"rooms\":[\"a\",\"b\\u0000\",\"\\u0000\","
+	    "\"c\xff\"]}");
+	assert_true(msg.has_list);
+	assert_int_equal(msg.nlist, 2);
+	assert_string_equal(msg.list[0], "a");
+	assert_string_equal(msg.list[1], "c\xff");
 	proto_msg_free(&msg);
 #undef DEC
 

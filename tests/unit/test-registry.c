@@ -333,6 +333,58 @@ test_chat_private_messages(void **state)
 	expect(1, "{\"action\":\"error\",\"message\":\"user 1 is not on the server\"}");
 }
 
+/* U+0000 is data: delivered byte-exact, and named verbatim in errors. */
+static void
+test_chat_nul(void **state)
+{
+	struct fixture	*fx = *state;
+
+	connect_n(fx->chat, 2);
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(fx->chat, 1,
+	    "{\"action\":\"room_message\",\"message\":\"a\\u0000b\"}");
+	for (uint64_t c = 1; c <= 2; c++)
+		expect(c, "{\"action\":\"room_message\",\"room\":\"r\","
+		    "\"user_id\":\"0\",\"message\":\"a\\u0000b\"}");
+	send_req(fx->chat, 2, "{\"action\":\"room_message\",\"message\":"
+	    "\"\\u0000\"}");
+	for (uint64_t c = 1; c <= 2; c++)
+		expect(c, "{\"action\":\"room_message\",\"room\":\"r\","
+		    "\"user_id\":\"1\",\"message\":\"\\u0000\"}");
+	/* A private message: the delivery and the echo. */
+	send_req(fx->chat, 1, "{\"action\":\"private_message\",\"user_id\":\"1\","
+	    "\"message\":\"\\u0000x\\u0000\"}");
+	expect(2, "{\"action\":\"private_message\",\"user_id\":\"0\","
+	    "\"message\":\"\\u0000x\\u0000\"}");
+	expect(1, "{\"action\":\"private_message\",\"user_id\":\"1\","
+	    "\"message\":\"\\u0000x\\u0000\"}");
+	/* "1\0" is not user "1". */
+	send_req(fx->chat, 1, "{\"action\":\"private_message\","
+	    "\"user_id\":\"1\\u0000\",\"message\":\"m\"}");
+	expect(1, "{\"action\":\"error\","
+	    "\"message\":\"user 1\\u0000 is not on the server\"}");
+	send_req(fx->chat, 1, "{\"action\":\"private_message\","
+	    "\"user_id\":\"\\u0000\",\"message\":\"m\"}");
+	expect(1, "{\"action\":\"error\","
+	    "\"message\":\"user \\u0000 is not on the server\"}");
+	/* "rooms\0x" is not "rooms". */
+	send_req(fx->chat, 1, "{\"action\":\"rooms\\u0000x\"}");
+	expect(1, "{\"action\":\"error\","
+	    "\"message\":\"unknown action: rooms\\u0000x\"}");
+	/* Nor is the key "room\0" the key "room". */
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\\u0000\":\"r\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"missing field: room\"}");
+	/* In a room name it is a control character. */
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\\u0000\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"invalid room name\"}");
+	expect_nothing(1);
+	expect_nothing(2);
+}
+
 static void
 test_chat_disconnect_is_leave(void **state)
 {
@@ -401,6 +453,8 @@ main(void)
 		    test_chat_room_message_order_and_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_private_messages,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_nul, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_chat_disconnect_is_leave,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_rate_limit, setup,

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Reads a chat-tui screen (tmux capture-pane -p) on stdin and checks its
+layout the way a person would look at it, by display column: wide
+characters take two columns, combining and zero-width ones none.
+
+usage: e2e-screen.py layout COLS ROWS [--panes N]
+
+layout: the screen has ROWS rows none wider than COLS; the vertical pane
+borders are at the same columns on every pane row (rows 1..ROWS-2);
+the left pane is headed "Rooms" and holds only "status", room names and
+@ID entries; the right pane is headed "Users (N)" and holds N ids; the
+status bar (row ROWS-1) starts with HOST:PORT and ends with "F1 help"; the
+input line starts with ">" or a prompt.  --panes N: expect N borders (2:
+rooms and users panes, 1: rooms only, 0: messages only).  Prints
+"borders C1 C2..." (0-based columns).  Exit 0 if all holds, else 1 with
+the reasons on stderr.
+"""
+
+import re
+import sys
+import unicodedata
+
+BORDER = ("x", "\u2502")	# ACS_VLINE as captured, or drawn in UTF-8
+
+
+def cp_width(c):
+	o = ord(c)
+	if o == 0:
+		return 0
+	if unicodedata.combining(c) or unicodedata.category(c) in ("Mn",
+	    "Me", "Cf"):
+		return 0
+	if unicodedata.east_asian_width(c) in ("W", "F"):
+		return 2
+	return 1
+
+
+def cells(line):
+	"""The line as a list of cells: a wide character fills one cell and
+	leaves None in the next; combining marks stick to their base."""
+	out = []
+	for c in line:
+		w = cp_width(c)
+		if w == 0:
+			if out:
+				out[-1] = (out[-1] or "") + c
+			continue
+		out.append(c)
+		if w == 2:
+			out.append(None)
+	return out
+
+
+def text(cs, a, b):
+	return "".join(c for c in cs[a:b] if c is not None).rstrip()
+
+
+def layout(lines, cols, rows, panes):
+	errs = []
+	if len(lines) != rows:
+		errs.append("%d rows, expected %d" % (len(lines), rows))
+	grid = [cells(l) for l in lines]
+	for i, g in enumerate(grid):
+		if len(g) > cols:
+			errs.append("row %d is %d columns wide (> %d)" %
+			    (i + 1, len(g), cols))
+	if len(grid) < 4:
+		return errs + ["too few rows"], []
+	body = grid[:rows - 2]
+	# Border columns: a border character on every pane row.
+	borders = []
+	for c in range(cols):
+		if all(len(g) > c and g[c] in BORDER for g in body):
+			borders.append(c)
+	if panes is not None and len(borders) != panes:
+		errs.append("%d pane borders (at %s), expected %d" %
+		    (len(borders), borders, panes))
+	# No stray border characters next to a border (a half-moved one).
+	for i, g in enumerate(body):
+		for c in borders:
+			for d in (c - 1, c + 1):
+				if 0 <= d < len(g) and g[d] in ("\u2502",):
+					errs.append("row %d: stray border at "
+					    "column %d" % (i + 1, d))
+	head = grid[0]
+	if borders:
+		left = text(head, 0, borders[0])
+		if left != " Rooms":
+			errs.append("left pane header %r, expected ' Rooms'" %
+			    left)
+		for i, g in enumerate(body[1:], 2):
+			t = text(g, 0, borders[0])
+			if t and not re.match(r"^[ >]\S", t):
+				errs.append("row %d: odd rooms pane entry %r" %
+				    (i, t))
+	if len(borders) == 2:
+		right = text(head, borders[1] + 1, cols)
+		m = re.match(r"^ Users \((\d+)\)$", right)
+		if not m:
+			errs.append("right pane header %r, expected "
+			    "' Users (N)'" % right)
+		else:
+			n = int(m.group(1))
+			ids = [text(g, borders[1] + 1, cols) for g in body[1:]]
+			want = min(n, len(ids))
+			for i, t in enumerate(ids):
+				if i < want and not re.match(
+				    r"^ ?\d+( \(you\))?$", t):
+					errs.append("users pane row %d: %r" %
+					    (i + 2, t))
+				if i >= want and t:
+					errs.append("users pane row %d: %r "
+					    "below the %d users" % (i + 2, t, n))
+	status = "".join(c for c in grid[rows - 2] if c is not None).rstrip() \
+	    if len(grid) >= rows else ""
+	if not re.match(r"^\S+:\d+ \| .*F1 help$", status):
+		errs.append("status bar %r" % status)
+	inp = lines[rows - 1] if len(lines) >= rows else ""
+	if not re.match(r"^(>|[a-z ]+: )", inp):
+		errs.append("input line %r" % inp)
+	return errs, borders
+
+
+def main(argv):
+	if len(argv) < 4 or argv[1] != "layout":
+		sys.stderr.write(__doc__)
+		return 2
+	cols, rows = int(argv[2]), int(argv[3])
+	panes = None
+	if len(argv) >= 6 and argv[4] == "--panes":
+		panes = int(argv[5])
+	data = sys.stdin.buffer.read().decode("utf-8", "replace")
+	lines = data.split("\n")
+	if lines and lines[-1] == "":
+		lines.pop()
+	errs, borders = layout(lines, cols, rows, panes)
+	print("borders %s" % " ".join(str(b) for b in borders))
+	for e in errs:
+		sys.stderr.write("%s\n" % e)
+	return 1 if errs else 0
+
+
+if __name__ == "__main__":
+	sys.exit(main(sys.argv))
