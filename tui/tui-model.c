@@ -211,10 +211,15 @@ tui_model_get(struct tui_model *m, enum tui_buf_type type, const char *name)
 	return (b);
 }
 
-/* Append a line; the oldest goes once the ring is full. */
+/*
+ * Append a line; the oldest goes once the ring is full.  text is text_len
+ * bytes (it may hold NULs, shown inert like other controls), or a C string
+ * when text_len is 0.
+ */
 static void
-tui_buffer_add(struct tui_model *m, struct tui_buffer *b, time_t when,
-    enum tui_line_kind kind, const char *who, const char *text)
+tui_buffer_add_len(struct tui_model *m, struct tui_buffer *b, time_t when,
+    enum tui_line_kind kind, const char *who, const char *text,
+    size_t text_len)
 {
 	struct tui_line	*l;
 
@@ -244,8 +249,20 @@ tui_buffer_add(struct tui_model *m, struct tui_buffer *b, time_t when,
 	l->when = when;
 	l->kind = kind;
 	l->who = who != NULL ? tui_sanitise(who) : NULL;
-	l->text = tui_sanitise(text != NULL ? text : "");
+	if (text == NULL)
+		text = "";
+	if (text_len == 0)
+		text_len = strlen(text);
+	if ((l->text = tui_text_sanitise(text, text_len, 1)) == NULL)
+		abort();
 	m->dirty = true;
+}
+
+static void
+tui_buffer_add(struct tui_model *m, struct tui_buffer *b, time_t when,
+    enum tui_line_kind kind, const char *who, const char *text)
+{
+	tui_buffer_add_len(m, b, when, kind, who, text, 0);
 }
 
 static time_t
@@ -654,9 +671,10 @@ tui_model_on_room_message(struct tui_model *m, const struct proto_msg *msg)
 		return;
 	own = tui_streq(msg->user_id, m->own_id);
 	b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
-	tui_buffer_add(m, b, tui_model_when(m, msg),
+	tui_buffer_add_len(m, b, tui_model_when(m, msg),
 	    own ? TUI_LINE_OWN : TUI_LINE_MSG,
-	    msg->user_id != NULL ? msg->user_id : "?", msg->message);
+	    msg->user_id != NULL ? msg->user_id : "?", msg->message,
+	    msg->message_len);
 	if (b != m->view && !own)
 		b->unread++;
 }
@@ -680,11 +698,12 @@ tui_model_on_private(struct tui_model *m, const struct proto_msg *msg)
 		kind = TUI_LINE_PM_IN;
 	when = tui_model_when(m, msg);
 	b = tui_model_get(m, TUI_BUF_PM, msg->user_id);
-	tui_buffer_add(m, b, when, kind, msg->user_id, msg->message);
+	tui_buffer_add_len(m, b, when, kind, msg->user_id, msg->message,
+	    msg->message_len);
 	if (b != m->view) {
 		/* Show it where the user is looking, too. */
-		tui_buffer_add(m, m->view, when, kind, msg->user_id,
-		    msg->message);
+		tui_buffer_add_len(m, m->view, when, kind, msg->user_id,
+		    msg->message, msg->message_len);
 		if (kind == TUI_LINE_PM_IN)
 			b->unread++;
 	}

@@ -406,7 +406,9 @@ pane_dead() {
 		[ "$(now_ms)" -lt "$_end" ] || break
 		sleep 0.05
 	done
-	diag "$1 still running after ${2:-10}s:" >&2
+	diag "$1 still running after ${2:-10}s ($_st):" >&2
+	_pp=$(tmux_ display -p -t "=$1:" '#{pane_pid}')
+	ps -o pid,stat,etime,args -p "$_pp" 2>&1 | diag >&2
 	show "$1" >&2
 	return 1
 }

@@ -386,6 +386,15 @@ test_sanitised_lines(void **state)
 	    "^[[2J^[]0;title^Gbad\xef\xbf\xbd");
 	feed(m, PROTO_ROOM_MESSAGE, "lobby", "\x1b[31m", "x");
 	assert_string_equal(last_line(m->view)->who, "^[[31m");
+
+	/* A NUL inside a message is text like any control, not its end. */
+	struct proto_msg msg = { .action = PROTO_ROOM_MESSAGE };
+	msg.room = "lobby";
+	msg.user_id = "1";
+	msg.message = "a\0b";
+	msg.message_len = 3;
+	tui_model_message(m, &msg);
+	assert_string_equal(last_line(m->view)->text, "a^@b");
 }
 
 static void
