@@ -330,6 +330,13 @@ chat_message(struct chat *c, uint64_t conn, const char *buf, size_t len)
 		free(error);
 		return;
 	}
+	/* The decoder checked the protocol's 64 bytes; the server may
+	 * be configured to allow less. */
+	if (req.room != NULL && req.room_len > c->cfg->max_room_name) {
+		chat_error(c, u, PROTO_ERR_INVALID_ROOM);
+		proto_msg_free(&req);
+		return;
+	}
 	switch (req.action) {
 	case PROTO_JOIN:
 		chat_do_join(c, u, req.room);

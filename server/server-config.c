@@ -29,6 +29,7 @@ config_defaults(struct server_config *c)
 	c->port = 8080;
 	c->max_frame = CHAT_FRAME_MAX_DEFAULT;
 	c->max_message = CHAT_MESSAGE_MAX_DEFAULT;
+	c->max_room_name = CHAT_ROOM_NAME_MAX;
 	c->rate = CHAT_RATE_DEFAULT;
 	c->burst = CHAT_BURST_DEFAULT;
 	c->max_queue = CHAT_OUTQ_MAX_DEFAULT;
@@ -112,6 +113,9 @@ config_set(struct server_config *c, const char *key, const char *value,
 	} else if (strcmp(key, "max-frame") == 0) {
 		if (!(bad = parse_ulong(value, 1 << 30, &v) || v < 128))
 			c->max_frame = v;
+	} else if (strcmp(key, "max-room-name") == 0) {
+		if (!(bad = parse_ulong(value, CHAT_ROOM_NAME_MAX, &v) || v < 1))
+			c->max_room_name = v;
 	} else if (strcmp(key, "max-message") == 0) {
 		if (!(bad = parse_ulong(value, 1 << 30, &v) || v < 1))
 			c->max_message = v;
@@ -212,6 +216,7 @@ usage(FILE *f)
 "  -v, --verbose                 log connections (twice: debug)\n"
 "      --max-frame BYTES         largest WebSocket message (65536)\n"
 "      --max-message BYTES       largest message text (4096)\n"
+"      --max-room-name BYTES     longest room name (64, the most allowed)\n"
 "      --rate-limit RATE[/BURST] messages per second per client (20/50;\n"
 "                                0 turns flood control off)\n"
 "      --max-clients N           connections in all (0 = unlimited)\n"
@@ -239,6 +244,7 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "max-frame", required_argument, NULL, 0 },
 		{ "max-message", required_argument, NULL, 0 },
+		{ "max-room-name", required_argument, NULL, 0 },
 		{ "rate-limit", required_argument, NULL, 0 },
 		{ "max-clients", required_argument, NULL, 0 },
 		{ "max-clients-per-ip", required_argument, NULL, 0 },

@@ -12,6 +12,7 @@ struct server_config {
 	int		 verbose;
 	size_t		 max_frame;		/* bytes per WebSocket message */
 	size_t		 max_message;		/* bytes of message text */
+	size_t		 max_room_name;		/* bytes, at most the protocol's 64 */
 	double		 rate;			/* messages/s, 0 = off */
 	double		 burst;
 	unsigned	 max_clients;		/* 0 = unlimited */

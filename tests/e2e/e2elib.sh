@@ -408,7 +408,10 @@ pane_dead() {
 	done
 	diag "$1 still running after ${2:-10}s ($_st):" >&2
 	_pp=$(tmux_ display -p -t "=$1:" '#{pane_pid}')
-	ps -o pid,stat,etime,args -p "$_pp" 2>&1 | diag >&2
+	ps -o pid,ppid,stat,etime,args -p "$_pp" 2>&1 | diag >&2
+	_tp=$(ps -o ppid= -p "$_pp")
+	ps -o pid,stat,args -p $_tp | diag >&2
+	grep -E 'Sig|Shd' /proc/$_tp/status | diag >&2
 	show "$1" >&2
 	return 1
 }

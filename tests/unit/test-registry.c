@@ -437,6 +437,23 @@ test_chat_rate_limit(void **state)
 	assert_true(errors < 200);
 }
 
+static void
+test_chat_room_name_limit(void **state)
+{
+	struct fixture	*fx = *state;
+
+	fx->cfg.max_room_name = 3;
+	connect_n(fx->chat, 1);
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"abcd\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"invalid room name\"}");
+	send_req(fx->chat, 1,
+	    "{\"action\":\"participants\",\"room\":\"abcd\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"invalid room name\"}");
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"abc\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"abc\"}");
+	expect_nothing(1);
+}
+
 int
 main(void)
 {
@@ -459,6 +476,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_rate_limit, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_chat_room_name_limit,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
