@@ -315,29 +315,57 @@ http_status(struct lws *wsi, unsigned int code)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/*
+ * Refuse an upgrade with an HTTP/1.1 status.  lws_return_http_status()
+ * answers an upgrade request with "HTTP/1.0" (the request's version is not
+ * parsed yet at this point), which WebSocket clients reject as malformed
+ * instead of reporting the status, so the response is written here.
+ */
+static int
+upgrade_refuse(struct lws *wsi, unsigned int status, const char *text,
+    const char *extra)
+{
+	unsigned char	buf[LWS_PRE + 512];
+	int		len;
+
+	len = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
+	    "HTTP/1.1 %u %s\r\n%s"
+	    "content-type: text/plain\r\ncontent-length: %zu\r\n"
+	    "connection: close\r\n\r\n%s\n",
+	    status, text, extra, strlen(text) + 1, text);
+	if (lws_write(wsi, buf + LWS_PRE, (size_t)len, LWS_WRITE_HTTP) < len)
+		return -1;
+	return 1;
+}
+
 /* Decide whether an upgrade may proceed: >0 refused with a status sent. */
 static int
 server_confirm_upgrade(struct server_lws *sl, struct lws *wsi)
 {
-	char		addr[48];
-	unsigned int	status = 0;
+	char	addr[48], version[8];
 
 	lws_get_peer_simple(wsi, addr, sizeof addr);
 	if (!uri_is(wsi, CHAT_PATH))
-		status = HTTP_STATUS_NOT_FOUND;
-	else if (!origin_allowed(sl, wsi))
-		status = HTTP_STATUS_FORBIDDEN;
-	else if (sl->shutting_down ||
+		return upgrade_refuse(wsi, 404, "Not Found", "");
+	if (lws_hdr_copy(wsi, version, sizeof version,
+	    WSI_TOKEN_VERSION) <= 0 || strcmp(version, "13") != 0) {
+		/* RFC 6455 4.4: name the version this server speaks. */
+		return upgrade_refuse(wsi, 426, "Upgrade Required",
+		    "sec-websocket-version: 13\r\n");
+	}
+	if (!origin_allowed(sl, wsi)) {
+		log_info("%s: upgrade refused: origin not allowed", addr);
+		return upgrade_refuse(wsi, 403, "Forbidden", "");
+	}
+	if (sl->shutting_down ||
 	    (sl->cfg->max_clients != 0 && sl->nconns >= sl->cfg->max_clients) ||
 	    (sl->cfg->max_clients_per_ip != 0 &&
-	    ip_connections(sl, addr) >= sl->cfg->max_clients_per_ip))
-		status = HTTP_STATUS_SERVICE_UNAVAILABLE;
-	if (status == 0)
-		return 0;
-	log_info("%s: upgrade refused with %u", addr, status);
-	if (lws_return_http_status(wsi, status, NULL))
-		return -1;
-	return 1;
+	    ip_connections(sl, addr) >= sl->cfg->max_clients_per_ip)) {
+		log_info("%s: upgrade refused: too many connections", addr);
+		return upgrade_refuse(wsi, 503, "Service Unavailable",
+		    "retry-after: 5\r\n");
+	}
+	return 0;
 }
 
 static int

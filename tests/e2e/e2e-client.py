@@ -6,9 +6,9 @@ lines) or when it must come from a client that is not a TUI.
 usage: e2e-client.py PORT STEP...
 
 Steps, run in order:
-  join ROOM        join and wait for the reply
+  join ROOM        join and wait for the reply (escapes as for send)
   send TEXT        room message, waiting for its echo; TEXT may hold
-                   \\xHH, \\uHHHH, \\UHHHHHHHH, \\n, \\t and \\\\ escapes
+                   \\xHH, \\uHHHH, \\UHHHHHHHH, \\n, \\r, \\t and \\\\ escapes
   long N TEXT      room message of TEXT repeated to N characters
   pm ID TEXT       private message (escapes as for send), waiting for the echo
   linger           stay connected until killed
@@ -24,7 +24,7 @@ import sys
 import websockets.client
 import websockets.exceptions
 
-_ESC = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nt\\])")
+_ESC = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nrt\\])")
 
 
 def unescape(s):
@@ -34,6 +34,8 @@ def unescape(s):
 			return "\n"
 		if e == "t":
 			return "\t"
+		if e == "r":
+			return "\r"
 		if e == "\\":
 			return "\\"
 		return chr(int(e[1:], 16))
@@ -65,7 +67,7 @@ async def main(argv):
 		while i < len(steps):
 			op = steps[i]
 			if op == "join":
-				room = steps[i + 1]
+				room = unescape(steps[i + 1])
 				i += 2
 				await ws.send(json.dumps({"action": "join",
 				    "room": room}))

@@ -16,6 +16,8 @@ rooms and users panes, 1: rooms only, 0: messages only).  Prints
 the reasons on stderr.
 """
 
+import ctypes
+import ctypes.util
 import re
 import sys
 import unicodedata
@@ -23,10 +25,24 @@ import unicodedata
 BORDER = ("x", "\u2502")	# ACS_VLINE as captured, or drawn in UTF-8
 
 
+_libc = None
+
+
 def cp_width(c):
-	o = ord(c)
-	if o == 0:
-		return 0
+	"""Columns of one code point, as the C library's wcwidth() says: tmux
+	and ncurses both use it, so a disagreement shows as a misplaced
+	border.  Unicode data is the fallback when libc cannot be loaded."""
+	global _libc
+	if _libc is None:
+		try:
+			_libc = ctypes.CDLL(ctypes.util.find_library("c"))
+			_libc.setlocale(6, b"C.UTF-8")	# LC_ALL
+			_libc.wcwidth.restype = ctypes.c_int
+			_libc.wcwidth.argtypes = [ctypes.c_wchar]
+		except (OSError, AttributeError):
+			_libc = False
+	if _libc:
+		return max(_libc.wcwidth(c), 0)
 	if unicodedata.combining(c) or unicodedata.category(c) in ("Mn",
 	    "Me", "Cf"):
 		return 0
@@ -37,13 +53,24 @@ def cp_width(c):
 
 def cells(line):
 	"""The line as a list of cells: a wide character fills one cell and
-	leaves None in the next; combining marks stick to their base."""
+	leaves None in the next; combining marks stick to their base.  Like
+	tmux (3.3), a non-ASCII character right after a zero width joiner
+	joins the joiner's cell (meant for emoji sequences, it applies to
+	any: "a" U+200D "世" is one column there).  Not a border: the
+	joiner may be left at the end of the cell before one."""
 	out = []
+	prev = None
 	for c in line:
 		w = cp_width(c)
+		if prev == "\u200d" and ord(c) >= 0x80 and c not in BORDER:
+			w = 0
+		prev = c
 		if w == 0:
+			i = len(out) - 1
+			while i > 0 and out[i] is None:
+				i -= 1
 			if out:
-				out[-1] = (out[-1] or "") + c
+				out[i] = (out[i] or "") + c
 			continue
 		out.append(c)
 		if w == 2:
@@ -75,6 +102,20 @@ def layout(lines, cols, rows, panes):
 	if panes is not None and len(borders) != panes:
 		errs.append("%d pane borders (at %s), expected %d" %
 		    (len(borders), borders, panes))
+		# Say which rows are out of line.
+		common = {}
+		for g in body:
+			for c, x in enumerate(g):
+				if x is not None and x[0] in BORDER:
+					common[c] = common.get(c, 0) + 1
+		want = sorted(c for c, n in common.items()
+		    if n >= len(body) // 2)
+		for i, g in enumerate(body):
+			have = [c for c, x in enumerate(g)
+			    if x is not None and x[0] in BORDER]
+			if not set(want) <= set(have):
+				errs.append("row %d: borders at %s, not %s: %s" %
+				    (i + 1, have, want, ascii(lines[i])))
 	# No stray border characters next to a border (a half-moved one).
 	for i, g in enumerate(body):
 		for c in borders:

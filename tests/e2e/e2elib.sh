@@ -123,6 +123,7 @@ e2e_init() {
 	set -g remain-on-exit on
 	set -g set-clipboard on
 	set -g allow-rename on
+	set -g automatic-rename off
 	set -g status off
 	set -g default-terminal tmux-256color
 	set -g escape-time 10
@@ -221,7 +222,8 @@ tui_start() {
 	for _a in "$@"; do
 		_cmd="$_cmd '$_a'"
 	done
-	tmux_ new-session -d -s "$_name" -x "$_cols" -y "$_rows" "$_cmd" ||
+	tmux_ new-session -d -s "$_name" -n "$_name" -x "$_cols" -y "$_rows" \
+	    "$_cmd" ||
 	    bail "tmux new-session $_name failed"
 	E2E_TUIS="$E2E_TUIS $_name"
 }
@@ -358,8 +360,39 @@ show() {
 # pane size is passed); prints the border columns found.
 layout() {
 	_size=$(tmux_ display -p -t "=$1:" '#{pane_width} #{pane_height}')
+	_lp=$1
+	shift
 	# shellcheck disable=SC2086
-	capture "$1" | "$E2E_PY" "$E2E_DIR/e2e-screen.py" layout $_size "$@"
+	capture "$_lp" | "$E2E_PY" "$E2E_DIR/e2e-screen.py" layout $_size "$@"
+}
+
+# layout_ok PANE [ARGS...]: layout, quiet when it holds, else the reasons
+# and the screen as diagnostics.
+layout_ok() {
+	if layout "$@" >"$E2E_TMP/layout.out" 2>&1; then
+		return 0
+	fi
+	diag <"$E2E_TMP/layout.out"
+	show "$1"
+	return 1
+}
+
+# wait_layout PANE COLS ROWS PANES: until the pane has the size (a resize
+# is asynchronous) and layout holds with PANES borders.
+wait_layout() {
+	_end=$(($(now_ms) + $(scaled_ms 10)))
+	while :; do
+		if [ "$(tmux_ display -p -t "=$1:" '#{pane_width}x#{pane_height}')" = "$2x$3" ] &&
+		    layout "$1" --panes "$4" >"$E2E_TMP/layout.out" 2>&1; then
+			return 0
+		fi
+		[ "$(now_ms)" -lt "$_end" ] || break
+		sleep 0.05
+	done
+	diag "layout of $1 at $2x$3 with $4 borders:"
+	diag <"$E2E_TMP/layout.out"
+	show "$1"
+	return 1
 }
 
 # keys PANE KEY...: tmux key names (Enter, F2, C-q, M-j...).
@@ -394,9 +427,13 @@ pane_dead() {
 		_st=$(tmux_ display -p -t "=$1:" \
 		    '#{pane_dead} #{pane_dead_status}#{?pane_dead_signal,signal #{pane_dead_signal},}')
 		# pane_dead is set at EOF on the pty, the status only once
-		# tmux has reaped the process: wait for both.
+		# tmux has reaped the process: wait for both.  tmux 3.3a
+		# sometimes leaves the exited process a zombie until another
+		# child of its exits (a lost SIGCHLD, seen with chat-tui, a
+		# threaded program): a run-shell job makes it reap again.
 		case $_st in
 		"1 ")
+			tmux_ run-shell true 2>/dev/null
 			;;
 		"1 "*)
 			echo "${_st#1 }"
@@ -409,10 +446,6 @@ pane_dead() {
 	diag "$1 still running after ${2:-10}s ($_st):" >&2
 	_pp=$(tmux_ display -p -t "=$1:" '#{pane_pid}')
 	ps -o pid,ppid,stat,etime,args -p "$_pp" 2>&1 | diag >&2
-	_tp=$(ps -o ppid= -p "$_pp")
-	ps -o pid,stat,args -p $_tp | diag >&2
-	grep -E 'Sig|Shd' /proc/$_tp/status | diag >&2
-	show "$1" >&2
 	return 1
 }
 

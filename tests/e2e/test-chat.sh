@@ -91,6 +91,19 @@ keys b M-1
 say b "nobody hears this"
 check "text outside a room is refused with a notice" wait_for b "\* .*(not in a room|join a room)"
 
+# A room made by a client that is not a TUI: no notification reaches a
+# (it is in another room), the 5 s refresh brings it.
+pyclient maker join "py-room-$$" linger
+check "python client created py-room-$$" pyclient_wait maker
+M=$(pyclient_id maker)
+check "a's rooms pane shows the room another client created" wait_for a "^ py-room-$$ +$BD" 8
+say a "/rooms"
+check "/rooms lists it" wait_for a "\* rooms: .*py-room-$$"
+say a "/who py-room-$$"
+check "/who ROOM lists its member" wait_for a "\* in py-room-$$: $M"
+kill "$PY_maker"
+check "the room leaves a's rooms pane once emptied" wait_gone a "^ py-room-$$ +$BD" 8
+
 for p in a b c; do
 	if layout "$p" --panes 2 >/dev/null; then
 		ok "layout of $p holds"

@@ -16,7 +16,8 @@ from chatlib import *
 from chatlib import _close_payload, _parse_head, WS_GUID
 
 __all__ = [
-	"raise_nofile", "StuckClient", "scan_frames", "close_payload", "rss_kb", "wrapped",
+	"raise_nofile", "StuckClient", "scan_frames", "close_payload",
+	"rss_kb", "wrapped",
 	"asan_build", "env_seconds", "set_linger_rst", "diag",
 ]
 

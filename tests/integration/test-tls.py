@@ -147,7 +147,7 @@ async def _(srv):
 		diag("refused as expected: %s" % e)
 	else:
 		fail("a certificate for localhost was accepted as "
-		    "chat.example")
+		    "chat.example (user %s)" % c.id)
 
 
 @suite.test("plain ws:// on the TLS port does not connect")
