@@ -32,9 +32,11 @@
  * the pages a connection's messages touch are resident (server-alloc.c). */
 #define CHAT_RX_CHUNK			4096
 
-/* Handshakes in progress at once, and header bytes each may use: lws
- * keeps these buffers, so they bound the memory of a connection storm. */
-#define CHAT_HANDSHAKES_MAX		64
+/* Handshakes in progress at once, and header bytes each may use.  The
+ * buffers exist only while a handshake is under way; the cap bounds the
+ * memory of a connection storm, and must stay well above what a few
+ * stalled (slowloris) clients can hold, or they would lock others out. */
+#define CHAT_HANDSHAKES_MAX		1024
 #define CHAT_HEADER_MAX			2048
 
 /* Keep-alive: ping after this many idle seconds, drop after this many more. */

@@ -18,7 +18,6 @@ E2E_N=0
 E2E_FAILED=0
 E2E_PIDS=
 E2E_TMP=
-E2E_TUIS=
 SERVER_PID=
 SERVER_PORT=
 
@@ -92,6 +91,9 @@ e2e_cleanup() {
 		kill "$_p" 2>/dev/null
 	done
 	tmux_ kill-server 2>/dev/null
+	# tmux leaves its socket behind.
+	_s=${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$E2E_SOCK
+	[ -S "$_s" ] && rm -f "$_s"
 	for _p in $E2E_PIDS $SERVER_PID; do
 		wait "$_p" 2>/dev/null
 	done
@@ -114,7 +116,16 @@ e2e_init() {
 	trap e2e_cleanup EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	trap 'echo "Bail out! terminated (watchdog: ${CHAT_E2E_DEADLINE:-120}s)"; exit 143' TERM
+	# A watchdog, so a stuck test cannot hang make check.
+	(
+		trap 'kill $! 2>/dev/null; exit 0' TERM
+		sleep "$(awk -v t="${CHAT_E2E_DEADLINE:-120}" -v s="$E2E_SCALE" \
+		    'BEGIN { print t * s }')" &
+		wait $!
+		kill -TERM $$
+	) &
+	E2E_PIDS="$E2E_PIDS $!"
 	# The options every pane needs, set before the first pane exists:
 	# keep dead panes (for their exit status), let OSC 52 reach tmux's
 	# buffers (so a leak would show), no tmux status line.
@@ -212,7 +223,11 @@ tui_start() {
 	_name=$1
 	_cols=${2:-100}
 	_rows=${3:-30}
-	[ $# -ge 3 ] && shift 3 || shift $#
+	if [ $# -ge 3 ]; then
+		shift 3
+	else
+		shift $#
+	fi
 	_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$E2E_TMP/sanitizer-$_name"
 	_ubsan="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$E2E_TMP/sanitizer-$_name"
 	_cmd="exec env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
@@ -225,7 +240,6 @@ tui_start() {
 	tmux_ new-session -d -s "$_name" -n "$_name" -x "$_cols" -y "$_rows" \
 	    "$_cmd" ||
 	    bail "tmux new-session $_name failed"
-	E2E_TUIS="$E2E_TUIS $_name"
 }
 
 # pyclient NAME STEP...: e2e-client.py in the background (see there),
@@ -400,6 +414,14 @@ keys() {
 	_p=$1
 	shift
 	tmux_ send-keys -t "=$_p:" "$@"
+}
+
+# escape PANE: the Esc key alone.  A key right after it would make it
+# Alt-key (curses waits ESCDELAY for one), so wait longer than that: the
+# one fixed sleep, as this is decided by time in the program too.
+escape() {
+	keys "$1" Escape
+	sleep 0.15
 }
 
 # type_ PANE TEXT: literal text.

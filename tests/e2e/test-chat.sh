@@ -63,6 +63,12 @@ say a "/msg $B psst secret-$$"
 check "PM shown in the recipient's pane (<- id: text)" wait_for b "<- $A: psst secret-$$"
 check "PM echoed in the sender's pane (-> id: text)" wait_for a "-> $B: psst secret-$$"
 check "the PM gets an @id entry in the recipient's left pane" wait_for b "^[ >]@$A( \([0-9]+\))? +$BD"
+keys b M-a
+check "Alt-a on b: the conversation with unread messages shown" wait_for b "^>@$A +$BD"
+check "...and no longer unread in the status bar" wait_row b -2 "\| room lobby \| F1 help$"
+keys b M-2
+check "Alt-2 on b: back to lobby" wait_for b "^>lobby +$BD"
+
 # Per sender, messages arrive in order: once c has a's next room message,
 # the PM would have arrived before it if it had been sent to c.
 keys a M-2
@@ -75,7 +81,7 @@ check "the third client has no @id entry" lacks c "^[ >]@"
 # F4 asks for an id.
 keys c F4
 check "F4 prompts 'message id: '" wait_row c -1 '^message id: ?$'
-keys c Escape
+escape c
 check "Esc cancels the prompt" wait_row c -1 '^> ?$'
 
 # F3 leaves; the others are told.

@@ -65,11 +65,33 @@ check "typing at Home inserts before" wait_row a -1 '^> ?éxy$'
 keys a End C-u
 check "End, Ctrl-U empties the line" wait_row a -1 '^> ?$'
 
+# Focus and selection: Ctrl-O to the rooms pane, arrows, F2 joins the
+# highlighted room; Ctrl-O on to the users pane, Enter opens a private
+# conversation with the highlighted user; Esc back to the input line.
+pyclient zroom join zroom linger
+check "a python client made room zroom" pyclient_wait zroom
+Z=$(pyclient_id zroom)
+check "a's rooms pane lists zroom (refresh)" wait_for a "^ zroom +$BD" 8
+keys a C-o Up Up Up Up Up Down Down F2
+check "Ctrl-O, arrows, F2 join the highlighted room" wait_row a -2 "\| id $A \| room zroom \|"
+check "zroom shown (>) after joining it" wait_for a "^>zroom +$BD"
+check "users pane: a and the python client" wait_for a "$BD Users \(2\)$"
+escape a
+keys a C-o C-o Up Up Down Enter
+check "users pane, Enter: the conversation with the highlighted user" wait_for a "^>@$Z +$BD"
+escape a
+say a "hi in private"
+check "plain text in an @id conversation is a PM" wait_for a "-> $Z: hi in private"
+keys a M-3
+check "Alt-3 goes back to the third entry (zroom)" wait_for a "^>zroom +$BD"
+say a "/join lobby"
+check "back in lobby" wait_row a -2 "\| id $A \| room lobby \|"
+
 # F1 shows the help overlay, any key closes it.
 keys a F1
 check "F1 shows the help overlay" wait_for a " Help "
 check "the help lists F10" wait_for a "F10"
-keys a Escape
+escape a
 check "Esc closes the help overlay" wait_gone a " Help "
 check "the screen under the overlay is back" wait_for a "^ +$BD [0-9:]+ <$A> second line +$BD"
 
