@@ -91,8 +91,12 @@ e2e_cleanup() {
 		kill "$_p" 2>/dev/null
 	done
 	tmux_ kill-server 2>/dev/null
-	# tmux leaves its socket behind.
+	# tmux leaves its socket behind: remove it once the server is gone.
 	_s=${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$E2E_SOCK
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		tmux_ list-sessions >/dev/null 2>&1 || break
+		sleep 0.1
+	done
 	[ -S "$_s" ] && rm -f "$_s"
 	for _p in $E2E_PIDS $SERVER_PID; do
 		wait "$_p" 2>/dev/null
@@ -140,6 +144,7 @@ e2e_init() {
 	set -g escape-time 10
 	EOF
 	tmux_ start-server || bail "tmux start-server failed"
+	diag "tmux -L $E2E_SOCK, files in $E2E_TMP"
 }
 
 # e2e_done: the plan, and the exit status (the TAP driver uses the plan).
