@@ -140,6 +140,9 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 			c->close_now = 1;
 			conn_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 			    "slow consumer");
+			/* Its socket is full, so WRITEABLE (and our close
+			 * frame) may never come: kill it in a second. */
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
 			continue;
 		}
 		if (c->qlen == 1)

@@ -9,6 +9,10 @@ CHAT_FAULT_CLIENTS (1000) and CHAT_CHURN_SECONDS (30) shrink it."""
 import random
 
 from chatlib import *
+from faultlib import raise_nofile
+
+# A thousand clients need a thousand sockets here and in the server.
+raise_nofile()
 
 suite = Suite()
 
