@@ -157,7 +157,7 @@ main(int argc, char **argv)
 	    evsignal_add(s.ev_sigterm, NULL) == -1 ||
 	    evsignal_add(s.ev_sigint, NULL) == -1)
 		goto out;
-	if (bridge_start(s.bridge, server_lws_context(s.lws)) == -1)
+	if (server_lws_start(s.lws) == -1)
 		goto out;
 	log_info("listening on %s://%s:%d/chatserver/connect",
 	    s.cfg.tls_cert != NULL ? "wss" : "ws", s.cfg.listen, s.cfg.port);

@@ -6,9 +6,10 @@
  * libevent loop with lws_service_fd() breaks it: its timers (close
  * handshake, ping/pong, timeouts, async kills) only run inside lws_service(),
  * lws_service_fd(ctx, NULL) asserts and paused reads spin.  So lws gets a
- * thread of its own that does nothing but loop on lws_service(), and the
- * program's logic (chat state, timers, signals, the terminal) runs on a
- * libevent loop in the main thread.
+ * thread of its own that does nothing but run lws (a loop on lws_service(),
+ * or a program's own loop: bridge_start_loop()), and the program's logic
+ * (chat state, timers, signals, the terminal) runs on a libevent loop in
+ * the main thread.
  *
  * The two meet only here, in two locked FIFO queues:
  *
@@ -65,13 +66,13 @@ struct bridge {
 	void			*arg;
 
 	struct lws_context	*ctx;
+	struct bridge_loop	 loop;		/* run.. NULL: lws_service() */
 	pthread_t		 thread;
 	int			 running;
 	atomic_int		 stop;
 };
 
 static void	bridge_flush_cmds(struct bridge *);
-static void	bridge_flush_events(struct bridge *);
 static void	bridge_hand_over(struct bridge *, struct bridge_event *,
 		    struct bridge_event **);
 
@@ -143,7 +144,9 @@ bridge_thread(void *arg)
 	struct bridge	*b = arg;
 
 	bridge_in_lws_thread = 1;
-	while (!atomic_load(&b->stop)) {
+	if (b->loop.run != NULL)
+		b->loop.run(b->loop.arg);
+	while (b->loop.run == NULL && !atomic_load(&b->stop)) {
 		if (lws_service(b->ctx, 0) < 0)
 			break;
 		bridge_flush_events(b);
@@ -155,10 +158,19 @@ bridge_thread(void *arg)
 int
 bridge_start(struct bridge *b, struct lws_context *ctx)
 {
+	return bridge_start_loop(b, ctx, NULL);
+}
+
+int
+bridge_start_loop(struct bridge *b, struct lws_context *ctx,
+    const struct bridge_loop *loop)
+{
 	sigset_t	 all, old;
 	int		 error;
 
 	b->ctx = ctx;
+	if (loop != NULL)
+		b->loop = *loop;
 	/* The lws thread must never take a signal: libevent handles them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -186,7 +198,10 @@ bridge_stop(struct bridge *b)
 	if (!b->running)
 		return;
 	atomic_store(&b->stop, 1);
-	lws_cancel_service(b->ctx);
+	if (b->loop.stop != NULL)
+		b->loop.stop(b->loop.arg);
+	else
+		lws_cancel_service(b->ctx);
 	pthread_join(b->thread, NULL);
 	b->running = 0;
 }
@@ -373,7 +388,7 @@ bridge_hand_over(struct bridge *b, struct bridge_event *head,
 }
 
 /* Hand the events gathered in this service pass to the app thread. */
-static void
+void
 bridge_flush_events(struct bridge *b)
 {
 	if (b->ev_pending == NULL)

@@ -88,6 +88,19 @@ struct bridge	*bridge_new(struct event_base *base, bridge_event_cb on_event,
 		    void *arg);
 /* Start the lws thread: it loops on lws_service(ctx) until bridge_stop(). */
 int		 bridge_start(struct bridge *b, struct lws_context *ctx);
+
+/*
+ * An lws context built on an event library (its own loop, not lws_service)
+ * runs that loop instead: run() until stop() (called from the app thread)
+ * makes it return, and calls bridge_flush_events() once per loop pass.
+ */
+struct bridge_loop {
+	void	(*run)(void *arg);
+	void	(*stop)(void *arg);
+	void	 *arg;
+};
+int		 bridge_start_loop(struct bridge *b, struct lws_context *ctx,
+		    const struct bridge_loop *loop);
 /* Ask the lws thread to stop and join it.  Call before destroying ctx. */
 void		 bridge_stop(struct bridge *b);
 void		 bridge_free(struct bridge *b);
@@ -111,6 +124,8 @@ void		 bridge_post(struct bridge *b, enum bridge_event_type type,
 /* Drain every queued command (FIFO) into cb; call on EVENT_WAIT_CANCELLED. */
 void		 bridge_drain_cmds(struct bridge *b, bridge_cmd_cb cb,
 		    void *arg);
+/* Hand the events posted in this loop pass to the app (lws thread). */
+void		 bridge_flush_events(struct bridge *b);
 /* Has bridge_stop() been called?  (The lws thread polls this.) */
 int		 bridge_stopping(struct bridge *b);
 

@@ -43,6 +43,9 @@
 #define CHAT_PING_INTERVAL_DEFAULT	30
 #define CHAT_PING_TIMEOUT_DEFAULT	10
 
+/* Granularity of lws's timers (pings, timeouts) on the server's loop. */
+#define CHAT_TIMER_TICK_MS		100
+
 /* How long the server waits for the peer's reply to its close frame. */
 #define CHAT_CLOSE_WAIT_MS		2000
 

@@ -10,7 +10,7 @@ set -e
 
 # Build: compiler, autotools, libraries (configure names each one it misses).
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
-	libwebsockets-dev libevent-dev libcjson-dev libncurses-dev uthash-dev
+	libwebsockets-dev libev-dev libevent-dev libcjson-dev libncurses-dev uthash-dev
 	libssl-dev"
 # Tests: cmocka unit tests, tmux end-to-end tests, the python3-websockets
 # integration client, valgrind, clang + compiler-rt for libFuzzer and the
