@@ -102,8 +102,8 @@ server_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server	*s = arg;
 	struct timeval	 tv = {
-		CHAT_SHUTDOWN_GRACE_MS / 1000,
-		(CHAT_SHUTDOWN_GRACE_MS % 1000) * 1000
+		s->cfg.shutdown_grace_ms / 1000,
+		(s->cfg.shutdown_grace_ms % 1000) * 1000
 	};
 
 	(void)what;

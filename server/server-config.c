@@ -35,6 +35,7 @@ config_defaults(struct server_config *c)
 	c->max_queue = CHAT_OUTQ_MAX_DEFAULT;
 	c->ping_interval = CHAT_PING_INTERVAL_DEFAULT;
 	c->ping_timeout = CHAT_PING_TIMEOUT_DEFAULT;
+	c->shutdown_grace_ms = CHAT_SHUTDOWN_GRACE_MS;
 }
 
 void
@@ -136,6 +137,9 @@ config_set(struct server_config *c, const char *key, const char *value,
 	} else if (strcmp(key, "ping-timeout") == 0) {
 		if (!(bad = parse_ulong(value, 86400, &v) || v < 1))
 			c->ping_timeout = (int)v;
+	} else if (strcmp(key, "shutdown-grace") == 0) {
+		if (!(bad = parse_ulong(value, 600000, &v)))
+			c->shutdown_grace_ms = (int)v;
 	} else if (strcmp(key, "tls-cert") == 0)
 		bad = set_string(&c->tls_cert, value);
 	else if (strcmp(key, "tls-key") == 0)
@@ -224,6 +228,8 @@ usage(FILE *f)
 "      --max-queue BYTES         outbound bytes queued per client (1048576)\n"
 "      --ping-interval SEC       ping idle clients (30; 0 = never)\n"
 "      --ping-timeout SEC        drop clients that do not answer (10)\n"
+"      --shutdown-grace MS       on SIGTERM, wait this long for clients to\n"
+"                                finish closing (1500)\n"
 "      --tls-cert FILE           serve wss:// with this certificate...\n"
 "      --tls-key FILE            ...and this private key\n"
 "      --allow-origin ORIGIN     accept browser upgrades only from ORIGIN\n"
@@ -251,6 +257,7 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		{ "max-queue", required_argument, NULL, 0 },
 		{ "ping-interval", required_argument, NULL, 0 },
 		{ "ping-timeout", required_argument, NULL, 0 },
+		{ "shutdown-grace", required_argument, NULL, 0 },
 		{ "tls-cert", required_argument, NULL, 0 },
 		{ "tls-key", required_argument, NULL, 0 },
 		{ "allow-origin", required_argument, NULL, 0 },

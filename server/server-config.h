@@ -20,6 +20,7 @@ struct server_config {
 	size_t		 max_queue;		/* outbound bytes per client */
 	int		 ping_interval;		/* seconds, 0 = off */
 	int		 ping_timeout;
+	int		 shutdown_grace_ms;	/* for close handshakes on exit */
 	char		*tls_cert;
 	char		*tls_key;
 	char		*origins[CONFIG_ORIGINS_MAX];

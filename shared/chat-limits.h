@@ -49,7 +49,8 @@
 /* How long the server waits for the peer's reply to its close frame. */
 #define CHAT_CLOSE_WAIT_MS		2000
 
-/* Seconds the server waits for close frames to go out on SIGTERM. */
+/* Milliseconds the server waits on SIGTERM for clients to finish their
+ * close handshakes (--shutdown-grace). */
 #define CHAT_SHUTDOWN_GRACE_MS		1500
 
 /* TUI: scrollback lines per buffer, input history entries. */

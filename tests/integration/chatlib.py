@@ -194,8 +194,13 @@ class Server:
 
 	def _command(self, port):
 		wrapper = shlex.split(os.environ.get("CHAT_SERVER_WRAPPER", ""))
+		extra = []
+		if SCALE > 1:
+			# Under valgrind & co the clients' close handshakes take
+			# as much longer as everything else.
+			extra = ["--shutdown-grace", str(int(1500 * SCALE))]
 		return wrapper + [os.environ["CHAT_SERVER_BIN"], "-l",
-		    "127.0.0.1", "-p", str(port)] + self.args
+		    "127.0.0.1", "-p", str(port)] + extra + self.args
 
 	async def start(self):
 		for attempt in range(5):
