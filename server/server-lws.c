@@ -752,12 +752,6 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 	return sl;
 }
 
-struct lws_context *
-server_lws_context(struct server_lws *sl)
-{
-	return sl->ctx;
-}
-
 void
 server_lws_free(struct server_lws *sl)
 {

@@ -10,7 +10,6 @@ struct server_lws;
 /* Create the lws context listening as cfg says; NULL (logged) on failure. */
 struct server_lws	*server_lws_new(const struct server_config *cfg,
 			    struct bridge *b);
-struct lws_context	*server_lws_context(struct server_lws *);
 /* Start the lws thread (shared/bridge.c) on the server's event loop. */
 int			 server_lws_start(struct server_lws *);
 /* Destroy the context; the bridge thread must have been stopped. */

@@ -186,12 +186,6 @@ bridge_start_loop(struct bridge *b, struct lws_context *ctx,
 	return 0;
 }
 
-int
-bridge_stopping(struct bridge *b)
-{
-	return atomic_load(&b->stop);
-}
-
 void
 bridge_stop(struct bridge *b)
 {

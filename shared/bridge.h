@@ -126,7 +126,5 @@ void		 bridge_drain_cmds(struct bridge *b, bridge_cmd_cb cb,
 		    void *arg);
 /* Hand the events posted in this loop pass to the app (lws thread). */
 void		 bridge_flush_events(struct bridge *b);
-/* Has bridge_stop() been called?  (The lws thread polls this.) */
-int		 bridge_stopping(struct bridge *b);
 
 #endif
