@@ -139,6 +139,18 @@ connect_n(struct chat *c, int n)
 	}
 }
 
+/* Users "0" and "1" (conns 1 and 2) join room "r", with every reply. */
+static void
+join_two(struct chat *c)
+{
+	connect_n(c, 2);
+	send_req(c, 1, "{\"action\":\"join\",\"room\":\"r\"}");
+	send_req(c, 2, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
+	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+}
+
 static void
 test_registry_sorted_members(void **state)
 {
@@ -285,12 +297,7 @@ test_chat_room_message_order_and_sender(void **state)
 {
 	struct fixture	*fx = *state;
 
-	connect_n(fx->chat, 2);
-	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
-	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
-	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
-	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
-	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	join_two(fx->chat);
 	/* A forged user_id is ignored: the sender is the connection. */
 	sink.deliveries = 0;
 	send_req(fx->chat, 2,
@@ -339,12 +346,7 @@ test_chat_nul(void **state)
 {
 	struct fixture	*fx = *state;
 
-	connect_n(fx->chat, 2);
-	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
-	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
-	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
-	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
-	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	join_two(fx->chat);
 	send_req(fx->chat, 1,
 	    "{\"action\":\"room_message\",\"message\":\"a\\u0000b\"}");
 	for (uint64_t c = 1; c <= 2; c++)
@@ -390,12 +392,7 @@ test_chat_disconnect_is_leave(void **state)
 {
 	struct fixture	*fx = *state;
 
-	connect_n(fx->chat, 2);
-	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"r\"}");
-	send_req(fx->chat, 2, "{\"action\":\"join\",\"room\":\"r\"}");
-	expect(1, "{\"action\":\"join\",\"room\":\"r\"}");
-	expect(1, "{\"action\":\"join\",\"room\":\"r\",\"user_id\":\"1\"}");
-	expect(2, "{\"action\":\"join\",\"room\":\"r\"}");
+	join_two(fx->chat);
 	chat_closed(fx->chat, 1);
 	expect(2, "{\"action\":\"leave\",\"room\":\"r\",\"user_id\":\"0\"}");
 	assert_int_equal(chat_users(fx->chat), 1);
