@@ -189,7 +189,8 @@ rows="fanout-1x1000:deliveries_per_s:>=3x fanout-1x1000:deliveries_per_cpu_s:>=5
 fanout-1x1000:p99_us:- fanout-10x100:deliveries_per_s:>=3x
 fanout-10x100:deliveries_per_cpu_s:>=5x fanout-10x100:p99_us:-
 pm-50:round_trips_per_s:>=1.8x pm-50:round_trips_per_cpu_s:-
-pm-50:p99_us:- rate-100k:p50_us:- rate-100k:p99_us:<2000
+pm-50:p99_us:- pm-50:server_thread_max_pct:- pm-50:machine_busy_pct:-
+rate-100k:p50_us:- rate-100k:p99_us:<2000
 rate-100k:late_p99_us:- rate-100k:server_cpu_pct:-
 conn-10k:rss_per_conn_kib:<=2
 conn-10k:connects_per_s:- conn-19k:rss_per_conn_kib:<=2 conn-19k:errors:0"
@@ -200,7 +201,7 @@ for row in $rows; do
 	key=${key%%:*}
 	case " $scenarios " in *" $sc "*) ;; *) continue ;; esac
 	low=0
-	case $key in *_us|*rss*|errors|server_cpu_pct) low=1 ;; esac
+	case $key in *_us|*rss*|errors|*_pct) low=1 ;; esac
 	printf "%-14s %-22s" $sc $key
 	for s in $ok_servers; do
 		printf " %12s" "$(fmt "$(value $s $sc $key)")"

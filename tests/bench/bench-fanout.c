@@ -224,6 +224,8 @@ scenario_fanout(bool open_loop)
 	const char	*sc = open_loop ? "rate" : "fanout";
 	uint64_t	 t0, t1, d0, d1, f0, r0, sent = 0, losses = 0;
 	double		 cpu0, cpu1, self0, self1, secs, scpu, fpr;
+	double		 thread_pct, machine_pct;
+	struct bcpu	 load0, load1;
 	long		 rss;
 	int		 i, r, n;
 	struct bconn	*c;
@@ -279,6 +281,7 @@ scenario_fanout(bool open_loop)
 	t0 = bench_now();
 	cpu0 = bench_proc_cpu(bench.server_pid);
 	self0 = bench_self_cpu();
+	bcpu_take(&load0, bench.server_pid);
 	d0 = bench.deliveries;
 	f0 = bench.frames_in;
 	r0 = bench.reads_in;
@@ -297,6 +300,7 @@ scenario_fanout(bool open_loop)
 	t1 = bench_now();
 	cpu1 = bench_proc_cpu(bench.server_pid);
 	self1 = bench_self_cpu();
+	bcpu_take(&load1, bench.server_pid);
 	d1 = bench.deliveries;
 	fpr = bench.reads_in > r0 ?
 	    (double)(bench.frames_in - f0) / (bench.reads_in - r0) : 0;
@@ -349,6 +353,9 @@ scenario_fanout(bool open_loop)
 	    scpu > 0 ? (d1 - d0) / scpu : -1);
 	printf("  %-28s %12.2f (%.0f %%)\n", "generator CPU s", self1 - self0,
 	    100 * (self1 - self0) / secs);
+	bcpu_compare(&load0, &load1, secs, &thread_pct, &machine_pct);
+	printf("  %-28s %12.0f %%\n", "busiest server thread", thread_pct);
+	printf("  %-28s %12.0f %%\n", "machine CPU busy", machine_pct);
 	printf("  %-28s %12ld\n", "server RSS KiB", rss);
 	bench_report_line(sc, "rooms=%d members=%d senders=%d window=%d "
 	    "rate=%.0f size=%d duration=%.2f sent=%" PRIu64
@@ -357,7 +364,7 @@ scenario_fanout(bool open_loop)
 	    " late_p99_us=%.1f"
 	    " server_cpu_s=%.2f server_cpu_pct=%.0f "
 	    "deliveries_per_cpu_s=%.0f bench_cpu_s=%.2f frames_per_read=%.2f "
-	    "server_rss_kib=%ld",
+	    "server_rss_kib=%ld server_thread_max_pct=%.0f machine_busy_pct=%.0f",
 	    fo.R, fo.M, fo.S, open_loop ? 0 : fo.W,
 	    open_loop ? bench.rate : 0, bench.size, secs, sent, d1 - d0,
 	    (d1 - d0) / secs, bhist_pct(&bench.hist, 50) / 1e3,
@@ -365,6 +372,6 @@ scenario_fanout(bool open_loop)
 	    bhist_pct(&fo.lateness, 99) / 1e3,
 	    scpu, scpu >= 0 ? 100 * scpu / secs : -1,
 	    scpu > 0 ? (d1 - d0) / scpu : -1, self1 - self0,
-	    fpr, rss);
+	    fpr, rss, thread_pct, machine_pct);
 	return 0;
 }

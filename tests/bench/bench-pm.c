@@ -119,6 +119,8 @@ scenario_pm(void)
 {
 	uint64_t	 t0, t1, sent = 0;
 	double		 cpu0, cpu1, self0, self1, secs, scpu;
+	double		 thread_pct, machine_pct;
+	struct bcpu	 load0, load1;
 	int		 i, j, n;
 	struct bconn	*a;
 
@@ -138,6 +140,7 @@ scenario_pm(void)
 	t0 = bench_now();
 	cpu0 = bench_proc_cpu(bench.server_pid);
 	self0 = bench_self_cpu();
+	bcpu_take(&load0, bench.server_pid);
 	pm.running = pm.measuring = true;
 	for (i = 0; i < n; i += 2)
 		for (j = 0; j < pm.W; j++)
@@ -146,6 +149,7 @@ scenario_pm(void)
 	t1 = bench_now();
 	cpu1 = bench_proc_cpu(bench.server_pid);
 	self1 = bench_self_cpu();
+	bcpu_take(&load1, bench.server_pid);
 	pm.running = pm.measuring = false;
 	if (bench_failed())
 		return -1;
@@ -185,16 +189,20 @@ scenario_pm(void)
 	    scpu > 0 ? pm.trips / scpu : -1);
 	printf("  %-28s %12.2f (%.0f %%)\n", "generator CPU s", self1 - self0,
 	    100 * (self1 - self0) / secs);
+	bcpu_compare(&load0, &load1, secs, &thread_pct, &machine_pct);
+	printf("  %-28s %12.0f %%\n", "busiest server thread", thread_pct);
+	printf("  %-28s %12.0f %%\n", "machine CPU busy", machine_pct);
 	bench_report_line("pm", "pairs=%d window=%d duration=%.2f "
 	    "round_trips=%" PRIu64 " round_trips_per_s=%.0f p50_us=%.1f "
 	    "p99_us=%.1f max_us=%.1f losses=0 server_cpu_s=%.2f "
 	    "server_cpu_pct=%.0f deliveries_per_s=%.0f "
 	    "deliveries_per_cpu_s=%.0f round_trips_per_cpu_s=%.0f "
-	    "bench_cpu_s=%.2f",
+	    "bench_cpu_s=%.2f server_thread_max_pct=%.0f machine_busy_pct=%.0f",
 	    pm.P, pm.W, secs, pm.trips, pm.trips / secs,
 	    bhist_pct(&bench.hist, 50) / 1e3, bhist_pct(&bench.hist, 99) / 1e3,
 	    bench.hist.max / 1e3, scpu, scpu >= 0 ? 100 * scpu / secs : -1,
 	    4 * pm.trips / secs, scpu > 0 ? 4 * pm.trips / scpu : -1,
-	    scpu > 0 ? pm.trips / scpu : -1, self1 - self0);
+	    scpu > 0 ? pm.trips / scpu : -1, self1 - self0, thread_pct,
+	    machine_pct);
 	return 0;
 }

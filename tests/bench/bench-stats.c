@@ -5,7 +5,9 @@
  */
 #include <sys/resource.h>
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,17 +81,15 @@ bench_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-double
-bench_proc_cpu(pid_t pid)
+/* utime + stime of a /proc/.../stat file, in seconds; -1 if unreadable. */
+static double
+proc_stat_cpu(const char *path)
 {
-	char			 path[64], buf[2048], *p;
+	char			 buf[2048], *p;
 	FILE			*f;
 	size_t			 n;
 	unsigned long long	 ut, st;
 
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	n = fread(buf, 1, sizeof buf - 1, f);
@@ -102,6 +102,75 @@ bench_proc_cpu(pid_t pid)
 	    &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+double
+bench_proc_cpu(pid_t pid)
+{
+	char	path[64];
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	return proc_stat_cpu(path);
+}
+
+void
+bcpu_take(struct bcpu *s, pid_t pid)
+{
+	char			 path[320];
+	DIR			*d;
+	struct dirent		*de;
+	FILE			*f;
+	unsigned long long	 v[8] = { 0 };
+	int			 i;
+
+	memset(s, 0, sizeof *s);
+	if ((f = fopen("/proc/stat", "r")) != NULL) {
+		/* cpu  user nice system idle iowait irq softirq steal */
+		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+		    &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+		    &v[7]) == 8) {
+			for (i = 0; i < 8; i++)
+				s->total += v[i];
+			s->busy = s->total - v[3] - v[4];
+		}
+		fclose(f);
+	}
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && s->n < BCPU_THREADS) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid,
+		    de->d_name);
+		s->tid[s->n] = atoi(de->d_name);
+		if ((s->tcpu[s->n] = proc_stat_cpu(path)) >= 0)
+			s->n++;
+	}
+	closedir(d);
+}
+
+void
+bcpu_compare(const struct bcpu *a, const struct bcpu *b, double secs,
+    double *thread_pct, double *machine_pct)
+{
+	double	d, max = -1;
+	int	i, j;
+
+	for (i = 0; i < b->n; i++) {
+		for (j = 0; j < a->n && a->tid[j] != b->tid[i]; j++)
+			;
+		d = b->tcpu[i] - (j < a->n ? a->tcpu[j] : 0);
+		if (d > max)
+			max = d;
+	}
+	*thread_pct = max >= 0 && secs > 0 ? 100 * max / secs : -1;
+	*machine_pct = b->total > a->total ?
+	    100.0 * (b->busy - a->busy) / (b->total - a->total) : -1;
 }
 
 long

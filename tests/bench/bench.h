@@ -47,6 +47,24 @@ uint64_t	bench_now(void);		/* CLOCK_MONOTONIC, ns */
 double		bench_proc_cpu(pid_t);		/* utime+stime, s; -1 */
 long		bench_proc_rss(pid_t);		/* VmRSS, KiB; -1 */
 double		bench_self_cpu(void);
+
+/*
+ * Where the CPU went: each server thread's time and the whole machine's
+ * busy time.  A server thread near 100 % is a bottleneck of its own; a
+ * machine near 100 % means the server and the generator share out the
+ * last of it, and no server can go faster on this machine.
+ */
+#define BCPU_THREADS	64
+struct bcpu {
+	int			 n;
+	int			 tid[BCPU_THREADS];
+	double			 tcpu[BCPU_THREADS];	/* s */
+	unsigned long long	 busy, total;		/* /proc/stat ticks */
+};
+void		bcpu_take(struct bcpu *, pid_t server);
+/* The busiest server thread, % of one CPU; the machine, % of all CPUs. */
+void		bcpu_compare(const struct bcpu *, const struct bcpu *,
+		    double secs, double *thread_pct, double *machine_pct);
 void		bench_wait_idle(pid_t, double max_s);
 
 /* bench-ws.c: connections and the event loop. */

@@ -16,7 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "1..5"
+echo "1..6"
 
 # a free port: nothing answers there, and our server then comes up on it
 started=no
@@ -71,6 +71,21 @@ run() {
 run "fanout: 2 rooms x 20 members, 2 senders, no loss" \
     fanout --rooms 2 --members 20 --senders 2 --window 8 -t 2 --drain 5
 run "pm: 10 pairs ping-pong, no loss" pm --pairs 10 -t 2 --drain 5
+pm_line=$line
 run "rate: open loop 20k deliveries/s, no loss" \
     rate --rate 20000 --rooms 2 --members 50 --senders 2 -t 2 --drain 5
 run "conn: 500 connections held" conn -n 500 -t 0.5
+
+# The CPU split is read from /proc: the busiest server thread can use no
+# more than the whole server, and the machine is somewhere in 1..100 %.
+n=$((n + 1))
+if echo "$pm_line" | awk '{
+	for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	t = v["server_thread_max_pct"]; m = v["machine_busy_pct"]
+	s = v["server_cpu_pct"]
+	exit !(t != "" && m != "" && t > 0 && t <= s + 2 && m > 0 && m <= 100)
+}'; then
+	echo "ok $n - pm reports the busiest server thread and the machine's CPU"
+else
+	echo "not ok $n - pm CPU split missing or impossible: $pm_line"
+fi
