@@ -161,115 +161,111 @@ tui_ui_key(struct tui_model *m, enum tui_key_type type, uint32_t cp, int n)
 	tui_model_key(m, &k);
 }
 
-/* Alt-x arrives as ESC then x. */
+/* What a key sends to the model; the tables below are the whole keymap. */
+struct tui_ui_keymap {
+	wint_t			wc;
+	enum tui_key_type	type;
+};
+
+/* Alt-x arrives as ESC then x; Alt-1..9 are handled in tui_ui_alt. */
+static const struct tui_ui_keymap tui_ui_alt_keys[] = {
+	{ 'a', TUI_KEY_NEXT_UNREAD },
+	{ 'h', TUI_KEY_HELP },
+	{ 'j', TUI_KEY_JOIN },
+	{ 'l', TUI_KEY_LEAVE },
+	{ 'm', TUI_KEY_PM },
+	{ 'q', TUI_KEY_QUIT },
+};
+
+static const struct tui_ui_keymap tui_ui_function_keys[] = {
+	{ KEY_F(1),		TUI_KEY_HELP },
+	{ KEY_F(2),		TUI_KEY_JOIN },
+	{ KEY_F(3),		TUI_KEY_LEAVE },
+	{ KEY_F(4),		TUI_KEY_PM },
+	{ KEY_F(10),		TUI_KEY_QUIT },
+	{ KEY_UP,		TUI_KEY_UP },
+	{ KEY_DOWN,		TUI_KEY_DOWN },
+	{ KEY_LEFT,		TUI_KEY_LEFT },
+	{ KEY_RIGHT,		TUI_KEY_RIGHT },
+	{ KEY_HOME,		TUI_KEY_HOME },
+	{ KEY_END,		TUI_KEY_END },
+	{ KEY_PPAGE,		TUI_KEY_PGUP },
+	{ KEY_NPAGE,		TUI_KEY_PGDN },
+	{ KEY_BACKSPACE,	TUI_KEY_BACKSPACE },
+	{ KEY_DC,		TUI_KEY_DELETE },
+	{ KEY_ENTER,		TUI_KEY_ENTER },
+	{ TUI_UI_ALT_LEFT,	TUI_KEY_FOCUS_PREV },
+	{ TUI_UI_ALT_RIGHT,	TUI_KEY_FOCUS_NEXT },
+};
+
+static const struct tui_ui_keymap tui_ui_control_keys[] = {
+	{ '\r',	TUI_KEY_ENTER },
+	{ '\n',	TUI_KEY_ENTER },
+	{ '\t',	TUI_KEY_TAB },
+	{ 0x7f,	TUI_KEY_BACKSPACE },
+	{ 0x08,	TUI_KEY_BACKSPACE },
+	{ 0x01,	TUI_KEY_HOME },		/* Ctrl-A */
+	{ 0x05,	TUI_KEY_END },		/* Ctrl-E */
+	{ 0x15,	TUI_KEY_KILL_LINE },	/* Ctrl-U */
+	{ 0x17,	TUI_KEY_KILL_WORD },	/* Ctrl-W */
+	{ 0x0f,	TUI_KEY_FOCUS_NEXT },	/* Ctrl-O */
+	{ 0x11,	TUI_KEY_QUIT },		/* Ctrl-Q */
+	{ 0x03,	TUI_KEY_QUIT },		/* Ctrl-C: raw mode makes it a key */
+};
+
+#define TUI_UI_MAP(m, table, wc) \
+	tui_ui_map(m, table, sizeof table / sizeof table[0], wc)
+
+/* Send what wc means in map to the model; nothing if it means nothing. */
+static void
+tui_ui_map(struct tui_model *m, const struct tui_ui_keymap *map, size_t n,
+    wint_t wc)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (map[i].wc == wc) {
+			tui_ui_key(m, map[i].type, 0, 0);
+			return;
+		}
+	}
+}
+
+/* Ctrl-L and a new terminal size: paint the whole screen again. */
+static void
+tui_ui_repaint(struct tui_model *m)
+{
+	clearok(curscr, TRUE);
+	m->dirty = true;
+}
+
 static void
 tui_ui_alt(struct tui_model *m, wint_t wc)
 {
-	if (wc >= '1' && wc <= '9') {
+	if (wc >= '1' && wc <= '9')
 		tui_ui_key(m, TUI_KEY_JUMP, 0, (int)(wc - '0'));
-		return;
-	}
-	switch (wc) {
-	case 'a':
-		tui_ui_key(m, TUI_KEY_NEXT_UNREAD, 0, 0);
-		break;
-	case 'h':
-		tui_ui_key(m, TUI_KEY_HELP, 0, 0);
-		break;
-	case 'j':
-		tui_ui_key(m, TUI_KEY_JOIN, 0, 0);
-		break;
-	case 'l':
-		tui_ui_key(m, TUI_KEY_LEAVE, 0, 0);
-		break;
-	case 'm':
-		tui_ui_key(m, TUI_KEY_PM, 0, 0);
-		break;
-	case 'q':
-		tui_ui_key(m, TUI_KEY_QUIT, 0, 0);
-		break;
-	default:
-		break;
-	}
+	else
+		TUI_UI_MAP(m, tui_ui_alt_keys, wc);
 }
 
 static void
 tui_ui_function_key(struct tui_model *m, wint_t wc)
 {
-	enum tui_key_type	t;
-
-	switch (wc) {
-	case KEY_F(1):		t = TUI_KEY_HELP;	break;
-	case KEY_F(2):		t = TUI_KEY_JOIN;	break;
-	case KEY_F(3):		t = TUI_KEY_LEAVE;	break;
-	case KEY_F(4):		t = TUI_KEY_PM;		break;
-	case KEY_F(10):		t = TUI_KEY_QUIT;	break;
-	case KEY_UP:		t = TUI_KEY_UP;		break;
-	case KEY_DOWN:		t = TUI_KEY_DOWN;	break;
-	case KEY_LEFT:		t = TUI_KEY_LEFT;	break;
-	case KEY_RIGHT:		t = TUI_KEY_RIGHT;	break;
-	case KEY_HOME:		t = TUI_KEY_HOME;	break;
-	case KEY_END:		t = TUI_KEY_END;	break;
-	case KEY_PPAGE:		t = TUI_KEY_PGUP;	break;
-	case KEY_NPAGE:		t = TUI_KEY_PGDN;	break;
-	case KEY_BACKSPACE:	t = TUI_KEY_BACKSPACE;	break;
-	case KEY_DC:		t = TUI_KEY_DELETE;	break;
-	case KEY_ENTER:		t = TUI_KEY_ENTER;	break;
-	case TUI_UI_ALT_LEFT:	t = TUI_KEY_FOCUS_PREV;	break;
-	case TUI_UI_ALT_RIGHT:	t = TUI_KEY_FOCUS_NEXT;	break;
-	case KEY_RESIZE:
-		/* curses has the new size already (resizeterm queues this
-		 * key, so calling it again here would loop). */
-		clearok(curscr, TRUE);
-		m->dirty = true;
-		return;
-	default:
-		return;
-	}
-	tui_ui_key(m, t, 0, 0);
+	/* curses has the new size already (resizeterm queues KEY_RESIZE,
+	 * so calling it again here would loop). */
+	if (wc == KEY_RESIZE)
+		tui_ui_repaint(m);
+	else
+		TUI_UI_MAP(m, tui_ui_function_keys, wc);
 }
 
 static void
 tui_ui_control(struct tui_model *m, wint_t wc)
 {
-	switch (wc) {
-	case '\r':
-	case '\n':
-		tui_ui_key(m, TUI_KEY_ENTER, 0, 0);
-		break;
-	case '\t':
-		tui_ui_key(m, TUI_KEY_TAB, 0, 0);
-		break;
-	case 0x7f:
-	case 0x08:
-		tui_ui_key(m, TUI_KEY_BACKSPACE, 0, 0);
-		break;
-	case 0x01:	/* Ctrl-A */
-		tui_ui_key(m, TUI_KEY_HOME, 0, 0);
-		break;
-	case 0x05:	/* Ctrl-E */
-		tui_ui_key(m, TUI_KEY_END, 0, 0);
-		break;
-	case 0x15:	/* Ctrl-U */
-		tui_ui_key(m, TUI_KEY_KILL_LINE, 0, 0);
-		break;
-	case 0x17:	/* Ctrl-W */
-		tui_ui_key(m, TUI_KEY_KILL_WORD, 0, 0);
-		break;
-	case 0x0f:	/* Ctrl-O */
-		tui_ui_key(m, TUI_KEY_FOCUS_NEXT, 0, 0);
-		break;
-	case 0x11:	/* Ctrl-Q */
-	case 0x03:	/* Ctrl-C: raw mode makes it a key */
-		tui_ui_key(m, TUI_KEY_QUIT, 0, 0);
-		break;
-	case 0x0c:	/* Ctrl-L */
-		clearok(curscr, TRUE);
-		m->dirty = true;
-		break;
-	default:
-		break;
-	}
+	if (wc == 0x0c)		/* Ctrl-L */
+		tui_ui_repaint(m);
+	else
+		TUI_UI_MAP(m, tui_ui_control_keys, wc);
 }
 
 void
