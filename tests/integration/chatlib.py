@@ -60,7 +60,7 @@ __all__ = [
 	"Suite", "Server", "Client", "RawClient", "Failure", "HandshakeError",
 	"ConnectionLost",
 	"SCALE", "PATH", "scaled", "tls_files", "ssl", "fail", "check",
-	"expect_nothing",
+	"expect_nothing", "join_in_order", "BackgroundReader",
 	"build_frame", "http_request", "wait_until", "uniq", "jdump",
 	"OP_CONT", "OP_TEXT", "OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG",
 ]
@@ -504,6 +504,35 @@ class Client:
 			    (self.id, scaled(timeout)))
 		r = self.ws.close_rcvd
 		return (r.code, r.reason) if r else (None, None)
+
+
+class BackgroundReader:
+	"""Reads a client in the background with the subclass's _read(),
+	from start() until stop()."""
+
+	def start(self):
+		self.task = asyncio.ensure_future(self._read())
+
+	async def stop(self):
+		self.task.cancel()
+		try:
+			await self.task
+		except asyncio.CancelledError:
+			if not self.task.cancelled():
+				raise	# we are being cancelled ourselves
+		except Exception:
+			pass	# a reader's failure shows in what it recorded
+
+
+async def join_in_order(room, *clients):
+	"""clients join room one after another, and each reads the join
+	notifications of those who came after it: nothing is left pending."""
+	for x in clients:
+		await x.join(room)
+	for i, x in enumerate(clients):
+		for y in clients[i + 1:]:
+			await x.expect({"action": "join", "room": room,
+			    "user_id": y.id})
 
 
 async def expect_nothing(*clients, timeout=0.2):

@@ -160,11 +160,7 @@ async def _(srv):
 async def _(srv):
 	a, b, c = await srv.clients(3)
 	r = uniq()
-	for x in (a, b, c):
-		await x.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
-	await a.expect({"action": "join", "room": r, "user_id": c.id})
-	await b.expect({"action": "join", "room": r, "user_id": c.id})
+	await join_in_order(r, a, b, c)
 	b.abort()
 	await a.expect({"action": "leave", "room": r, "user_id": b.id}, 3)
 	await c.expect({"action": "leave", "room": r, "user_id": b.id}, 3)

@@ -262,9 +262,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await srv.clients(2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	for payload in (b"\x00\x01\xff", b'{"action":"room_message",'
 	    b'"message":"bin"}', b'{"action":"leave"}', b""):
 		await a.send(payload)
@@ -279,9 +277,7 @@ async def _(srv):
 async def _(srv):
 	a, b, c = await srv.clients(3)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	for req, text in (("nope", "invalid JSON"), ({}, "missing action"),
 	    ({"action": "x"}, "unknown action: x"),
 	    ({"action": "join"}, "missing field: room"),

@@ -20,7 +20,7 @@ NCLIENTS = int(os.environ.get("CHAT_FAULT_CLIENTS", "1000"))
 CHURN_SECONDS = float(os.environ.get("CHAT_CHURN_SECONDS", "30"))
 
 
-class Talker:
+class Talker(BackgroundReader):
 	"""A raw client that reads everything in the background (so it is
 	never a slow consumer), answers pings and close frames, and notes
 	the close code it got."""
@@ -29,7 +29,7 @@ class Talker:
 		self.c = c
 		self.close = None	# (code, reason) of the server's close
 		self.lost = False	# EOF without a close frame
-		self.task = asyncio.ensure_future(self._read())
+		self.start()
 
 	async def _read(self):
 		try:
@@ -53,14 +53,6 @@ class Talker:
 			self.lost = True
 		except Exception:
 			self.lost = True
-
-	async def stop(self):
-		self.task.cancel()
-		try:
-			await self.task
-		except asyncio.CancelledError:
-			if not self.task.cancelled():
-				raise	# we are being cancelled ourselves
 
 
 async def connect_many(srv, n, **kw):

@@ -61,9 +61,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await srv.clients(2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	await a.send({"action": "join", "room": r})
 	await a.expect({"action": "join", "room": r})
 	await expect_nothing(a, b)
@@ -113,11 +111,7 @@ async def _(srv):
 async def _(srv):
 	a, b, c = await srv.clients(3)
 	r = uniq()
-	for x in (a, b, c):
-		await x.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
-	await a.expect({"action": "join", "room": r, "user_id": c.id})
-	await b.expect({"action": "join", "room": r, "user_id": c.id})
+	await join_in_order(r, a, b, c)
 	await a.send({"action": "leave"})
 	await a.expect({"action": "leave", "room": r})
 	await b.expect({"action": "leave", "room": r, "user_id": a.id})
@@ -174,9 +168,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await srv.clients(2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	await a.send({"action": "room_message", "message": "ping"})
 	await b.send({"action": "room_message", "message": "pong"})
 	got_a = [await a.recv(), await a.recv()]
@@ -300,9 +292,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await srv.clients(2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	await a.send({"action": "room_message", "message": "forged",
 	    "user_id": b.id})
 	await a.expect(rm(r, a.id, "forged"))
@@ -380,9 +370,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await srv.clients(2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	check(await a.participants(r) == sorted([a.id, b.id], key=int),
 	    "participants")
 	n = uniq("none")
@@ -394,9 +382,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await srv.clients(2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	await a.leave(r)
 	await b.expect({"action": "leave", "room": r, "user_id": a.id})
 	check(r in await a.rooms(), "room removed while a member remains")
@@ -453,9 +439,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await srv.clients(2)
 	r = "caf\u00e9 \u2615 \u65e5\u672c \U0001f600"
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	texts = ["h\u00e9llo \u2713 \u65e5\u672c\u8a9e \U0001f389",
 	    "e\u0301 combining, \u200b zero width, \u202e rtl",
 	    "quote \" backslash \\ slash / tab\t newline\n",

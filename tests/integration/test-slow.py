@@ -31,7 +31,7 @@ RSS_LIMIT_KB = 64 * 1024	# the server's whole RSS...
 RSS_GROWTH_KB = 32 * 1024	# ...and its growth during the flood
 
 
-class Member:
+class Member(BackgroundReader):
 	"""A raw client that reads everything in the background and keeps
 	what the flood test checks: the room messages in arrival order as
 	(sender, seq) and the leave notifications."""
@@ -43,7 +43,7 @@ class Member:
 		self.leaves = {}		# user_id -> monotonic time
 		self.bad = []
 		self.closed = None
-		self.task = asyncio.ensure_future(self._read())
+		self.start()
 
 	async def _read(self):
 		c = self.c
@@ -79,13 +79,6 @@ class Member:
 			pass
 		else:
 			self.bad.append("unexpected %s" % jdump(m)[:200])
-
-	async def stop(self):
-		self.task.cancel()
-		try:
-			await self.task
-		except BaseException:
-			pass
 
 
 async def flood(srv, seconds, text_bytes):
@@ -234,7 +227,7 @@ async def _(srv):
 
 # ---------------------------------------------------------------- pings
 
-class Deaf:
+class Deaf(BackgroundReader):
 	"""A raw client that reads everything but never answers a ping."""
 
 	def __init__(self, c):
@@ -242,7 +235,7 @@ class Deaf:
 		self.pings = 0
 		self.close = None
 		self.lost = False
-		self.task = asyncio.ensure_future(self._read())
+		self.start()
 
 	async def _read(self):
 		try:
@@ -255,13 +248,6 @@ class Deaf:
 						self.close = close_payload(p)
 		except ConnectionLost:
 			self.lost = True
-
-	async def stop(self):
-		self.task.cancel()
-		try:
-			await self.task
-		except BaseException:
-			pass
 
 
 @suite.test("--ping-interval 1 --ping-timeout 1: peers that never answer "

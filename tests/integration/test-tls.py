@@ -32,9 +32,7 @@ async def _(srv):
 async def _(srv):
 	a, b, c = await tls(srv, 3)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	await b.send({"action": "room_message", "message": "héllo über TLS"})
 	want = {"action": "room_message", "room": r, "user_id": b.id,
 	    "message": "héllo über TLS"}
@@ -85,9 +83,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await tls(srv, 2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	text = "é" * 2048		# 4096 bytes: the default limit
 	for i in range(20):
 		await b.send({"action": "room_message", "message": text})
@@ -114,9 +110,7 @@ async def _(srv):
 async def _(srv):
 	a, b = await tls(srv, 2)
 	r = uniq()
-	await a.join(r)
-	await b.join(r)
-	await a.expect({"action": "join", "room": r, "user_id": b.id})
+	await join_in_order(r, a, b)
 	b.abort()		# no close_notify, no close frame
 	await a.expect({"action": "leave", "room": r, "user_id": b.id},
 	    timeout=5)
