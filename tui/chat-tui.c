@@ -146,12 +146,13 @@ tui_winch_cb(evutil_socket_t fd, short what, void *arg)
 	tui_update(app);
 }
 
+/* SIGTERM/SIGHUP/SIGINT, and the quit timer: leave the loop. */
 static void
-tui_signal_cb(evutil_socket_t sig, short what, void *arg)
+tui_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tui_app	*app = arg;
 
-	(void)sig;
+	(void)fd;
 	(void)what;
 	event_base_loopbreak(app->base);
 }
@@ -165,16 +166,6 @@ tui_rooms_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	tui_model_tick(&app->model);
 	tui_update(app);
-}
-
-static void
-tui_quit_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct tui_app	*app = arg;
-
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(app->base);
 }
 
 static void
@@ -318,11 +309,11 @@ main(int argc, char **argv)
 	    tui_stdin_cb, &app);
 	ev_winch = evsignal_new(app.base, SIGWINCH, tui_winch_cb, &app);
 	for (i = 0; i < 3; i++)
-		ev_sig[i] = evsignal_new(app.base, sigs[i], tui_signal_cb,
+		ev_sig[i] = evsignal_new(app.base, sigs[i], tui_stop_cb,
 		    &app);
 	ev_rooms = event_new(app.base, -1, EV_PERSIST, tui_rooms_cb, &app);
 	app.draw = event_new(app.base, -1, 0, tui_draw_cb, &app);
-	app.quit_timer = evtimer_new(app.base, tui_quit_timer_cb, &app);
+	app.quit_timer = evtimer_new(app.base, tui_stop_cb, &app);
 	/* Drawing waits until everything pending has been handled. */
 	event_priority_set(app.draw, 1);
 

@@ -446,6 +446,19 @@ own_id() {
 	    status_bar "$1" | sed -n 's/.*| id \([0-9][0-9]*\) .*/\1/p'
 }
 
+# two_in_lobby: TUIs a and b connected, their ids in $A and $B, both in
+# room lobby and a seeing the two of them.
+two_in_lobby() {
+	tui_start a
+	tui_start b
+	A=$(own_id a)
+	B=$(own_id b)
+	[ -n "$A" ] && [ -n "$B" ] || bail "TUIs did not connect"
+	say a "/join lobby"
+	say b "/join lobby"
+	wait_for a "$BD Users \(2\)$" || bail "b did not join"
+}
+
 # pane_dead PANE [TIMEOUT]: until the pane's process exited; prints its
 # exit status.
 pane_dead() {

@@ -8,14 +8,7 @@ e2e_init
 server_start
 PORT=$SERVER_PORT
 
-tui_start a
-tui_start b
-A=$(own_id a)
-B=$(own_id b)
-[ -n "$A" ] && [ -n "$B" ] || bail "TUIs did not connect"
-say a "/join lobby"
-say b "/join lobby"
-wait_for a "$BD Users \(2\)$" || bail "b did not join"
+two_in_lobby
 say a "before the restart"
 check "chatting before the restart" wait_for b "<$A> before the restart"
 

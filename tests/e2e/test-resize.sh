@@ -7,14 +7,7 @@
 e2e_init
 server_start
 
-tui_start a 100 30
-tui_start b 100 30
-A=$(own_id a)
-B=$(own_id b)
-[ -n "$A" ] && [ -n "$B" ] || bail "TUIs did not connect"
-say a "/join lobby"
-say b "/join lobby"
-wait_for a "$BD Users \(2\)$" || bail "b did not join"
+two_in_lobby
 say b "short one"
 say b "a long line that has to wrap on a narrow terminal: one two three four five six seven eight nine ten END-OF-LONG"
 say a "wide 世界世界 and combining é (e + U+0301) stay aligned"

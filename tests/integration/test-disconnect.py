@@ -49,6 +49,16 @@ async def dropped_is_leave(srv, drop, raw=False):
 	await room_gone(a, r)
 
 
+def vanish_after(data):
+	"""A drop that writes data (part of a frame) and then hangs up."""
+	async def drop(b):
+		b.write(data)
+		await b.drain()
+		await asyncio.sleep(0.05)
+		b.abort()
+	return drop
+
+
 @suite.test("clean close frame = leave")
 async def _(srv):
 	async def drop(b):
@@ -82,24 +92,14 @@ async def _(srv):
 
 @suite.test("vanishing mid-frame (half a frame, then close) = leave")
 async def _(srv):
-	async def drop(b):
-		f = build_frame(OP_TEXT, json.dumps({"action": "room_message",
-		    "message": "x" * 100}))
-		b.write(f[:len(f) // 2])
-		await b.drain()
-		await asyncio.sleep(0.05)
-		b.abort()
-	await dropped_is_leave(srv, drop, raw=True)
+	f = build_frame(OP_TEXT, json.dumps({"action": "room_message",
+	    "message": "x" * 100}))
+	await dropped_is_leave(srv, vanish_after(f[:len(f) // 2]), raw=True)
 
 
 @suite.test("vanishing mid-header (one byte of a frame) = leave")
 async def _(srv):
-	async def drop(b):
-		b.write(b"\x81")
-		await b.drain()
-		await asyncio.sleep(0.05)
-		b.abort()
-	await dropped_is_leave(srv, drop, raw=True)
+	await dropped_is_leave(srv, vanish_after(b"\x81"), raw=True)
 
 
 @suite.test("close frame then vanish without waiting for the reply = leave")
