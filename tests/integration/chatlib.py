@@ -61,7 +61,8 @@ __all__ = [
 	"ConnectionLost",
 	"SCALE", "PATH", "scaled", "tls_files", "ssl", "fail", "check",
 	"expect_nothing", "join_in_order", "BackgroundReader",
-	"build_frame", "http_request", "wait_until", "uniq", "jdump",
+	"build_frame", "server_frame_at", "http_request", "wait_until",
+	"uniq", "jdump",
 	"OP_CONT", "OP_TEXT", "OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG",
 ]
 
@@ -592,6 +593,33 @@ async def http_request(port, request, timeout=3.0):
 		w.transport.abort()
 
 
+def server_frame_at(buf, pos, who=""):
+	"""(header length, end) of the server frame at buf[pos:], or None
+	while it is not all there.  Server frames are never masked.
+	(RawClient.read_batch has this inline: it is the load tests' hot
+	loop.)"""
+	n = len(buf)
+	if pos + 2 > n:
+		return None
+	b1 = buf[pos + 1]
+	ln = b1 & 0x7F
+	hl = 2
+	if ln == 126:
+		if pos + 4 > n:
+			return None
+		ln = (buf[pos + 2] << 8) | buf[pos + 3]
+		hl = 4
+	elif ln == 127:
+		if pos + 10 > n:
+			return None
+		ln = struct.unpack_from("!Q", buf, pos + 2)[0]
+		hl = 10
+	if b1 & 0x80:
+		fail("%sthe server sent a masked frame" % who)
+	end = pos + hl + ln
+	return (hl, end) if end <= n else None
+
+
 def build_frame(opcode, payload=b"", fin=True, mask=True, rsv=0,
     length=None, key=None):
 	"""One WebSocket frame as a client sends it (masked unless told
@@ -753,30 +781,13 @@ class RawClient:
 		"""(opcode, fin, payload) of the first complete frame, or
 		None."""
 		buf = self.buf
-		n = len(buf)
-		if n < 2:
+		ext = server_frame_at(buf, 0, "client %s: " % self.id)
+		if ext is None:
 			return None
-		b1 = buf[1]
-		ln = b1 & 0x7F
-		p = 2
-		if ln == 126:
-			if n < 4:
-				return None
-			ln = (buf[2] << 8) | buf[3]
-			p = 4
-		elif ln == 127:
-			if n < 10:
-				return None
-			ln = struct.unpack_from("!Q", buf, 2)[0]
-			p = 10
-		if b1 & 0x80:
-			fail("client %s: the server sent a masked frame" %
-			    self.id)
-		if n < p + ln:
-			return None
+		hl, end = ext
 		b0 = buf[0]
-		payload = bytes(buf[p:p + ln])
-		del buf[:p + ln]
+		payload = bytes(buf[hl:end])
+		del buf[:end]
 		check(b0 & 0x70 == 0, "client %s: server frame with RSV bits "
 		    "set: 0x%02x" % (self.id, b0))
 		return b0 & 0x0F, bool(b0 & 0x80), payload

@@ -113,26 +113,11 @@ def scan_frames(buf):
 	from buf.  Server frames are never masked."""
 	out = []
 	pos = 0
-	n = len(buf)
-	while pos + 2 <= n:
-		b1 = buf[pos + 1]
-		ln = b1 & 0x7F
-		hl = 2
-		if ln == 126:
-			if pos + 4 > n:
-				break
-			ln = (buf[pos + 2] << 8) | buf[pos + 3]
-			hl = 4
-		elif ln == 127:
-			if pos + 10 > n:
-				break
-			ln = struct.unpack_from("!Q", buf, pos + 2)[0]
-			hl = 10
-		if b1 & 0x80:
-			fail("the server sent a masked frame")
-		end = pos + hl + ln
-		if end > n:
+	while True:
+		ext = server_frame_at(buf, pos)
+		if ext is None:
 			break
+		hl, end = ext
 		out.append((buf[pos] & 0x0F, bool(buf[pos] & 0x80),
 		    bytes(buf[pos + hl:end])))
 		pos = end
