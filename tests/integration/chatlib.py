@@ -847,6 +847,10 @@ class RawClient:
 		    (self.id, p[:200]))
 		return m
 
+	async def join(self, room):
+		await self.send({"action": "join", "room": room})
+		await self.expect({"action": "join", "room": room})
+
 	async def expect(self, exp, timeout=2.0):
 		got = await self.recv(timeout)
 		if not _matches(exp, got, self.id):

@@ -203,8 +203,7 @@ async def _(srv):
 async def _(srv):
 	c = await srv.client()
 	for r in GOOD_ROOMS:
-		await c.send({"action": "join", "room": r})
-		await c.expect({"action": "join", "room": r})
+		await c.join(r)
 		check(await c.participants(r) == [c.id], "participants of %r"
 		    % r)
 	await c.leave(GOOD_ROOMS[-1])

@@ -171,8 +171,7 @@ async def _(srv):
 	b = await srv.raw()
 	r = uniq()
 	for c in (a, b):
-		await c.send({"action": "join", "room": r})
-		await c.expect({"action": "join", "room": r})
+		await c.join(r)
 	await a.expect({"action": "join", "room": r, "user_id": b.id})
 	for esc in ("\\ud800", "\\udfff", "x\\ud83dy", "\\udc00\\ud800"):
 		await a.send_frame(OP_TEXT, ('{"action":"room_message",'

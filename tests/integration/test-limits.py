@@ -158,8 +158,7 @@ async def burst(c, n, room):
 async def _(srv):
 	c = await srv.raw()
 	r = uniq()
-	await c.send({"action": "join", "room": r})
-	await c.expect({"action": "join", "room": r})
+	await c.join(r)
 	ok, limited = await burst(c, 70, r)
 	# The join took one token; allow a few refilled meanwhile.
 	check(45 <= ok <= 55 and limited == 70 - ok, "%d delivered, %d "
@@ -173,8 +172,7 @@ async def _(srv):
 @suite.test("--rate-limit 5/10: burst 10", args=["--rate-limit", "5/10"])
 async def _(srv):
 	c = await srv.raw()
-	await c.send({"action": "join", "room": "r"})
-	await c.expect({"action": "join", "room": "r"})
+	await c.join("r")
 	ok, limited = await burst(c, 20, "r")
 	check(8 <= ok <= 11 and limited == 20 - ok, "%d delivered, %d limited"
 	    % (ok, limited))
@@ -183,8 +181,7 @@ async def _(srv):
 @suite.test("--rate-limit 0: no flood control", args=["--rate-limit", "0"])
 async def _(srv):
 	c = await srv.raw()
-	await c.send({"action": "join", "room": "r"})
-	await c.expect({"action": "join", "room": "r"})
+	await c.join("r")
 	ok, limited = await burst(c, 500, "r")
 	check(ok == 500, "%d of 500 delivered" % ok)
 
@@ -196,8 +193,7 @@ async def _(srv):
 	f = await srv.raw()
 	r = uniq()
 	await a.join(r)
-	await f.send({"action": "join", "room": r})
-	await f.expect({"action": "join", "room": r})
+	await f.join(r)
 	await a.expect({"action": "join", "room": r, "user_id": f.id})
 	stop = False
 	async def flood():

@@ -11,8 +11,7 @@ async def shutdown(srv, sig, nws=4, nraw=4, busy=False):
 	raws = [await srv.raw() for _ in range(nraw)]
 	r = uniq()
 	for c in ws[:2] + raws[:2]:
-		await c.send({"action": "join", "room": r})
-		await c.expect({"action": "join", "room": r})
+		await c.join(r)
 	await ws[2].join(uniq())
 	stop_talk = False
 

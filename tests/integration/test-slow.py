@@ -99,8 +99,7 @@ async def flood_with(srv, seconds, text_bytes, r, stuck):
 	members = []
 	for _ in range(NSEND):
 		c = await srv.raw()
-		await c.send({"action": "join", "room": r})
-		await c.expect({"action": "join", "room": r})
+		await c.join(r)
 		members.append(Member(c, r))
 	ids = [mb.c.id for mb in members]
 	pad = "p" * text_bytes
@@ -266,8 +265,7 @@ async def _(srv):
 		    "user_id": stuck.id})
 		t_deaf = time.monotonic()
 		dc = await srv.raw()			# reads, never pongs
-		await dc.send({"action": "join", "room": r})
-		await dc.expect({"action": "join", "room": r})
+		await dc.join(r)
 		deaf = Deaf(dc)
 		await live.expect({"action": "join", "room": r,
 		    "user_id": dc.id})

@@ -56,8 +56,7 @@ async def _(srv):
 	slow = await srv.raw()
 	fast = await srv.raw()
 	for c in (slow, fast):
-		await c.send({"action": "join", "room": r})
-		await c.expect({"action": "join", "room": r})
+		await c.join(r)
 	await slow.expect({"action": "join", "room": r, "user_id": fast.id})
 	# A valid request with an unknown key as ballast: it must be
 	# delivered once its last byte is in.
@@ -124,8 +123,7 @@ async def _(srv):
 async def _(srv):
 	r = uniq()
 	fast = await srv.raw()
-	await fast.send({"action": "join", "room": r})
-	await fast.expect({"action": "join", "room": r})
+	await fast.join(r)
 	stalled = []
 	for i in range(200):
 		c = await srv.raw()
