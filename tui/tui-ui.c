@@ -451,6 +451,15 @@ tui_ui_format(const struct tui_model *m, const struct tui_line *l,
 	return (out);
 }
 
+/* A scrollback line formatted for drawing. */
+struct tui_ui_shown {
+	char			*text;
+	struct tui_ui_span	 spans[2];
+	size_t			 nspans;
+	attr_t			 attr;
+	short			 pair;
+};
+
 static void
 tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 {
@@ -458,30 +467,31 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 	int			 height = lo->pane_rows - 1;
 	int			 width = lo->mid_w - 2;	/* a margin each side */
 	int			 want, y, skip, total = 0;
-	size_t			 i, nrows, r;
+	size_t			 i, n = 0, nrows, r;
 	struct tui_text_row	*rows;
+	struct tui_ui_shown	*shown, *sh;
 	char			 title[256];
 
 	if (width < 2 || height < 1)
 		return;
 	m->page = height;
+	want = height + b->scroll;
+	/* Every line takes at least one row: want lines are enough. */
 	rows = calloc((size_t)height + 64, sizeof *rows);
-	if (rows == NULL)
+	shown = calloc((size_t)want, sizeof *shown);
+	if (rows == NULL || shown == NULL)
 		abort();
 
-	/* Clamp the scroll so the oldest line can reach the top, no more. */
-	want = height + b->scroll;
+	/*
+	 * Newest first, format the lines that can be seen at this scroll,
+	 * and clamp the scroll so the oldest line can reach the top, no more.
+	 */
 	for (i = b->nlines; i > 0 && total < want; i--) {
-		const struct tui_line	*l = tui_model_line(b, i - 1);
-		struct tui_ui_span	 spans[2];
-		size_t			 ns;
-		attr_t			 a;
-		short			 p;
-		char			*text;
-
-		text = tui_ui_format(m, l, spans, &ns, &a, &p);
-		total += (int)tui_text_wrap(text, strlen(text), width, NULL, 0);
-		free(text);
+		sh = &shown[n++];
+		sh->text = tui_ui_format(m, tui_model_line(b, i - 1),
+		    sh->spans, &sh->nspans, &sh->attr, &sh->pair);
+		total += (int)tui_text_wrap(sh->text, strlen(sh->text), width,
+		    NULL, 0);
 	}
 	if (total < want && b->scroll > 0) {
 		b->scroll -= want - total;
@@ -492,16 +502,9 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 	/* Bottom-up: newest line at the bottom, skipping scrolled rows. */
 	y = lo->pane_rows - 1;
 	skip = b->scroll;
-	for (i = b->nlines; i > 0 && y >= 1; i--) {
-		const struct tui_line	*l = tui_model_line(b, i - 1);
-		struct tui_ui_span	 spans[2];
-		size_t			 ns;
-		attr_t			 a;
-		short			 p;
-		char			*text;
-
-		text = tui_ui_format(m, l, spans, &ns, &a, &p);
-		nrows = tui_text_wrap(text, strlen(text), width, rows,
+	for (i = 0; i < n && y >= 1; i++) {
+		sh = &shown[i];
+		nrows = tui_text_wrap(sh->text, strlen(sh->text), width, rows,
 		    (size_t)height + 64);
 		if (nrows > (size_t)height + 64)
 			nrows = (size_t)height + 64;
@@ -510,13 +513,15 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 				skip--;
 				continue;
 			}
-			tui_ui_put(y, lo->mid_x + 1, text + rows[r - 1].off,
-			    rows[r - 1].len, width, a, p, spans, ns,
-			    rows[r - 1].off);
+			tui_ui_put(y, lo->mid_x + 1, sh->text + rows[r - 1].off,
+			    rows[r - 1].len, width, sh->attr, sh->pair,
+			    sh->spans, sh->nspans, rows[r - 1].off);
 			y--;
 		}
-		free(text);
 	}
+	for (i = 0; i < n; i++)
+		free(shown[i].text);
+	free(shown);
 	free(rows);
 
 	snprintf(title, sizeof title, " %s%s ", b->label,
