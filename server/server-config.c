@@ -1,11 +1,14 @@
 /*
- * Settings.  Every command-line option has a config-file key of the same
- * long name (`rate-limit = 100/200`), so both go through config_set().
- * Defaults come from shared/chat-limits.h.
+ * Settings.  One table below lists every option: its long name (also its
+ * config-file key), short letter, kind, field, default, bounds and help.
+ * Command-line parsing, the config file (`rate-limit = 100/200`), the
+ * defaults and --help are all driven by it, so adding an option is adding
+ * a row.  Defaults come from shared/chat-limits.h.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +24,122 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
+enum config_kind {
+	CONFIG_INT,		/* int field, a number in [min, max] */
+	CONFIG_UNSIGNED,	/* unsigned field, likewise */
+	CONFIG_SIZE,		/* size_t field, likewise */
+	CONFIG_COUNT,		/* int; on the command line a flag, counted */
+	CONFIG_STRING,		/* char * field, replaced */
+	CONFIG_ORIGIN,		/* appended to origins[] */
+	CONFIG_RATE,		/* RATE[/BURST] into rate and burst */
+	CONFIG_FILE,		/* command line only: -c FILE */
+	CONFIG_HELP,		/* command line only */
+	CONFIG_VERSION,		/* command line only */
+};
+
+struct config_option {
+	const char		*name;	/* long option and config-file key */
+	int			 letter;	/* short option, 0 if none */
+	enum config_kind	 kind;
+	size_t			 field;	/* offsetof(struct server_config, x) */
+	double			 def;	/* numbers' default */
+	const char		*sdef;	/* strings' default, NULL for none */
+	unsigned long long	 min, max;	/* numbers' bounds */
+	const char		*arg;	/* argument's name in --help */
+	const char		*help;
+};
+
+#define F(x)	offsetof(struct server_config, x)
+static const struct config_option config_options[] = {
+	{ "listen", 'l', CONFIG_STRING, F(listen), 0, "127.0.0.1", 0, 0,
+	    "ADDR", "address to listen on" },
+	{ "port", 'p', CONFIG_INT, F(port), 8080, NULL, 0, 65535,
+	    "PORT", "port" },
+	{ "config", 'c', CONFIG_FILE, 0, 0, NULL, 0, 0,
+	    "FILE", "read settings from FILE (key = value)" },
+	{ "verbose", 'v', CONFIG_COUNT, F(verbose), 0, NULL, 0, 3,
+	    NULL, "log connections (twice: debug)" },
+	{ "max-frame", 0, CONFIG_SIZE, F(max_frame), CHAT_FRAME_MAX_DEFAULT,
+	    NULL, 128, 1 << 30, "BYTES", "largest WebSocket message" },
+	{ "max-message", 0, CONFIG_SIZE, F(max_message),
+	    CHAT_MESSAGE_MAX_DEFAULT, NULL, 1, 1 << 30,
+	    "BYTES", "largest message text" },
+	{ "max-room-name", 0, CONFIG_SIZE, F(max_room_name),
+	    CHAT_ROOM_NAME_MAX, NULL, 1, CHAT_ROOM_NAME_MAX,
+	    "BYTES", "longest room name" },
+	{ "rate-limit", 0, CONFIG_RATE, F(rate), CHAT_RATE_DEFAULT, NULL, 0, 0,
+	    "RATE[/BURST]", "messages per second per client; 0 turns flood "
+	    "control off" },
+	{ "max-clients", 0, CONFIG_UNSIGNED, F(max_clients), 0, NULL,
+	    0, UINT_MAX, "N", "connections in all, 0 = unlimited" },
+	{ "max-clients-per-ip", 0, CONFIG_UNSIGNED, F(max_clients_per_ip), 0,
+	    NULL, 0, UINT_MAX, "N", "connections per address, 0 = unlimited" },
+	{ "max-queue", 0, CONFIG_SIZE, F(max_queue), CHAT_OUTQ_MAX_DEFAULT,
+	    NULL, 1024, 1ULL << 40, "BYTES",
+	    "outbound bytes queued per client" },
+	{ "ping-interval", 0, CONFIG_INT, F(ping_interval),
+	    CHAT_PING_INTERVAL_DEFAULT, NULL, 0, 86400,
+	    "SEC", "ping idle clients, 0 = never" },
+	{ "ping-timeout", 0, CONFIG_INT, F(ping_timeout),
+	    CHAT_PING_TIMEOUT_DEFAULT, NULL, 1, 86400,
+	    "SEC", "drop clients that do not answer" },
+	{ "shutdown-grace", 0, CONFIG_INT, F(shutdown_grace_ms),
+	    CHAT_SHUTDOWN_GRACE_MS, NULL, 0, 600000, "MS",
+	    "on SIGTERM, wait this long for clients to finish closing" },
+	{ "tls-cert", 0, CONFIG_STRING, F(tls_cert), 0, NULL, 0, 0,
+	    "FILE", "serve wss:// with this certificate..." },
+	{ "tls-key", 0, CONFIG_STRING, F(tls_key), 0, NULL, 0, 0,
+	    "FILE", "...and this private key" },
+	{ "allow-origin", 0, CONFIG_ORIGIN, F(origins), 0, NULL, 0, 0,
+	    "ORIGIN", "accept browser upgrades only from ORIGIN (repeatable)" },
+	{ "help", 'h', CONFIG_HELP, 0, 0, NULL, 0, 0, NULL, "show this help" },
+	{ "version", 'V', CONFIG_VERSION, 0, 0, NULL, 0, 0,
+	    NULL, "show the version" },
+};
+#undef F
+#define CONFIG_NOPTIONS	(sizeof config_options / sizeof config_options[0])
+
+/* Without a burst, a rate gets the default burst, or its own if larger. */
+static double
+config_burst_for(double rate)
+{
+	return rate > CHAT_BURST_DEFAULT ? rate : CHAT_BURST_DEFAULT;
+}
+
 void
 config_defaults(struct server_config *c)
 {
+	const struct config_option	*o;
+	char				*p;
+	size_t				 i;
+
 	memset(c, 0, sizeof *c);
-	c->listen = strdup("127.0.0.1");
-	c->port = 8080;
-	c->max_frame = CHAT_FRAME_MAX_DEFAULT;
-	c->max_message = CHAT_MESSAGE_MAX_DEFAULT;
-	c->max_room_name = CHAT_ROOM_NAME_MAX;
-	c->rate = CHAT_RATE_DEFAULT;
-	c->burst = CHAT_BURST_DEFAULT;
-	c->max_queue = CHAT_OUTQ_MAX_DEFAULT;
-	c->ping_interval = CHAT_PING_INTERVAL_DEFAULT;
-	c->ping_timeout = CHAT_PING_TIMEOUT_DEFAULT;
-	c->shutdown_grace_ms = CHAT_SHUTDOWN_GRACE_MS;
+	for (i = 0; i < CONFIG_NOPTIONS; i++) {
+		o = &config_options[i];
+		p = (char *)c + o->field;
+		switch (o->kind) {
+		case CONFIG_INT:
+		case CONFIG_COUNT:
+			*(int *)p = (int)o->def;
+			break;
+		case CONFIG_UNSIGNED:
+			*(unsigned *)p = (unsigned)o->def;
+			break;
+		case CONFIG_SIZE:
+			*(size_t *)p = (size_t)o->def;
+			break;
+		case CONFIG_STRING:
+			if (o->sdef != NULL)
+				*(char **)p = strdup(o->sdef);
+			break;
+		case CONFIG_RATE:
+			c->rate = o->def;
+			c->burst = config_burst_for(o->def);
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 void
@@ -49,7 +153,7 @@ config_free(struct server_config *c)
 }
 
 static int
-parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
+parse_ulong(const char *s, unsigned long long *out)
 {
 	char			*end;
 	unsigned long long	 v;
@@ -58,7 +162,7 @@ parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
+	if (errno != 0 || *end != '\0')
 		return -1;
 	*out = v;
 	return 0;
@@ -80,7 +184,7 @@ parse_rate(struct server_config *c, const char *s)
 		if (errno != 0 || end == b || burst < 1 || burst > 1e9)
 			return -1;
 	} else
-		burst = rate > CHAT_BURST_DEFAULT ? rate : CHAT_BURST_DEFAULT;
+		burst = config_burst_for(rate);
 	if (*end != '\0')
 		return -1;
 	c->rate = rate;
@@ -96,70 +200,86 @@ set_string(char **dst, const char *value)
 	return *dst == NULL ? -1 : 0;
 }
 
-int
-config_set(struct server_config *c, const char *key, const char *value,
-    const char *where)
+static const struct config_option *
+config_find(const char *name)
 {
-	unsigned long long	v;
-	int			bad = 0;
+	size_t	i;
 
-	if (strcmp(key, "listen") == 0)
-		bad = set_string(&c->listen, value);
-	else if (strcmp(key, "port") == 0) {
-		if (!(bad = parse_ulong(value, 65535, &v)))
-			c->port = (int)v;
-	} else if (strcmp(key, "verbose") == 0) {
-		if (!(bad = parse_ulong(value, 3, &v)))
-			c->verbose = (int)v;
-	} else if (strcmp(key, "max-frame") == 0) {
-		if (!(bad = parse_ulong(value, 1 << 30, &v) || v < 128))
-			c->max_frame = v;
-	} else if (strcmp(key, "max-room-name") == 0) {
-		if (!(bad = parse_ulong(value, CHAT_ROOM_NAME_MAX, &v) || v < 1))
-			c->max_room_name = v;
-	} else if (strcmp(key, "max-message") == 0) {
-		if (!(bad = parse_ulong(value, 1 << 30, &v) || v < 1))
-			c->max_message = v;
-	} else if (strcmp(key, "rate-limit") == 0)
-		bad = parse_rate(c, value);
-	else if (strcmp(key, "max-clients") == 0) {
-		if (!(bad = parse_ulong(value, UINT_MAX, &v)))
-			c->max_clients = (unsigned)v;
-	} else if (strcmp(key, "max-clients-per-ip") == 0) {
-		if (!(bad = parse_ulong(value, UINT_MAX, &v)))
-			c->max_clients_per_ip = (unsigned)v;
-	} else if (strcmp(key, "max-queue") == 0) {
-		if (!(bad = parse_ulong(value, 1ULL << 40, &v) || v < 1024))
-			c->max_queue = v;
-	} else if (strcmp(key, "ping-interval") == 0) {
-		if (!(bad = parse_ulong(value, 86400, &v)))
-			c->ping_interval = (int)v;
-	} else if (strcmp(key, "ping-timeout") == 0) {
-		if (!(bad = parse_ulong(value, 86400, &v) || v < 1))
-			c->ping_timeout = (int)v;
-	} else if (strcmp(key, "shutdown-grace") == 0) {
-		if (!(bad = parse_ulong(value, 600000, &v)))
-			c->shutdown_grace_ms = (int)v;
-	} else if (strcmp(key, "tls-cert") == 0)
-		bad = set_string(&c->tls_cert, value);
-	else if (strcmp(key, "tls-key") == 0)
-		bad = set_string(&c->tls_key, value);
-	else if (strcmp(key, "allow-origin") == 0) {
+	for (i = 0; i < CONFIG_NOPTIONS; i++) {
+		if (strcmp(config_options[i].name, name) == 0)
+			return &config_options[i];
+	}
+	return NULL;
+}
+
+static int
+config_set_option(struct server_config *c, const struct config_option *o,
+    const char *value, const char *where)
+{
+	unsigned long long	 v = 0;
+	char			*p = (char *)c + o->field;
+	int			 bad = 0;
+
+	switch (o->kind) {
+	case CONFIG_INT:
+	case CONFIG_COUNT:
+	case CONFIG_UNSIGNED:
+	case CONFIG_SIZE:
+		if (parse_ulong(value, &v) == -1) {
+			bad = 1;
+			break;
+		}
+		if (v < o->min || v > o->max) {
+			fprintf(stderr, "chat-server: %s: bad value for %s: "
+			    "'%s' (must be %llu to %llu)\n", where, o->name,
+			    value, o->min, o->max);
+			return -1;
+		}
+		if (o->kind == CONFIG_UNSIGNED)
+			*(unsigned *)p = (unsigned)v;
+		else if (o->kind == CONFIG_SIZE)
+			*(size_t *)p = (size_t)v;
+		else
+			*(int *)p = (int)v;
+		break;
+	case CONFIG_STRING:
+		bad = set_string((char **)p, value);
+		break;
+	case CONFIG_ORIGIN:
 		if (c->norigins == CONFIG_ORIGINS_MAX)
 			bad = 1;
 		else if ((c->origins[c->norigins] = strdup(value)) != NULL)
 			c->norigins++;
-	} else {
+		break;
+	case CONFIG_RATE:
+		bad = parse_rate(c, value);
+		break;
+	default:
+		bad = 1;
+		break;
+	}
+	if (bad) {
+		fprintf(stderr, "chat-server: %s: bad value for %s: '%s'\n",
+		    where, o->name, value);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_set(struct server_config *c, const char *key, const char *value,
+    const char *where)
+{
+	const struct config_option	*o = config_find(key);
+
+	/* The command-line-only options are not settings. */
+	if (o == NULL || o->kind == CONFIG_FILE || o->kind == CONFIG_HELP ||
+	    o->kind == CONFIG_VERSION) {
 		fprintf(stderr, "chat-server: %s: unknown setting '%s'\n",
 		    where, key);
 		return -1;
 	}
-	if (bad) {
-		fprintf(stderr, "chat-server: %s: bad value for %s: '%s'\n",
-		    where, key, value);
-		return -1;
-	}
-	return 0;
+	return config_set_option(c, o, value, where);
 }
 
 static char *
@@ -209,100 +329,150 @@ config_load_file(struct server_config *c, const char *path)
 	return error;
 }
 
+/* Print s at column col, wrapped at 79, continuing at column ind. */
+static int
+usage_words(FILE *f, const char *s, int col, int ind)
+{
+	const char	*e;
+	int		 n;
+
+	while (*s != '\0') {
+		e = strchr(s, ' ');
+		n = e != NULL ? (int)(e - s) : (int)strlen(s);
+		if (col > ind && col + 1 + n > 79)
+			col = fprintf(f, "\n%*s", ind, "") - 1;
+		else if (col > ind)
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", n, s);
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	return col;
+}
+
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-"usage: chat-server [-hVv] [-c file] [-l address] [-p port] [options]\n"
-"  -l, --listen ADDR             address to listen on (127.0.0.1)\n"
-"  -p, --port PORT               port (8080)\n"
-"  -c, --config FILE             read settings from FILE (key = value)\n"
-"  -v, --verbose                 log connections (twice: debug)\n"
-"      --max-frame BYTES         largest WebSocket message (65536)\n"
-"      --max-message BYTES       largest message text (4096)\n"
-"      --max-room-name BYTES     longest room name (64, the most allowed)\n"
-"      --rate-limit RATE[/BURST] messages per second per client (20/50;\n"
-"                                0 turns flood control off)\n"
-"      --max-clients N           connections in all (0 = unlimited)\n"
-"      --max-clients-per-ip N    connections per address (0 = unlimited)\n"
-"      --max-queue BYTES         outbound bytes queued per client (1048576)\n"
-"      --ping-interval SEC       ping idle clients (30; 0 = never)\n"
-"      --ping-timeout SEC        drop clients that do not answer (10)\n"
-"      --shutdown-grace MS       on SIGTERM, wait this long for clients to\n"
-"                                finish closing (1500)\n"
-"      --tls-cert FILE           serve wss:// with this certificate...\n"
-"      --tls-key FILE            ...and this private key\n"
-"      --allow-origin ORIGIN     accept browser upgrades only from ORIGIN\n"
-"                                (repeatable)\n"
-"  -h, --help                    show this help\n"
-"  -V, --version                 show the version\n");
+	const struct config_option	*o;
+	struct server_config		 d;
+	char				 head[64], def[64];
+	size_t				 i;
+	int				 col;
+
+	fprintf(f, "usage: chat-server [-hVv] [-c file] [-l address] "
+	    "[-p port] [options]\n");
+	config_defaults(&d);
+	for (i = 0; i < CONFIG_NOPTIONS; i++) {
+		o = &config_options[i];
+		snprintf(head, sizeof head, "  %c%c%c --%s%s%s",
+		    o->letter ? '-' : ' ', o->letter ? o->letter : ' ',
+		    o->letter ? ',' : ' ', o->name, o->arg ? " " : "",
+		    o->arg ? o->arg : "");
+		col = fprintf(f, "%-32s", head);
+		if (col > 32)
+			col = fprintf(f, "\n%32s", "") - 1;
+		col = usage_words(f, o->help, col, 32);
+		def[0] = '\0';
+		if (o->kind == CONFIG_STRING && o->sdef != NULL)
+			snprintf(def, sizeof def, "(%s)", o->sdef);
+		else if (o->kind == CONFIG_RATE)
+			snprintf(def, sizeof def, "(%g/%g)", d.rate, d.burst);
+		else if (o->kind == CONFIG_INT || o->kind == CONFIG_UNSIGNED ||
+		    o->kind == CONFIG_SIZE)
+			snprintf(def, sizeof def, "(%.0f)", o->def);
+		usage_words(f, def, col, 32);
+		fputc('\n', f);
+	}
+	config_free(&d);
+}
+
+/* getopt_long's tables, made from config_options. */
+static void
+config_getopt_tables(struct option *longopts, char *shortopts)
+{
+	const struct config_option	*o;
+	size_t				 i;
+	int				 arg;
+
+	for (i = 0; i < CONFIG_NOPTIONS; i++) {
+		o = &config_options[i];
+		arg = o->kind == CONFIG_COUNT || o->kind == CONFIG_HELP ||
+		    o->kind == CONFIG_VERSION ? no_argument : required_argument;
+		longopts[i].name = o->name;
+		longopts[i].has_arg = arg;
+		longopts[i].flag = NULL;
+		/* A letter, or past any letter: the row's index. */
+		longopts[i].val = o->letter ? o->letter : 256 + (int)i;
+		if (o->letter) {
+			*shortopts++ = (char)o->letter;
+			if (arg == required_argument)
+				*shortopts++ = ':';
+		}
+	}
+	memset(&longopts[i], 0, sizeof longopts[i]);
+	*shortopts = '\0';
+}
+
+static const struct config_option *
+config_find_val(int val)
+{
+	size_t	i;
+
+	if (val >= 256)
+		return (size_t)(val - 256) < CONFIG_NOPTIONS ?
+		    &config_options[val - 256] : NULL;
+	for (i = 0; i < CONFIG_NOPTIONS; i++) {
+		if (config_options[i].letter == val)
+			return &config_options[i];
+	}
+	return NULL;
 }
 
 int
 config_parse_args(struct server_config *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "max-frame", required_argument, NULL, 0 },
-		{ "max-message", required_argument, NULL, 0 },
-		{ "max-room-name", required_argument, NULL, 0 },
-		{ "rate-limit", required_argument, NULL, 0 },
-		{ "max-clients", required_argument, NULL, 0 },
-		{ "max-clients-per-ip", required_argument, NULL, 0 },
-		{ "max-queue", required_argument, NULL, 0 },
-		{ "ping-interval", required_argument, NULL, 0 },
-		{ "ping-timeout", required_argument, NULL, 0 },
-		{ "shutdown-grace", required_argument, NULL, 0 },
-		{ "tls-cert", required_argument, NULL, 0 },
-		{ "tls-key", required_argument, NULL, 0 },
-		{ "allow-origin", required_argument, NULL, 0 },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, idx, verbose = 0;
+	static struct option		 longopts[CONFIG_NOPTIONS + 1];
+	static char			 shortopts[2 * CONFIG_NOPTIONS + 1];
+	const struct config_option	*o;
+	char				 where[8];
+	int				 ch, verbose = 0;
 
+	config_getopt_tables(longopts, shortopts);
 	/* A config file first, so the command line overrides it. */
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:hl:p:Vv", longopts, &idx)) != -1) {
-		if (ch == 'c' && config_load_file(c, optarg) == -1)
-			return EX_CONFIG;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (ch == '?')
 			return (usage(stderr), EX_USAGE);
+		o = config_find_val(ch);
+		if (o->kind == CONFIG_FILE && config_load_file(c, optarg) == -1)
+			return EX_CONFIG;
 	}
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:hl:p:Vv", longopts, &idx)) != -1) {
-		switch (ch) {
-		case 0:
-			if (config_set(c, longopts[idx].name, optarg,
-			    "command line") == -1)
-				return EX_USAGE;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if ((o = config_find_val(ch)) == NULL) {
+			usage(stderr);
+			return EX_USAGE;
+		}
+		switch (o->kind) {
+		case CONFIG_FILE:
 			break;
-		case 'l':
-			if (config_set(c, "listen", optarg, "-l") == -1)
-				return EX_USAGE;
-			break;
-		case 'p':
-			if (config_set(c, "port", optarg, "-p") == -1)
-				return EX_USAGE;
-			break;
-		case 'v':
+		case CONFIG_COUNT:
 			verbose++;
 			break;
-		case 'c':
-			break;
-		case 'h':
+		case CONFIG_HELP:
 			usage(stdout);
 			return EX_OK + 256;	/* exit 0 without running */
-		case 'V':
+		case CONFIG_VERSION:
 			printf("chat-server %s\n", PACKAGE_VERSION);
 			return EX_OK + 256;
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			if (o->letter)
+				snprintf(where, sizeof where, "-%c", o->letter);
+			if (config_set_option(c, o, optarg, o->letter ? where :
+			    "command line") == -1)
+				return EX_USAGE;
+			break;
 		}
 	}
 	if (optind != argc) {

@@ -3,6 +3,7 @@
 command line overrides it, and a bad file stops the server with a message
 naming the line (exit 78, EX_CONFIG)."""
 
+import re
 import subprocess
 import tempfile
 
@@ -89,6 +90,53 @@ async def _(srv):
 	    "sample keys not found: %r" % keys)
 	rc, err, name = run_bad(on + "\n")
 	check(rc == 0, "sample did not parse: exit %d, %r" % (rc, err))
+
+
+def run_server(*args):
+	p = subprocess.run([os.environ["CHAT_SERVER_BIN"]] + list(args),
+	    capture_output=True, text=True, timeout=10)
+	return p.returncode, p.stdout, p.stderr
+
+
+@suite.test("--help lists every setting, with the default in use")
+async def _(srv):
+	rc, out, err = run_server("--help")
+	check(rc == 0, "--help: exit %d, %r" % (rc, err))
+	names = re.findall(r"--([a-z-]+)", out)
+	settings = [n for n in names if n not in ("config", "help", "version")]
+	check(len(settings) >= 15 and len(set(names)) == len(names),
+	    "options in --help: %r" % names)
+	# Every option but -c/-h/-V is a config-file key, and no other is.
+	for n in settings:
+		value = "1" if n != "listen" else "127.0.0.1"
+		if n == "max-frame": value = "1000"
+		if n == "max-queue": value = "2048"
+		rc, err, _ = run_bad("%s = %s\n" % (n, value))
+		check("unknown setting" not in err, "%s: %r" % (n, err))
+	for n in ("config", "help", "version"):
+		rc, err, _ = run_bad("%s = 1\n" % n)
+		check(rc == 78 and "unknown setting '%s'" % n in err,
+		    "%s accepted in a file: %r" % (n, err))
+	for opt, default in (("port", "8080"), ("max-queue", "1048576"),
+	    ("rate-limit", "20/50"), ("listen", "127.0.0.1"),
+	    ("ping-interval", "30")):
+		# An option's entry and its continuation lines, joined.
+		entry = re.search(r"--%s .*(\n {32}.*)*" % opt, out).group(0)
+		check(entry.endswith("(%s)" % default), "%s: %r" % (opt, entry))
+
+
+@suite.test("an out-of-range number is refused with its bounds named")
+async def _(srv):
+	rc, out, err = run_server("--max-queue", "1000", "-h")
+	check(rc == 64 and "chat-server: command line: bad value for "
+	    "max-queue: '1000' (must be 1024 to 1099511627776)" in err,
+	    "exit %d, %r" % (rc, err))
+	rc, err, name = run_bad("port = 70000\n")
+	check(rc == 78 and "%s:1: bad value for port: '70000' (must be 0 to "
+	    "65535)" % name in err, "exit %d, %r" % (rc, err))
+	rc, out, err = run_server("-p", "x")
+	check(rc == 64 and "chat-server: -p: bad value for port: 'x'" in err,
+	    "exit %d, %r" % (rc, err))
 
 
 suite.run()
