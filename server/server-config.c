@@ -78,10 +78,10 @@ static const struct config_option config_options[] = {
 	    NULL, 1024, 1ULL << 40, "BYTES",
 	    "outbound bytes queued per client" },
 	{ "ping-interval", 0, CONFIG_INT, F(ping_interval),
-	    CHAT_PING_INTERVAL_DEFAULT, NULL, 0, 86400,
+	    CHAT_PING_INTERVAL_DEFAULT, NULL, 0, CHAT_PING_SECS_MAX,
 	    "SEC", "ping idle clients, 0 = never" },
 	{ "ping-timeout", 0, CONFIG_INT, F(ping_timeout),
-	    CHAT_PING_TIMEOUT_DEFAULT, NULL, 1, 86400,
+	    CHAT_PING_TIMEOUT_DEFAULT, NULL, 1, CHAT_PING_SECS_MAX,
 	    "SEC", "drop clients that do not answer" },
 	{ "shutdown-grace", 0, CONFIG_INT, F(shutdown_grace_ms),
 	    CHAT_SHUTDOWN_GRACE_MS, NULL, 0, 600000, "MS",
@@ -483,6 +483,14 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		c->verbose = verbose;
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
 		fprintf(stderr, "chat-server: --tls-cert and --tls-key go together\n");
+		return EX_USAGE;
+	}
+	if (c->ping_interval > 0 &&
+	    c->ping_interval + c->ping_timeout > CHAT_PING_SECS_MAX) {
+		/* lws would wrap the sum and hang up on idle clients early. */
+		fprintf(stderr, "chat-server: ping-interval + ping-timeout must "
+		    "be at most %d seconds, not %d\n", CHAT_PING_SECS_MAX,
+		    c->ping_interval + c->ping_timeout);
 		return EX_USAGE;
 	}
 	return 0;

@@ -42,6 +42,8 @@
 /* Keep-alive: ping after this many idle seconds, drop after this many more. */
 #define CHAT_PING_INTERVAL_DEFAULT	30
 #define CHAT_PING_TIMEOUT_DEFAULT	10
+/* lws keeps both, and their sum, in uint16_t: the most either may add to. */
+#define CHAT_PING_SECS_MAX		65535
 
 /* Granularity of lws's timers (pings, timeouts) on the server's loop. */
 #define CHAT_TIMER_TICK_MS		100

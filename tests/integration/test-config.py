@@ -7,6 +7,7 @@ import re
 import subprocess
 import tempfile
 
+import chatlib
 from chatlib import *
 
 suite = Suite()
@@ -137,6 +138,45 @@ async def _(srv):
 	rc, out, err = run_server("-p", "x")
 	check(rc == 64 and "chat-server: -p: bad value for port: 'x'" in err,
 	    "exit %d, %r" % (rc, err))
+
+
+def run_briefly(*args):
+	"""The server with args, on a free port: its exit status and stderr,
+	or a failure if it started to serve instead."""
+	port = str(chatlib._free_port())
+	try:
+		p = subprocess.run([os.environ["CHAT_SERVER_BIN"], "-p", port] +
+		    list(args), capture_output=True, text=True,
+		    timeout=scaled(3))
+	except subprocess.TimeoutExpired:
+		fail("the server ran with %r" % (args,))
+	return p.returncode, p.stderr
+
+
+@suite.test("ping settings lws cannot hold in 16 bits are refused")
+async def _(srv):
+	rc, out, err = run_server("--ping-interval", "65536", "-h")
+	check(rc == 64 and "command line: bad value for ping-interval: "
+	    "'65536' (must be 0 to 65535)" in err, "exit %d, %r" % (rc, err))
+	rc, err, name = run_bad("ping-timeout = 70000\n")
+	check(rc == 78 and "%s:1: bad value for ping-timeout: '70000' (must "
+	    "be 1 to 65535)" % name in err, "exit %d, %r" % (rc, err))
+	# lws hangs up after interval + timeout, in 16 bits too: 65540 would
+	# drop idle clients after 4 s.
+	sum_err = ("chat-server: ping-interval + ping-timeout must be at most "
+	    "65535 seconds, not 65540\n")
+	rc, err = run_briefly("--ping-interval", "65530", "--ping-timeout", "10")
+	check(rc == 64 and err == sum_err, "exit %d, %r" % (rc, err))
+	with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+		f.write("ping-interval = 65530\nping-timeout = 10\n")
+		f.flush()
+		rc, err = run_briefly("-c", f.name)
+		check(rc == 64 and err == sum_err, "exit %d, %r" % (rc, err))
+	# At the bound, and with pings off, any timeout goes.
+	for args in (("--ping-interval", "65525", "--ping-timeout", "10"),
+	    ("--ping-interval", "0", "--ping-timeout", "65535")):
+		rc, out, err = run_server(*(args + ("-h",)))
+		check(rc == 0, "%r: exit %d, %r" % (args, rc, err))
 
 
 suite.run()
