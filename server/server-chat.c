@@ -70,6 +70,7 @@ chat_reply(struct chat *c, struct user *u, const struct proto_msg *msg)
 
 	if ((f = chat_frame(msg)) == NULL)
 		return;
+	f->reply = 1;	/* never closes u as a slow consumer (server-lws.c) */
 	c->io.send(c->io.arg, f, &u->conn, 1);
 	frame_unref(f);
 }

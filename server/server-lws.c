@@ -10,9 +10,15 @@
  * Outbound: each connection has a queue of references to shared,
  * pre-framed frames.  On WRITEABLE as many queued frames as fit in one
  * batch are copied back to back and written with one LWS_WRITE_RAW call:
- * one syscall for many frames.  A queue that grows past max_queue bytes
- * means the peer is not reading: it is closed (1008) rather than let the
- * server's memory grow.
+ * one syscall for many frames.
+ *
+ * Slow consumers (doc/protocol.md, "Slow consumers"): a frame the client
+ * did not ask for (a room's message, a notification) that would take its
+ * queue past max_queue bytes means the peer is not reading: it is closed
+ * (1008) rather than let the server's memory grow.  A reply to the
+ * client's own request is always queued, whatever its size; while the
+ * queue is over max_queue the client's further requests are not read
+ * (lws rx flow control), so it cannot make the queue grow on its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +61,7 @@ struct conn {
 	uint8_t		 close_sent;	/* our close frame is out */
 	uint8_t		 close_now;	/* no polite wait: it does not read */
 	uint8_t		 dirty;		/* on the list to write this pass */
+	uint8_t		 rx_paused;	/* over max_queue: requests not read */
 	char		 close_reason[24];	/* short: held by every conn */
 	struct ip_count	*ip;		/* connections from this address */
 };
@@ -121,11 +128,23 @@ conn_queue_push(struct conn *c, struct frame *f)
 	return 0;
 }
 
+/* Read the client's requests again (its queue drained, or it is closing
+ * and its close reply must be read). */
+static void
+conn_rx_resume(struct conn *c)
+{
+	if (c->rx_paused) {
+		c->rx_paused = 0;
+		lws_rx_flow_control(c->wsi, 1);
+	}
+}
+
 static void
 conn_close_later(struct conn *c, uint16_t code, const char *reason)
 {
 	if (c->close_code != 0)
 		return;
+	conn_rx_resume(c);
 	c->close_code = code;
 	snprintf(c->close_reason, sizeof c->close_reason, "%.23s", reason);
 	lws_callback_on_writable(c->wsi);
@@ -193,13 +212,23 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 {
 	struct conn	*c;
 	size_t		 i, wire = FRAME_WIRE_LEN(cmd->frame);
+	int		 reply = cmd->frame->reply;
 
 	for (i = 0; i < cmd->nconns; i++) {
 		HASH_FIND(hh, sl->conns, &cmd->conns[i], sizeof cmd->conns[i],
 		    c);
 		if (c == NULL || c->close_code != 0)
 			continue;
-		if (c->qbytes + wire > sl->cfg->max_queue ||
+		/* Judge by what the client has not taken, not by what was
+		 * not yet offered to it: write first if the socket takes it. */
+		while (!reply && c->qlen > 0 &&
+		    c->qbytes + wire > sl->cfg->max_queue &&
+		    !lws_partial_buffered(c->wsi) &&
+		    conn_write(sl, c) == 0)
+			;
+		/* An empty queue takes any one frame, however large. */
+		if ((!reply && c->qlen > 0 &&
+		    c->qbytes + wire > sl->cfg->max_queue) ||
 		    conn_queue_push(c, cmd->frame) == -1) {
 			/* A slow consumer: drop what it has not read. */
 			log_info("connection %llu: outbound queue full, "
@@ -212,6 +241,10 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 			 * frame) may never come: kill it in a second. */
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
 			continue;
+		}
+		if (reply && c->qbytes > sl->cfg->max_queue && !c->rx_paused) {
+			c->rx_paused = 1;
+			lws_rx_flow_control(c->wsi, 0);
 		}
 		if (!c->dirty)
 			conn_mark_dirty(sl, c);
@@ -249,7 +282,7 @@ server_cmd(struct bridge_cmd *cmd, void *arg)
 
 /* Write as many queued frames as fit in one batch, in one call. */
 static int
-conn_write(struct server_lws *sl, struct conn *c)
+conn_write_batch(struct server_lws *sl, struct conn *c)
 {
 	struct frame	*f = c->q[c->qhead];
 	unsigned char	*p = sl->batch + LWS_PRE;
@@ -284,6 +317,17 @@ conn_write(struct server_lws *sl, struct conn *c)
 	written = lws_write(c->wsi, p, n, LWS_WRITE_RAW);
 	if (written < (int)n)
 		return -1;
+	return 0;
+}
+
+/* Write from the queue; read requests again once it is under the bound. */
+static int
+conn_write(struct server_lws *sl, struct conn *c)
+{
+	if (conn_write_batch(sl, c) == -1)
+		return -1;
+	if (c->rx_paused && c->qbytes <= sl->cfg->max_queue)
+		conn_rx_resume(c);
 	return 0;
 }
 

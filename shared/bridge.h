@@ -31,6 +31,7 @@ struct frame {
 	atomic_uint	 refs;
 	uint32_t	 len;		/* payload bytes */
 	uint8_t		 hdr_len;
+	uint8_t		 reply;		/* answers its one recipient's request */
 	unsigned char	 buf[];		/* LWS_PRE headroom + payload + NUL */
 };
 

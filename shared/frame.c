@@ -48,6 +48,7 @@ frame_new(const void *payload, size_t len)
 		return NULL;
 	atomic_init(&f->refs, 1);
 	f->len = (uint32_t)len;
+	f->reply = 0;
 	memcpy(FRAME_PAYLOAD(f), payload, len);
 	FRAME_PAYLOAD(f)[len] = '\0';
 	frame_write_header(f);

@@ -224,6 +224,107 @@ async def _(srv):
 	await flood(srv, SECONDS / 2, 1000)
 
 
+# ---------------------------------------------------------------- replies
+# doc/protocol.md, "Slow consumers": only frames a client did not ask for
+# count it as a slow consumer; a reply to its own request is always
+# queued, and the server stops reading its requests while it is over.
+
+NROOMS = 40
+
+
+async def many_rooms(srv):
+	"""NROOMS rooms of 60-byte names, each held by one raw member: a
+	rooms reply of about 2.6 KB.  Returns (names, members)."""
+	names = sorted("%02d-%s" % (i, "n" * 57) for i in range(NROOMS))
+	members = []
+	for r in names:
+		c = await srv.raw()
+		await c.join(r)
+		members.append(c)
+	return names, members
+
+
+@suite.test("--max-queue 2048: a rooms reply of 2.6 KB reaches its "
+    "requester, which stays connected", args=["--max-queue", "2048"])
+async def _(srv):
+	names, members = await many_rooms(srv)
+	a = await srv.client()
+	check(len(jdump({"action": "rooms", "rooms": names})) > 2048,
+	    "the reply is not over --max-queue")
+	for _ in range(3):
+		got = await a.rooms()
+		check(got == names, "rooms %s, expected %s" % (got, names))
+	await a.join(names[0])
+	await a.usable()
+	check(not a.closed, "the requester was closed")
+
+
+@suite.test("--max-queue 2048: 2,000 rooms requests sent without reading "
+    "are all answered, in order, once the client reads",
+    args=["--max-queue", "2048", "--rate-limit", "0"], timeout=120)
+async def _(srv):
+	names, members = await many_rooms(srv)
+	n = 2000
+	stuck = await StuckClient.connect(srv.port, rcvbuf=4096)
+	try:
+		# About 5 MB of replies: the server stops reading the
+		# requests while the client's queue is over the bound.
+		loop = asyncio.get_running_loop()
+		await loop.sock_sendall(stuck.sock, build_frame(OP_TEXT,
+		    '{"action":"rooms"}') * n)
+		for i in range(n):
+			m = await stuck.recv(timeout=10)
+			check(m == {"action": "rooms", "rooms": names},
+			    "reply %d: %s" % (i, jdump(m)[:200]))
+		m = await stuck.request({"action": "join", "room": "after"})
+		check(m == {"action": "join", "room": "after"},
+		    "after the replies: %s" % jdump(m))
+	finally:
+		stuck.close()
+
+
+@suite.test("--max-queue 2048: a room's traffic still closes a member "
+    "that does not read (1008)", args=["--max-queue", "2048",
+    "--rate-limit", "0"])
+async def _(srv):
+	r = uniq("busy")
+	a = await srv.raw()
+	await a.join(r)
+	stuck = await StuckClient.connect(srv.port, rcvbuf=4096)
+	try:
+		m = await stuck.request({"action": "join", "room": r})
+		check(m.get("action") == "join", "join reply %s" % jdump(m))
+		await a.expect({"action": "join", "room": r,
+		    "user_id": stuck.id})
+		# Up to 64 MB, far past what the kernel's socket buffers
+		# hold, in batches paced by a's own copies (a reads all).
+		text = "x" * 4000
+		batch = build_frame(OP_TEXT, json.dumps({"action":
+		    "room_message", "message": text})) * 16
+		left = None
+		for i in range(1000):
+			a.write(batch)
+			await a.drain()
+			for _ in range(16):
+				m = await a.recv(timeout=5)
+				if m.get("action") == "leave":
+					left = m
+				else:
+					check(m.get("action") == "room_message",
+					    "%s" % jdump(m)[:200])
+			if left is not None:
+				break
+		check(left == {"action": "leave", "room": r,
+		    "user_id": stuck.id}, "no leave of %s after %d messages" %
+		    (stuck.id, 16 * i))
+		diag("the reader was dropped after %d messages" % (16 * i))
+		code, reason, how, nframes = await stuck.resume(timeout=10)
+		check(how != "close" or (code, reason) == (1008,
+		    "slow consumer"), "closed with %s %r" % (code, reason))
+	finally:
+		stuck.close()
+
+
 # ---------------------------------------------------------------- pings
 
 class Deaf(BackgroundReader):
