@@ -33,6 +33,15 @@ struct mapping {
 static struct mapping	*mappings;
 static pthread_mutex_t	 mappings_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Enter a mapping in the table. */
+static void
+alloc_keep(struct mapping *m)
+{
+	pthread_mutex_lock(&mappings_lock);
+	HASH_ADD_PTR(mappings, addr, m);
+	pthread_mutex_unlock(&mappings_lock);
+}
+
 static void *
 alloc_map(size_t size)
 {
@@ -49,9 +58,7 @@ alloc_map(size_t size)
 	}
 	m->addr = addr;
 	m->len = size;
-	pthread_mutex_lock(&mappings_lock);
-	HASH_ADD_PTR(mappings, addr, m);
-	pthread_mutex_unlock(&mappings_lock);
+	alloc_keep(m);
 	return addr;
 }
 
@@ -77,8 +84,14 @@ alloc_lws(void *ptr, size_t size, const char *reason)
 
 	if (ptr != NULL && (m = alloc_unmap_entry(ptr)) != NULL) {
 		v = NULL;
-		if (size != 0 && (v = malloc(size)) != NULL)
+		if (size != 0) {
+			if ((v = malloc(size)) == NULL) {
+				/* As realloc(): the old block stays. */
+				alloc_keep(m);
+				return NULL;
+			}
 			memcpy(v, ptr, size < m->len ? size : m->len);
+		}
 		munmap(m->addr, m->len);
 		free(m);
 		return v;
