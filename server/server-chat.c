@@ -1,5 +1,5 @@
 /*
- * Protocol dispatch (PROTOCOL.md): decode a request, check flood control,
+ * Protocol dispatch (doc/protocol.md): decode a request, check flood control,
  * apply it to the registry, encode each reply or notification once and hand
  * it to the registry's fan-out.
  */

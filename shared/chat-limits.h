@@ -1,12 +1,12 @@
 /*
  * Every protocol and resource limit, in one place.  Values here are the
  * defaults; the server lets most of them be changed on the command line or
- * in its config file (see server/config.c).
+ * in its config file (see server/server-config.c).
  */
 #ifndef CHAT_LIMITS_H
 #define CHAT_LIMITS_H
 
-/* Room names: 1..64 bytes, no control characters (PROTOCOL.md). */
+/* Room names: 1..64 bytes, no control characters (doc/protocol.md). */
 #define CHAT_ROOM_NAME_MAX		64
 
 /* Message text, counted in bytes after JSON decoding. */

@@ -2,7 +2,7 @@
  * The chat protocol: decoding with cJSON, encoding by hand.
  *
  * Decoding is strict on the server (every fault maps to one error text of
- * PROTOCOL.md, reported in the contract's order) and lenient on the client.
+ * doc/protocol.md, reported in the contract's order) and lenient on the client.
  * Encoding writes the JSON directly into one buffer of exactly the right
  * size: the server encodes once per broadcast, so no cJSON tree is built.
  */
@@ -38,8 +38,8 @@ static const char *proto_action_names[] = {
 	(sizeof proto_action_names / sizeof proto_action_names[0])
 
 /*
- * Required string fields of each request, in the order of the request table
- * of PROTOCOL.md (which is the order their absence is reported in).
+ * Required string fields of each request, in the order doc/protocol.md
+ * (Errors) checks them, which is the order their absence is reported in.
  */
 struct proto_request {
 	enum proto_action	 action;
@@ -137,12 +137,6 @@ proto_next_nul_escape(const char *buf, const char *p, const char *end)
 }
 
 /*
- * cJSON takes any byte below 0x20 as whitespace and copies raw control
- * characters inside strings; JSON allows neither.  A raw NUL would even
- * truncate a string.  So refuse them before parsing: outside strings only
- * space, tab, CR and LF; inside strings no byte below 0x20 at all.
- */
-/*
  * cJSON's number parser is strtod(), which takes "01", "1." and "-01";
  * RFC 8259 does not.  Check the grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?
  * ([eE][+-]?[0-9]+)?, and return its length, 0 if it does not match.
@@ -184,6 +178,13 @@ proto_number_len(const unsigned char *p, size_t len)
 	return (i);
 }
 
+/*
+ * cJSON takes any byte below 0x20 as whitespace and copies raw control
+ * characters inside strings; JSON allows neither.  A raw NUL would even
+ * truncate a string.  So refuse them before parsing: outside strings only
+ * space, tab, CR and LF; inside strings no byte below 0x20 at all.  Numbers
+ * outside strings must match RFC 8259's grammar (proto_number_len).
+ */
 static bool
 proto_raw_ok(const char *buf, size_t len)
 {
@@ -654,7 +655,7 @@ proto_put_string(char *out, const char *s, size_t len)
 	return (out);
 }
 
-/* Write ,"key": (or just "key": when first). */
+/* Write ,"key": (every key follows "action", so always with the comma). */
 static char *
 proto_put_key(char *out, const char *key, size_t keylen)
 {

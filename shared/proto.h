@@ -1,5 +1,5 @@
 /*
- * The chat protocol (PROTOCOL.md, version 1): one message type, a strict
+ * The chat protocol (doc/protocol.md, version 1): one message type, a strict
  * decoder for client requests (server side) that yields exactly the error
  * texts of the contract, a lenient decoder for server messages (client side),
  * and one encoder used by both programs.
@@ -49,7 +49,7 @@ struct proto_msg {
 	bool			 has_list;	/* list present (may be empty) */
 };
 
-/* Error texts of PROTOCOL.md that take no argument. */
+/* Error texts of doc/protocol.md that take no argument. */
 #define PROTO_ERR_INVALID_JSON		"invalid JSON"
 #define PROTO_ERR_MISSING_ACTION	"missing action"
 #define PROTO_ERR_INVALID_ROOM		"invalid room name"

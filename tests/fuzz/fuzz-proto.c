@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness for shared/proto.c: both decoders must survive any
- * input, report only texts of PROTOCOL.md, and whatever they accept must
+ * input, report only texts of doc/protocol.md, and whatever they accept must
  * encode to JSON that decodes to the same fields again.
  * Built and run by tests/fuzz/run-fuzz.sh proto SECONDS.
  */

@@ -73,7 +73,7 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 
-# Keys PROTOCOL.md lets a server add ("Extensions").
+# Keys doc/protocol.md lets a server add ("Extensions").
 _EXT_TS = "ts"
 
 
@@ -313,7 +313,7 @@ class Server:
 # ---------------------------------------------------------------- compare
 
 def _normalize(got, own_id):
-	"""Strip the extension keys PROTOCOL.md allows, checking their form."""
+	"""Strip the extension keys doc/protocol.md allows, checking their form."""
 	g = dict(got)
 	if _EXT_TS in g:
 		ts = g.pop(_EXT_TS)

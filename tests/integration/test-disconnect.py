@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Disconnects of every kind count as leave (PROTOCOL.md, Disconnect)."""
+"""Disconnects of every kind count as leave (doc/protocol.md, Disconnecting)."""
 
 from chatlib import *
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Issue 4: hostile input.  Each is answered as PROTOCOL.md says and the
+"""Issue 4: hostile input.  Each is answered as doc/protocol.md says and the
 connection (or at least the server) stays usable."""
 
 from chatlib import *

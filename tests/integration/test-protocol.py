@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Every action and rule of PROTOCOL.md, over real WebSockets."""
+"""Every action and rule of doc/protocol.md, over real WebSockets."""
 
 from chatlib import *
 

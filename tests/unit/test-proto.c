@@ -1,6 +1,6 @@
 /*
  * Unit tests of shared/proto.c: the request decoder's error texts and their
- * order (PROTOCOL.md, Errors), room name and message limits, hostile input,
+ * order (doc/protocol.md, Errors), room name and message limits, hostile input,
  * byte-exact encoding of every message shape, and round trips.
  */
 
