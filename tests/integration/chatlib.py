@@ -646,6 +646,27 @@ def build_frame(opcode, payload=b"", fin=True, mask=True, rsv=0,
 	return head + key + payload
 
 
+class _KeepReader(asyncio.StreamReader):
+	"""A stream reader that, like the kernel, still hands out what was
+	received when the connection then fails: asyncio's own raises the
+	error at once and drops its buffer, so a write of ours failing after
+	the server closed (EPIPE) would destroy the close frame already
+	received.  The error reads as the end of the stream (writes and
+	drain() still raise it)."""
+
+	def set_exception(self, exc):
+		self.feed_eof()
+
+
+async def _open_stream(**kw):
+	"""asyncio.open_connection() with a _KeepReader."""
+	loop = asyncio.get_running_loop()
+	reader = _KeepReader(limit=1 << 22, loop=loop)
+	protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+	transport, _ = await loop.create_connection(lambda: protocol, **kw)
+	return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+
 class ConnectionLost(Failure):
 	pass
 
@@ -688,12 +709,11 @@ class RawClient:
 			await asyncio.wait_for(asyncio.get_running_loop()
 			    .sock_connect(sock, ("127.0.0.1", port)),
 			    scaled(timeout))
-			r, w = await asyncio.wait_for(asyncio.open_connection(
-			    sock=sock, limit=1 << 22, **tls), scaled(timeout))
+			r, w = await asyncio.wait_for(_open_stream(sock=sock,
+			    **tls), scaled(timeout))
 		else:
-			r, w = await asyncio.wait_for(asyncio.open_connection(
-			    "127.0.0.1", port, limit=1 << 22, **tls),
-			    scaled(timeout))
+			r, w = await asyncio.wait_for(_open_stream(
+			    host="127.0.0.1", port=port, **tls), scaled(timeout))
 		key = base64.b64encode(os.urandom(16)).decode()
 		h = {"Host": host_header or "127.0.0.1:%d" % port,
 		    "Upgrade": "websocket", "Connection": "Upgrade",
