@@ -82,17 +82,9 @@ static int
 fanout_text(const struct bjstr *s, uint64_t v[3])
 {
 	const char	*p = s->p, *end = s->p + s->len;
-	int		 i;
 
-	for (i = 0; i < 3; i++) {
-		if (p == end || *p < '0' || *p > '9')
-			return -1;
-		v[i] = 0;
-		while (p < end && *p >= '0' && *p <= '9')
-			v[i] = v[i] * 10 + (*p++ - '0');
-		if (p == end || *p++ != ':')
-			return -1;
-	}
+	if (bjstr_fields(&p, end, v, 3) == -1)
+		return -1;
 	while (p < end)
 		if (*p++ != 'x')
 			return -1;

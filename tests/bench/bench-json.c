@@ -241,3 +241,22 @@ bjstr_eq(const struct bjstr *s, const char *p, size_t len)
 {
 	return s->p != NULL && s->len == len && memcmp(s->p, p, len) == 0;
 }
+
+int
+bjstr_fields(const char **pp, const char *end, uint64_t *v, int n)
+{
+	const char	*p = *pp;
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		if (p == end || *p < '0' || *p > '9')
+			return -1;
+		v[i] = 0;
+		while (p < end && *p >= '0' && *p <= '9')
+			v[i] = v[i] * 10 + (uint64_t)(*p++ - '0');
+		if (p == end || *p++ != ':')
+			return -1;
+	}
+	*pp = p;
+	return 0;
+}

@@ -35,20 +35,12 @@ static int
 pm_text(const struct bjstr *s, char *kind, uint64_t v[2])
 {
 	const char	*p = s->p, *end = s->p + s->len;
-	int		 i;
 
 	if (s->len < 1 || (*p != 'a' && *p != 'b'))
 		return -1;
 	*kind = *p++;
-	for (i = 0; i < 2; i++) {
-		if (p == end || *p < '0' || *p > '9')
-			return -1;
-		v[i] = 0;
-		while (p < end && *p >= '0' && *p <= '9')
-			v[i] = v[i] * 10 + (*p++ - '0');
-		if (p == end || *p++ != ':')
-			return -1;
-	}
+	if (bjstr_fields(&p, end, v, 2) == -1)
+		return -1;
 	return p == end ? 0 : -1;
 }
 

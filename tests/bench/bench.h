@@ -31,6 +31,9 @@ struct bjmsg {
 int	bjson_scan(const char *p, size_t len, struct bjmsg *m);
 bool	bjstr_eq(const struct bjstr *s, const char *p, size_t len);
 #define BJSTR_IS(s, lit) bjstr_eq(s, lit, sizeof lit - 1)
+/* The scenarios' message texts: n fields "DIGITS:" from *pp (before end)
+ * into v, *pp moved past them; -1 if they are not there. */
+int	bjstr_fields(const char **pp, const char *end, uint64_t *v, int n);
 
 /* bench-stats.c: log-linear latency histogram (ns), /proc readers. */
 #define BHIST_SUB	64
