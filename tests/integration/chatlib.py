@@ -21,7 +21,7 @@ checked the same way by a last test.
 
 Environment: CHAT_SERVER_BIN (the server, required), CHAT_SERVER_WRAPPER
 (a command prefixed to it, e.g. valgrind), CHAT_TEST_TIMEOUT_SCALE (every
-timeout is multiplied by it).
+timeout is multiplied by it; 3 by default for a server built with ASan).
 
 Two clients: Client wraps python3-websockets (the third-party reference
 implementation); RawClient speaks WebSocket framing itself, for hostile
@@ -59,14 +59,45 @@ __all__ = [
 	"asyncio", "json", "os", "signal", "socket", "struct", "time",
 	"Suite", "Server", "Client", "RawClient", "Failure", "HandshakeError",
 	"ConnectionLost",
-	"SCALE", "PATH", "scaled", "tls_files", "ssl", "fail", "check",
+	"SCALE", "PATH", "scaled", "asan_build", "tls_files", "ssl", "fail", "check",
 	"expect_nothing", "join_in_order", "BackgroundReader",
 	"build_frame", "server_frame_at", "http_request", "wait_until",
 	"uniq", "jdump",
 	"OP_CONT", "OP_TEXT", "OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG",
 ]
 
-SCALE = float(os.environ.get("CHAT_TEST_TIMEOUT_SCALE", "1") or "1")
+_asan = None
+
+
+def asan_build():
+	"""True when the server binary is built with AddressSanitizer: it
+	runs a few times slower, and its RSS says nothing about the server's
+	own memory use."""
+	global _asan
+	if _asan is None:
+		_asan = False
+		try:
+			with open(os.environ["CHAT_SERVER_BIN"], "rb") as f:
+				_asan = b"__asan_init" in f.read()
+		except (OSError, KeyError):
+			pass
+		if not _asan:
+			# A libtool wrapper script: look at the real binary.
+			try:
+				out = subprocess.run(["ldd",
+				    os.environ["CHAT_SERVER_BIN"]],
+				    capture_output=True, timeout=10).stdout
+				_asan = b"libasan" in out
+			except (OSError, KeyError, subprocess.SubprocessError):
+				pass
+	return _asan
+
+
+
+# Every timeout and time bound is multiplied by it: CHAT_TEST_TIMEOUT_SCALE,
+# or 3 for a server built with ASan (valgrind runs set 10).
+SCALE = float(os.environ.get("CHAT_TEST_TIMEOUT_SCALE", "").strip() or
+    (3 if asan_build() else 1))
 PATH = "/chatserver/connect"
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -336,7 +367,68 @@ def _matches(exp, got, own_id):
 
 # ---------------------------------------------------------------- clients
 
-class Client:
+class _Requests:
+	"""What both clients do on top of their own send() and recv(): the
+	requests of the protocol and the checks of their answers."""
+
+	async def expect(self, exp, timeout=2.0):
+		"""The next message must be exp exactly (extension keys
+		aside)."""
+		got = await self.recv(timeout)
+		if not _matches(exp, got, self.id):
+			fail("client %s: expected %s\n  got %s" %
+			    (self.id, jdump(exp), jdump(got)))
+		return got
+
+	async def expect_error(self, text, timeout=2.0):
+		return await self.expect({"action": "error", "message": text},
+		    timeout)
+
+	async def request(self, obj, timeout=2.0):
+		await self.send(obj)
+		return await self.recv(timeout)
+
+	async def join(self, room):
+		await self.send({"action": "join", "room": room})
+		await self.expect({"action": "join", "room": room})
+
+	async def leave(self, room):
+		await self.send({"action": "leave"})
+		await self.expect({"action": "leave", "room": room})
+
+	async def rooms(self):
+		m = await self.request({"action": "rooms"})
+		check(m.get("action") == "rooms" and
+		    isinstance(m.get("rooms"), list) and
+		    all(isinstance(r, str) for r in m["rooms"]),
+		    "client %s: expected a rooms reply, got %s" %
+		    (self.id, jdump(m)))
+		rest = _normalize(m, self.id)
+		check(set(rest) == {"action", "rooms"}, "client %s: rooms reply "
+		    "with unexpected keys: %s" % (self.id, jdump(m)))
+		return m["rooms"]
+
+	async def participants(self, room):
+		"""The participants list, or None if the room does not exist."""
+		m = await self.request({"action": "participants", "room": room})
+		if m == {"action": "error",
+		    "message": "room %s does not exist" % room}:
+			return None
+		check(m.get("action") == "participants" and
+		    m.get("room") == room and
+		    isinstance(m.get("participants"), list) and
+		    set(_normalize(m, self.id)) ==
+		    {"action", "room", "participants"},
+		    "client %s: expected participants of %r, got %s" %
+		    (self.id, room, jdump(m)))
+		return m["participants"]
+
+	async def usable(self):
+		"""The connection still answers a request."""
+		await self.rooms()
+
+
+class Client(_Requests):
 	"""A chat client on python3-websockets."""
 
 	def __init__(self, ws, port):
@@ -410,19 +502,6 @@ class Client:
 		    " %r" % (self.id, raw[:200]))
 		return m
 
-	async def expect(self, exp, timeout=2.0):
-		"""The next message must be exp exactly (extension keys
-		aside)."""
-		got = await self.recv(timeout)
-		if not _matches(exp, got, self.id):
-			fail("client %s: expected %s\n  got %s" %
-			    (self.id, jdump(exp), jdump(got)))
-		return got
-
-	async def expect_error(self, text, timeout=2.0):
-		return await self.expect({"action": "error", "message": text},
-		    timeout)
-
 	async def expect_nothing(self, timeout=0.2):
 		try:
 			m = await asyncio.wait_for(self.ws.recv(),
@@ -435,49 +514,6 @@ class Client:
 			    e.rcvd.code if e.rcvd else None))
 		fail("client %s: expected no message, got %r" %
 		    (self.id, m if isinstance(m, bytes) else m[:500]))
-
-	async def request(self, obj, timeout=2.0):
-		await self.send(obj)
-		return await self.recv(timeout)
-
-	async def join(self, room):
-		await self.send({"action": "join", "room": room})
-		await self.expect({"action": "join", "room": room})
-
-	async def leave(self, room):
-		await self.send({"action": "leave"})
-		await self.expect({"action": "leave", "room": room})
-
-	async def rooms(self):
-		m = await self.request({"action": "rooms"})
-		check(m.get("action") == "rooms" and
-		    isinstance(m.get("rooms"), list) and
-		    all(isinstance(r, str) for r in m["rooms"]),
-		    "client %s: expected a rooms reply, got %s" %
-		    (self.id, jdump(m)))
-		rest = _normalize(m, self.id)
-		check(set(rest) == {"action", "rooms"}, "client %s: rooms reply "
-		    "with unexpected keys: %s" % (self.id, jdump(m)))
-		return m["rooms"]
-
-	async def participants(self, room):
-		"""The participants list, or None if the room does not exist."""
-		m = await self.request({"action": "participants", "room": room})
-		if m == {"action": "error",
-		    "message": "room %s does not exist" % room}:
-			return None
-		check(m.get("action") == "participants" and
-		    m.get("room") == room and
-		    isinstance(m.get("participants"), list) and
-		    set(_normalize(m, self.id)) ==
-		    {"action", "room", "participants"},
-		    "client %s: expected participants of %r, got %s" %
-		    (self.id, room, jdump(m)))
-		return m["participants"]
-
-	async def usable(self):
-		"""The connection still answers a request."""
-		await self.rooms()
 
 	@property
 	def closed(self):
@@ -671,7 +707,7 @@ class ConnectionLost(Failure):
 	pass
 
 
-class RawClient:
+class RawClient(_Requests):
 	"""A WebSocket client written against RFC 6455 directly.
 
 	It does the handshake itself (checking Sec-WebSocket-Accept), sends
@@ -867,33 +903,12 @@ class RawClient:
 		    (self.id, p[:200]))
 		return m
 
-	async def join(self, room):
-		await self.send({"action": "join", "room": room})
-		await self.expect({"action": "join", "room": room})
-
-	async def expect(self, exp, timeout=2.0):
-		got = await self.recv(timeout)
-		if not _matches(exp, got, self.id):
-			fail("client %s: expected %s\n  got %s" %
-			    (self.id, jdump(exp), jdump(got)))
-		return got
-
-	async def expect_error(self, text, timeout=2.0):
-		return await self.expect({"action": "error", "message": text},
-		    timeout)
-
 	async def expect_nothing(self, timeout=0.2):
 		try:
 			f = await self.recv_frame(timeout)
 		except asyncio.TimeoutError:
 			return
 		fail("client %s: expected no message, got %r" % (self.id, f))
-
-	async def usable(self):
-		await self.send({"action": "rooms"})
-		m = await self.recv()
-		check(m.get("action") == "rooms", "client %s: expected a rooms "
-		    "reply, got %s" % (self.id, jdump(m)))
 
 	async def expect_close(self, timeout=3.0):
 		"""Read until the server's close frame: (code, reason).  Data

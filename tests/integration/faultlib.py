@@ -13,7 +13,7 @@ import resource
 import subprocess
 
 from chatlib import *
-from chatlib import _close_payload, _parse_head, WS_GUID
+from chatlib import _close_payload, _parse_head, WS_GUID, asan_build
 
 __all__ = [
 	"raise_nofile", "StuckClient", "scan_frames", "close_payload",
@@ -45,32 +45,6 @@ def raise_nofile():
 def wrapped():
 	"""True when the server runs under CHAT_SERVER_WRAPPER (valgrind)."""
 	return bool(os.environ.get("CHAT_SERVER_WRAPPER", "").strip())
-
-
-_asan = None
-
-
-def asan_build():
-	"""True when the server binary is built with AddressSanitizer (its
-	RSS then says nothing about the server's own memory use)."""
-	global _asan
-	if _asan is None:
-		_asan = False
-		try:
-			with open(os.environ["CHAT_SERVER_BIN"], "rb") as f:
-				_asan = b"__asan_init" in f.read()
-		except (OSError, KeyError):
-			pass
-		if not _asan:
-			# A libtool wrapper script: look at the real binary.
-			try:
-				out = subprocess.run(["ldd",
-				    os.environ["CHAT_SERVER_BIN"]],
-				    capture_output=True, timeout=10).stdout
-				_asan = b"libasan" in out
-			except (OSError, KeyError, subprocess.SubprocessError):
-				pass
-	return _asan
 
 
 def env_seconds(name, default, under_wrapper):

@@ -104,7 +104,11 @@ async def _(srv):
 	check(rc is not None, "the server was still running %.1fs after "
 	    "SIGTERM" % scaled(2))
 	check(rc == 0, "exit status %d\n%s" % (rc, srv.tail()))
-	await asyncio.sleep(0.2)
+	# The server is gone: each reader ends, with its close or its EOF.
+	async def all_ended():
+		return all(t.close is not None or t.lost for t in talkers)
+	await wait_until(all_ended, timeout=10, what="every client to see "
+	    "its connection end")
 	bad = [(t.c.id, t.close, t.lost) for t in talkers
 	    if t.close != (1001, "going away")]
 	for t in talkers:
