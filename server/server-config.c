@@ -445,7 +445,8 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		if (ch == '?')
 			return (usage(stderr), EX_USAGE);
 		o = config_find_val(ch);
-		if (o->kind == CONFIG_FILE && config_load_file(c, optarg) == -1)
+		if (o != NULL && o->kind == CONFIG_FILE &&
+		    config_load_file(c, optarg) == -1)
 			return EX_CONFIG;
 	}
 	optind = 1;
