@@ -74,6 +74,24 @@ async def _(srv):
 	await closed_with(srv, text_of_size(1001).encode(), 1009)
 
 
+@suite.test("a client that writes after the server hung up still reads "
+    "the close frame sent before", args=["--max-frame", "1000"])
+async def _(srv):
+	w = await srv.client()
+	c = await srv.raw()
+	await c.send_frame(OP_TEXT, text_of_size(1001).encode())
+	# c does not answer; after its close wait the server hangs up.
+	await gone(w, c.id)
+	for _ in range(3):
+		try:
+			await c.send({"action": "rooms"})	# reset, then EPIPE
+		except (ConnectionError, OSError):
+			pass
+	code, reason = await c.expect_close()
+	check((code, reason) == (1009, "message too big"), "close %s %r" %
+	    (code, reason))
+
+
 INVALID_UTF8 = [b"\xff", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xed\xa0\x80",
     b"\xf4\x90\x80\x80", b"\xc3", b"\xe2\x82", b"a\x80b", b"\xf8\x88\x80\x80\x80"]
 
