@@ -12,13 +12,13 @@
  * batch are copied back to back and written with one LWS_WRITE_RAW call:
  * one syscall for many frames.
  *
- * Slow consumers (doc/protocol.md, "Slow consumers"): a frame the client
- * did not ask for (a room's message, a notification) that would take its
- * queue past max_queue bytes means the peer is not reading: it is closed
- * (1008) rather than let the server's memory grow.  A reply to the
- * client's own request is always queued, whatever its size; while the
- * queue is over max_queue the client's further requests are not read
- * (lws rx flow control), so it cannot make the queue grow on its own.
+ * Slow consumers (doc/protocol.md, "Slow consumers"): frames the client
+ * did not ask for (a room's messages, notifications) piling up past
+ * max_queue bytes mean the peer is not reading: it is closed (1008)
+ * rather than let the server's memory grow.  A reply to the client's own
+ * request is always queued, whatever its size, and does not count there;
+ * while the whole queue is over max_queue the client's further requests
+ * are not read (lws rx flow control), so replies stay bounded too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +51,7 @@ struct conn {
 	uint32_t	 qhead;
 	uint32_t	 qlen;
 	size_t		 qbytes;
+	size_t		 qreplies;	/* bytes of replies among qbytes */
 
 	char		*rx;		/* partial message being reassembled */
 	size_t		 rxlen;
@@ -90,18 +91,35 @@ struct server_lws {
 	ev_timer		 tick;		/* lws timers, see server_tick */
 };
 
+/* Drop the frame at the head of the queue (written, or cleared). */
+static void
+conn_queue_pop(struct conn *c)
+{
+	struct frame	*f = c->q[c->qhead];
+
+	c->qbytes -= FRAME_WIRE_LEN(f);
+	if (f->reply)
+		c->qreplies -= FRAME_WIRE_LEN(f);
+	frame_unref(f);
+	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qlen--;
+}
+
 static void
 conn_queue_clear(struct conn *c)
 {
-	while (c->qlen > 0) {
-		frame_unref(c->q[c->qhead]);
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
-	}
+	while (c->qlen > 0)
+		conn_queue_pop(c);
 	free(c->q);
 	c->q = NULL;
 	c->qcap = c->qhead = 0;
-	c->qbytes = 0;
+}
+
+/* Queued bytes the client did not ask for: what makes it a slow consumer. */
+static size_t
+conn_unasked(const struct conn *c)
+{
+	return c->qbytes - c->qreplies;
 }
 
 static int
@@ -125,6 +143,8 @@ conn_queue_push(struct conn *c, struct frame *f)
 	c->q[(c->qhead + c->qlen) % c->qcap] = frame_ref(f);
 	c->qlen++;
 	c->qbytes += FRAME_WIRE_LEN(f);
+	if (f->reply)
+		c->qreplies += FRAME_WIRE_LEN(f);
 	return 0;
 }
 
@@ -221,14 +241,14 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 			continue;
 		/* Judge by what the client has not taken, not by what was
 		 * not yet offered to it: write first if the socket takes it. */
-		while (!reply && c->qlen > 0 &&
-		    c->qbytes + wire > sl->cfg->max_queue &&
+		while (!reply && conn_unasked(c) > 0 &&
+		    conn_unasked(c) + wire > sl->cfg->max_queue &&
 		    !lws_partial_buffered(c->wsi) &&
 		    conn_write(sl, c) == 0)
 			;
-		/* An empty queue takes any one frame, however large. */
-		if ((!reply && c->qlen > 0 &&
-		    c->qbytes + wire > sl->cfg->max_queue) ||
+		/* With none queued, any one frame is taken, however large. */
+		if ((!reply && conn_unasked(c) > 0 &&
+		    conn_unasked(c) + wire > sl->cfg->max_queue) ||
 		    conn_queue_push(c, cmd->frame) == -1) {
 			/* A slow consumer: drop what it has not read. */
 			log_info("connection %llu: outbound queue full, "
@@ -295,10 +315,7 @@ conn_write_batch(struct server_lws *sl, struct conn *c)
 		    LWS_WRITE_TEXT);
 		if (written < (int)f->len)
 			return -1;
-		c->qbytes -= FRAME_WIRE_LEN(f);
-		frame_unref(f);
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
+		conn_queue_pop(c);
 		return 0;
 	}
 	while (c->qlen > 0) {
@@ -308,10 +325,7 @@ conn_write_batch(struct server_lws *sl, struct conn *c)
 			break;
 		memcpy(p + n, FRAME_WIRE(f), len);
 		n += len;
-		c->qbytes -= len;
-		frame_unref(f);
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
+		conn_queue_pop(c);
 	}
 	/* Server frames are unmasked: the bytes go out exactly as framed. */
 	written = lws_write(c->wsi, p, n, LWS_WRITE_RAW);

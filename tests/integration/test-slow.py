@@ -301,6 +301,45 @@ async def _(srv):
 		stuck.close()
 
 
+@suite.test("--max-queue 2048: replies over the bound do not count when "
+    "room traffic comes for a member that asked for them",
+    args=["--max-queue", "2048", "--rate-limit", "0"], timeout=60)
+async def _(srv):
+	names, members = await many_rooms(srv)
+	r = names[0]
+	a = members[0]
+	n = 3000
+	stuck = await StuckClient.connect(srv.port, rcvbuf=4096)
+	try:
+		m = await stuck.request({"action": "join", "room": r})
+		check(m == {"action": "join", "room": r}, "join %s" % jdump(m))
+		await a.expect({"action": "join", "room": r,
+		    "user_id": stuck.id})
+		# About 8 MB of replies, more than the sockets hold: they
+		# wait in the server's queue, over --max-queue...
+		loop = asyncio.get_running_loop()
+		await loop.sock_sendall(stuck.sock, build_frame(OP_TEXT,
+		    '{"action":"rooms"}') * n)
+		# ...when the room's messages come: a little of those is
+		# no slow consumer.
+		for i in range(5):
+			await a.send({"action": "room_message", "message":
+			    "m%d" % i})
+			await a.expect({"action": "room_message", "room": r,
+			    "user_id": a.id, "message": "m%d" % i})
+		got = [await stuck.recv(timeout=10) for _ in range(n + 5)]
+		check(got.count({"action": "rooms", "rooms": names}) == n,
+		    "not %d full rooms replies" % n)
+		msgs = [x["message"] for x in got if x.get("action") ==
+		    "room_message"]
+		check(msgs == ["m%d" % i for i in range(5)], "room messages %r"
+		    % msgs)
+		m = await stuck.request({"action": "leave"})
+		check(m == {"action": "leave", "room": r}, "leave %s" % jdump(m))
+	finally:
+		stuck.close()
+
+
 @suite.test("--max-queue 2048: a room's traffic still closes a member "
     "that does not read (1008)", args=["--max-queue", "2048",
     "--rate-limit", "0"])
