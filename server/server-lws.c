@@ -51,7 +51,7 @@ struct conn {
 	uint32_t	 qhead;
 	uint32_t	 qlen;
 	size_t		 qbytes;
-	size_t		 qreplies;	/* bytes of replies among qbytes */
+	size_t		 qreplies;	/* of which replies */
 
 	char		*rx;		/* partial message being reassembled */
 	size_t		 rxlen;

@@ -59,7 +59,8 @@ __all__ = [
 	"asyncio", "json", "os", "signal", "socket", "struct", "time",
 	"Suite", "Server", "Client", "RawClient", "Failure", "HandshakeError",
 	"ConnectionLost",
-	"SCALE", "PATH", "scaled", "asan_build", "tls_files", "ssl", "fail", "check",
+	"SCALE", "PATH", "scaled", "asan_build", "tls_files", "ssl", "fail",
+	"check",
 	"expect_nothing", "join_in_order", "BackgroundReader",
 	"build_frame", "server_frame_at", "http_request", "wait_until",
 	"uniq", "jdump",
@@ -344,7 +345,8 @@ class Server:
 # ---------------------------------------------------------------- compare
 
 def _normalize(got, own_id):
-	"""Strip the extension keys doc/protocol.md allows, checking their form."""
+	"""Strip the extension keys doc/protocol.md allows, checking their
+	form."""
 	g = dict(got)
 	if _EXT_TS in g:
 		ts = g.pop(_EXT_TS)

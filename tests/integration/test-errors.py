@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Every error text of doc/protocol.md; after each, the connection still works."""
+"""Every error text of doc/protocol.md; after each, the connection still
+works."""
 
 from chatlib import *
 
