@@ -11,7 +11,7 @@
 
 #include <uthash.h>
 
-#include "registry.h"
+#include "registry-v1.h"
 
 struct mem_user {
 	struct user	 u;

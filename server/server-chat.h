@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "registry.h"
+#include "registry-v1.h"
 #include "server-config.h"
 
 /* Where frames and closes go: the bridge in chat-server, a sink in tests. */

@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "proto.h"
-#include "registry.h"
+#include "registry-v1.h"
 #include "server-chat.h"
 #include "server-config.h"
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "registry.h"
+#include "registry-v1.h"
 #include "server-chat.h"
 #include "server-config.h"
 
