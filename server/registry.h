@@ -27,8 +27,11 @@
  *   reach every node in the same order; events of one operation in the
  *   order listed at the operation.
  * - The node receives every event of each room in which one of its
- *   connections is a member before or after the event, and the
- *   REG_EV_PRIVATE and REG_EV_KICK events whose target is on this node.
+ *   connections is a member before or after the event, the REG_EV_PRIVATE
+ *   events whose target or origin is on this node (once, if both are),
+ *   and the REG_EV_KICK events whose target is on this node.
+ * - Arguments are copied before an operation returns: the caller may free
+ *   them at once.
  * - Users, names and rooms cross this interface by value (ids, strings,
  *   connection ids); no pointer into another layer's memory is kept.
  *   Pointers in events and results are valid only during the callback.
@@ -87,7 +90,8 @@ enum reg_event_type {
 				 * replaced by another: close it with 4000 */
 };
 
-/* The requester's reply is built from this event (join, leave, nick). */
+/* The requester's reply is built from this event (join, leave, nick; a
+ * private message's echo). */
 #define REG_EV_REPLY	0x1
 
 struct reg_event {
@@ -95,6 +99,7 @@ struct reg_event {
 	unsigned		 flags;		/* REG_EV_REPLY */
 	const char		*room;		/* room events; NUL-free */
 	struct reg_user		 user;		/* who acted (name as now) */
+	struct reg_where	 user_at;	/* where user is (was) connected */
 	struct reg_user		 target;	/* PRIVATE, KICK */
 	struct reg_where	 target_at;	/* PRIVATE, KICK: where */
 	struct reg_where	 origin;	/* the request that caused it;
@@ -163,8 +168,9 @@ struct registry_ops {
 		    struct reg_where origin, reg_done_cb, void *);
 	/*
 	 * To the online user with id to_id, or (to_id NULL) the one whose
-	 * name equals to_name ignoring ASCII case: REG_EV_PRIVATE to the
-	 * target's node, result.target resolved; or REG_ERR_NO_USER.
+	 * name equals to_name ignoring ASCII case: REG_EV_PRIVATE
+	 * (REG_EV_REPLY) to the target's and the sender's node,
+	 * result.target resolved; or REG_ERR_NO_USER.
 	 */
 	void	(*private_message)(struct registry *,
 		    const struct reg_user *from, const char *to_id,

@@ -29,13 +29,21 @@
 #include "registry.h"
 
 /* One queued request: the text frame as received. */
+enum session_req_kind {
+	SESSION_REQ_TEXT,
+	SESSION_REQ_BINARY,		/* answer: binary not supported */
+	SESSION_REQ_RATE,		/* answer: rate limit exceeded */
+};
+
 struct session_req {
 	struct session_req	*next;
+	enum session_req_kind	 kind;
 	size_t			 len;
 	char			 buf[];		/* len bytes + NUL */
 };
 
 struct session {
+	void			*chat;		/* the owner, for callbacks */
 	uint64_t		 conn;		/* bridge connection id */
 	struct reg_user		 user;		/* id "" until the store gave one */
 	unsigned		 version;	/* 1, or 2 after a hello */
@@ -44,10 +52,16 @@ struct session {
 	bool			 online;	/* registry knows it (online done) */
 	bool			 has_token;	/* a store session exists */
 	bool			 busy;		/* a request is in flight */
+	bool			 running;	/* the queue is being worked */
 	bool			 replied;	/* its reply went out (in an event) */
 	bool			 gone;		/* connection closed */
 	bool			 replaced;	/* kicked: ignore it from now on */
 	bool			 in_room;
+	/* The request in flight: what its answer repeats (a target, name or
+	 * room as requested, or a new token), and who it becomes (hello). */
+	char			*req_str;
+	size_t			 req_len;
+	struct reg_user		 next_user;
 	char			 room[CHAT_ROOM_NAME_MAX + 1];
 
 	/* flood control (server-chat.c) */
@@ -73,7 +87,8 @@ void		 session_free(struct sessions *, struct session *);
 void		 session_free_all(struct sessions *);
 
 /* Queue a copy of a request; -1 when out of memory. */
-int		 session_push(struct session *, const char *buf, size_t len);
+int		 session_push(struct session *, enum session_req_kind,
+		    const char *buf, size_t len);
 /* The oldest queued request (the caller frees it), or NULL. */
 struct session_req *session_pop(struct session *);
 

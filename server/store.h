@@ -16,8 +16,8 @@
  *   again.  Completions come in the order the operations were started.
  * - Failures are statuses (STORE_ERR_*); a write error while running is
  *   logged by the back end and reported to the callback, never an abort.
- * - Strings cross by value; pointers in results are valid only during the
- *   callback.
+ * - Strings cross by value, copied before an operation returns; pointers
+ *   in results are valid only during the callback.
  * - Time is the caller's (ms since 1970), so tests can move it.
  */
 #ifndef CHAT_STORE_H
@@ -118,6 +118,8 @@ struct store_ops {
 	/* Non-empty; the same while history is intact. */
 	const char *(*epoch)(struct store *);
 
+	/* Completes every pending operation (writes committed if they
+	 * can be), then frees the store. */
 	void	(*destroy)(struct store *);
 };
 
