@@ -14,9 +14,12 @@
  * A write error while running is logged and reported to the callback; the
  * chat goes on, and the counters stay ahead in memory.
  */
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -699,6 +702,19 @@ store_sqlite_new(const char *path, unsigned history_max,
 	if ((q->path = strdup(path)) == NULL ||
 	    (q->commit_ev = evtimer_new(base, sql_commit_cb, q)) == NULL)
 		goto nomem;
+	/* SQLite would open a file it may not write read-only and fail
+	 * later with a vaguer error: say it now.  Its journal and WAL go
+	 * next to it, so the directory must be writable too. */
+	if (access(path, F_OK) == 0 && access(path, R_OK | W_OK) == -1) {
+		why = "read-only (no permission to write it)";
+		goto fail;
+	}
+	snprintf(buf, sizeof buf, "%s", path);
+	if (access(dirname(buf), W_OK) == -1) {
+		why = errno == ENOENT ? "no such directory" :
+		    "read-only directory (its journal cannot be created)";
+		goto fail;
+	}
 	/* No URI names, no creating directories: the file as given. */
 	rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
