@@ -137,7 +137,7 @@ static struct mem_sess *
 mem_sess_live(struct mem_store *m, struct mem_sess *s, uint64_t now)
 {
 	if (s != NULL && !s->connected &&
-	    now - s->seen > m->st.session_ttl_ms) {
+	    now > s->seen && now - s->seen > m->st.session_ttl_ms) {
 		mem_sess_drop(m, s);
 		return NULL;
 	}

@@ -271,7 +271,7 @@ sql_expired(struct sql_store *q, const char *id, int connected,
 {
 	sqlite3_stmt	*st = q->q[Q_SESS_DROP];
 
-	if (connected || now - seen <= q->st.session_ttl_ms)
+	if (connected || now <= seen || now - seen <= q->st.session_ttl_ms)
 		return 0;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sql_step_done(q, st, "session expiry");
