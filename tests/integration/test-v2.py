@@ -511,6 +511,28 @@ async def _(srv):
 	    "other room")
 
 
+_conf = os.path.join(_tmp, "v2.conf")
+with open(_conf, "w") as _f:
+	_f.write("history = 2\nsession-ttl = 1\n")
+
+
+@suite.test("history and session-ttl in the config file",
+    args=server_args("-c", _conf))
+async def _(srv):
+	room = uniq()
+	a = await v2(srv)
+	await a.join(room)
+	await say(a, room, ["1", "2", "3"])
+	check([m["message"] for m in await a.history(room)] == ["2", "3"],
+	    "history = 2 not applied")
+	b = await v2(srv)
+	await b.close()
+	await asyncio.sleep(1.6)
+	c = await srv.client()
+	await c.send({"action": "hello", "token": b.token})
+	await c.expect_error("invalid token")
+
+
 @suite.test("--history 0 keeps none; seq still increases",
     args=server_args("--history", "0"))
 async def _(srv):
