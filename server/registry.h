@@ -23,7 +23,9 @@
  *   assume the completion has or has not run when the call returns.
  * - done is called only after the event callback has run for every event
  *   the operation emitted that this node receives, so a requester whose
- *   reply came in an event has had it when done runs.  Events of one room
+ *   reply came in an event has had it when done runs.  The completions of
+ *   the operations one node starts come in the order it started them (the
+ *   chat code pipelines room messages on that).  Events of one room
  *   reach every node in the same order; events of one operation in the
  *   order listed at the operation.
  * - The node receives every event of each room in which one of its

@@ -212,6 +212,7 @@ chat_leave_done(void *arg, const struct reg_result *res)
 	chat_done(c, s);
 }
 
+/* Not the session's request in flight any more (see chat_dispatch). */
 static void
 chat_room_message_done(void *arg, const struct reg_result *res)
 {
@@ -220,7 +221,6 @@ chat_room_message_done(void *arg, const struct reg_result *res)
 		chat_error(c, s, PROTO_ERR_NOT_IN_ROOM);
 	else if (res->status != REG_OK)
 		chat_status_error(c, s, res->status == REG_ERR_DOWN);
-	chat_done(c, s);
 }
 
 static void
@@ -573,9 +573,18 @@ chat_dispatch(struct chat *c, struct session *s, const struct proto_msg *req)
 		chat_private(c, s, req);
 		break;
 	case PROTO_ROOM_MESSAGE:
+		/*
+		 * Pipelined: the session goes on without waiting for the
+		 * store to have the message (a commit, a loop pass later),
+		 * or a sender could get one message a pass through.  Its
+		 * answer still comes in turn: completions come in the order
+		 * the operations were started (registry.h), and its own
+		 * copy in the room's order.
+		 */
 		c->reg->ops->room_message(c->reg, &s->user, req->message,
 		    req->message_len, chat_wall(c), chat_at(c, s),
 		    chat_room_message_done, s);
+		chat_done(c, s);
 		break;
 	case PROTO_ROOMS:
 		c->reg->ops->rooms(c->reg, chat_rooms_done, s);
