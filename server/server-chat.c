@@ -834,34 +834,47 @@ chat_users(struct chat *c)
 }
 
 struct chat *
+chat_new_on(const struct server_config *cfg, const struct chat_io *io,
+    struct registry *reg, struct store *store)
+{
+	struct chat	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		reg->ops->destroy(reg);
+		store->ops->destroy(store);
+		return NULL;
+	}
+	c->cfg = cfg;
+	c->io = *io;
+	c->reg = reg;
+	c->store = store;
+	reg->event = chat_event;
+	reg->event_arg = c;
+	return c;
+}
+
+struct chat *
 chat_new(const struct server_config *cfg, const struct chat_io *io,
     struct event_base *base, int flags, char **error)
 {
 	struct event_base	*defer = (flags & CHAT_DEFER) ? base : NULL;
-	struct chat		*c;
+	struct registry		*reg;
+	struct store		*store;
 
 	*error = NULL;
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		return NULL;
-	c->cfg = cfg;
-	c->io = *io;
 	if (cfg->db != NULL)
-		c->store = store_sqlite_new(cfg->db, cfg->history,
+		store = store_sqlite_new(cfg->db, cfg->history,
 		    cfg->session_ttl * 1000, base, error);
 	else
-		c->store = store_mem_new(cfg->history, cfg->session_ttl * 1000,
+		store = store_mem_new(cfg->history, cfg->session_ttl * 1000,
 		    defer);
-	if (c->store == NULL) {
-		free(c);
+	if (store == NULL)
+		return NULL;
+	if ((reg = registry_mem_new(store, defer, NULL, NULL)) == NULL) {
+		store->ops->destroy(store);
 		return NULL;
 	}
-	c->reg = registry_mem_new(c->store, defer, chat_event, c);
-	if (c->reg == NULL) {
-		c->store->ops->destroy(c->store);
-		free(c);
-		return NULL;
-	}
-	return c;
+	return chat_new_on(cfg, io, reg, store);
 }
 
 void

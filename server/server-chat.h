@@ -41,6 +41,13 @@ struct chat;
 struct chat	*chat_new(const struct server_config *cfg,
 		    const struct chat_io *io, struct event_base *base,
 		    int flags, char **error);
+/* On back ends made by the caller (tests, other back ends): the chat
+ * owns them from here, and sets reg's event callback. */
+struct registry;
+struct store;
+struct chat	*chat_new_on(const struct server_config *cfg,
+		    const struct chat_io *io, struct registry *reg,
+		    struct store *store);
 void		 chat_free(struct chat *);
 /* Sessions alive, closed ones still finishing included. */
 unsigned	 chat_users(struct chat *);

@@ -169,6 +169,20 @@ connect_n(struct chat *c, int n)
 	}
 }
 
+/* Connect conns first..last, users first-1..last-1. */
+static void
+connect_n_from(struct chat *c, int first, int last)
+{
+	char	buf[64];
+
+	for (int i = first; i <= last; i++) {
+		chat_opened(c, (uint64_t)i);
+		snprintf(buf, sizeof buf,
+		    "{\"action\":\"connection\",\"user_id\":\"%d\"}", i - 1);
+		expect((uint64_t)i, buf);
+	}
+}
+
 /* Users "0" and "1" (conns 1 and 2) join room "r", with every reply. */
 static void
 join_two(struct chat *c)
@@ -542,6 +556,203 @@ test_chat_room_name_limit(void **state)
 	expect_nothing(1);
 }
 
+/*
+ * A registry that fails chosen operations with REG_ERR_NOMEM, around the
+ * memory one: what the dispatch does when a back end runs out of memory
+ * (issue 9: a join was announced and then failed; some requests got no
+ * answer at all).  Every request must get exactly one answer, and a
+ * failed change must not be announced.
+ */
+enum {
+	FAIL_JOIN = 1, FAIL_LEAVE = 2, FAIL_MSG = 4, FAIL_PM = 8,
+	FAIL_ROOMS = 16, FAIL_PARTICIPANTS = 32,
+};
+
+struct failreg {
+	struct registry	 reg;
+	struct registry	*in;
+	unsigned	 fail;
+};
+
+static struct failreg	failreg;
+
+#define FR(r)	(((struct failreg *)(void *)(r))->in)
+#define FR_FAIL(r, what, done, arg) do {				\
+	if (((struct failreg *)(void *)(r))->fail & (what)) {		\
+		struct reg_result res_ = { .status = REG_ERR_NOMEM };	\
+		(done)((arg), &res_);					\
+		return;							\
+	}								\
+} while (0)
+
+static void
+fr_event(void *arg, const struct reg_event *ev)
+{
+	struct failreg	*f = arg;
+
+	f->reg.event(f->reg.event_arg, ev);
+}
+
+static void
+fr_online(struct registry *r, const struct reg_user *u, struct reg_where at,
+    reg_done_cb done, void *arg)
+{
+	FR(r)->ops->online(FR(r), u, at, done, arg);
+}
+
+static void
+fr_offline(struct registry *r, const char *id, struct reg_where at,
+    reg_done_cb done, void *arg)
+{
+	FR(r)->ops->offline(FR(r), id, at, done, arg);
+}
+
+static void
+fr_join(struct registry *r, const struct reg_user *u, const char *room,
+    struct reg_where o, reg_done_cb done, void *arg)
+{
+	FR_FAIL(r, FAIL_JOIN, done, arg);
+	FR(r)->ops->join(FR(r), u, room, o, done, arg);
+}
+
+static void
+fr_leave(struct registry *r, const struct reg_user *u, struct reg_where o,
+    reg_done_cb done, void *arg)
+{
+	FR_FAIL(r, FAIL_LEAVE, done, arg);
+	FR(r)->ops->leave(FR(r), u, o, done, arg);
+}
+
+static void
+fr_room_message(struct registry *r, const struct reg_user *u,
+    const char *text, size_t len, uint64_t ts, struct reg_where o,
+    reg_done_cb done, void *arg)
+{
+	FR_FAIL(r, FAIL_MSG, done, arg);
+	FR(r)->ops->room_message(FR(r), u, text, len, ts, o, done, arg);
+}
+
+static void
+fr_private_message(struct registry *r, const struct reg_user *from,
+    const char *to_id, const char *to_name, const char *text, size_t len,
+    uint64_t ts, struct reg_where o, reg_done_cb done, void *arg)
+{
+	FR_FAIL(r, FAIL_PM, done, arg);
+	FR(r)->ops->private_message(FR(r), from, to_id, to_name, text, len,
+	    ts, o, done, arg);
+}
+
+static void
+fr_nick(struct registry *r, const struct reg_user *u, struct reg_where o,
+    reg_done_cb done, void *arg)
+{
+	FR(r)->ops->nick(FR(r), u, o, done, arg);
+}
+
+static void
+fr_rooms(struct registry *r, reg_done_cb done, void *arg)
+{
+	FR_FAIL(r, FAIL_ROOMS, done, arg);
+	FR(r)->ops->rooms(FR(r), done, arg);
+}
+
+static void
+fr_participants(struct registry *r, const char *room, reg_done_cb done,
+    void *arg)
+{
+	FR_FAIL(r, FAIL_PARTICIPANTS, done, arg);
+	FR(r)->ops->participants(FR(r), room, done, arg);
+}
+
+static size_t
+fr_nusers(struct registry *r)
+{
+	return FR(r)->ops->nusers(FR(r));
+}
+
+static size_t
+fr_nrooms(struct registry *r)
+{
+	return FR(r)->ops->nrooms(FR(r));
+}
+
+static void
+fr_destroy(struct registry *r)
+{
+	FR(r)->ops->destroy(FR(r));
+}
+
+static const struct registry_ops fr_ops = {
+	.name = "failing", .online = fr_online, .offline = fr_offline,
+	.join = fr_join, .leave = fr_leave, .room_message = fr_room_message,
+	.private_message = fr_private_message, .nick = fr_nick,
+	.rooms = fr_rooms, .participants = fr_participants,
+	.nusers = fr_nusers, .nrooms = fr_nrooms, .destroy = fr_destroy,
+};
+
+static int
+setup_failing(void **state)
+{
+	static struct fixture	fx;
+	struct chat_io		io = { sink_send, sink_close, sink_now, NULL,
+				    NULL, NULL };
+	struct store		*st;
+
+	sink_reset();
+	config_defaults(&fx.cfg);
+	assert_non_null(st = store_mem_new(10, 1000, NULL));
+	memset(&failreg, 0, sizeof failreg);
+	failreg.reg.ops = &fr_ops;
+	failreg.reg.node = 1;
+	assert_non_null(failreg.in = registry_mem_new(st, NULL, fr_event,
+	    &failreg));
+	assert_non_null(fx.chat = chat_new_on(&fx.cfg, &io, &failreg.reg,
+	    st));
+	*state = &fx;
+	return 0;
+}
+
+static void
+test_chat_out_of_memory(void **state)
+{
+	struct fixture	*fx = *state;
+
+	join_two(fx->chat);
+	connect_n_from(fx->chat, 3, 3);
+	/* A join that fails is not announced, and is answered once. */
+	failreg.fail = FAIL_JOIN;
+	send_req(fx->chat, 3, "{\"action\":\"join\",\"room\":\"r\"}");
+	expect(3, "{\"action\":\"error\",\"message\":\"out of memory\"}");
+	send_req(fx->chat, 1, "{\"action\":\"join\",\"room\":\"s\"}");
+	expect(1, "{\"action\":\"error\",\"message\":\"out of memory\"}");
+	expect_nothing(1);
+	expect_nothing(2);
+	expect_nothing(3);
+	/* The failed move left user 0 in r. */
+	failreg.fail = 0;
+	send_req(fx->chat, 1, "{\"action\":\"room_message\",\"message\":\"m\"}");
+	for (uint64_t c = 1; c <= 2; c++)
+		expect(c, "{\"action\":\"room_message\",\"room\":\"r\","
+		    "\"user_id\":\"0\",\"message\":\"m\"}");
+	/* Every other request: exactly one answer each, in order. */
+	failreg.fail = FAIL_LEAVE | FAIL_MSG | FAIL_PM | FAIL_ROOMS |
+	    FAIL_PARTICIPANTS;
+	send_req(fx->chat, 1, "{\"action\":\"leave\"}");
+	send_req(fx->chat, 1, "{\"action\":\"room_message\",\"message\":\"x\"}");
+	send_req(fx->chat, 1, "{\"action\":\"private_message\","
+	    "\"user_id\":\"1\",\"message\":\"x\"}");
+	send_req(fx->chat, 1, "{\"action\":\"rooms\"}");
+	send_req(fx->chat, 1, "{\"action\":\"participants\",\"room\":\"r\"}");
+	for (int i = 0; i < 5; i++)
+		expect(1, "{\"action\":\"error\",\"message\":\"out of memory\"}");
+	expect_nothing(1);
+	expect_nothing(2);
+	failreg.fail = 0;
+	send_req(fx->chat, 1, "{\"action\":\"participants\",\"room\":\"r\"}");
+	expect(1, "{\"action\":\"participants\",\"room\":\"r\","
+	    "\"participants\":[\"0\",\"1\"]}");
+}
+
 #define CHAT_TESTS(setup, teardown) \
 	cmocka_unit_test_setup_teardown(test_chat_join_notifies_others,	\
 	    setup, teardown),						\
@@ -586,6 +797,8 @@ main(void)
 		cmocka_unit_test(test_registry_room_list_sorted),
 		CHAT_TESTS(setup, teardown),
 		CHAT_TESTS(setup_deferred, teardown_deferred),
+		cmocka_unit_test_setup_teardown(test_chat_out_of_memory,
+		    setup_failing, teardown),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
