@@ -36,6 +36,35 @@ void		 chat_error(struct chat *, struct session *, const char *text);
 /* Decimal of v into buf (CHAT_ID_SIZE). */
 char		*chat_u64(char *buf, uint64_t v);
 
+/* "pre" + what (len bytes, may hold NUL) + "post", as an error. */
+void		 chat_error_fmt(struct chat *, struct session *,
+		    const char *pre, const char *what, size_t len,
+		    const char *post);
+/* "out of memory", or "service unavailable" when the back end is down. */
+void		 chat_status_error(struct chat *, struct session *, int down);
+/* Keep a copy of what the answer will repeat (s->req_str); -1: no memory. */
+int		 chat_stash(struct session *, const char *str, size_t len);
+/* The request in flight is answered: on to the next. */
+void		 chat_done(struct chat *, struct session *);
+/* Wall clock, ms since 1970. */
+uint64_t	 chat_wall(struct chat *);
+
+/* Completions: each finds its session alive (sessions outlive their
+ * operations) and does nothing while the chat is being freed. */
+#define CHAT_CB_START(arg)						\
+	struct session	*s = (arg);					\
+	struct chat	*c = s->chat;					\
+	if (c->closing)							\
+		return
+
+/* Version 2 requests (server-chat-v2.c). */
+void		 chat_hello(struct chat *, struct session *,
+		    const struct proto_msg *);
+void		 chat_nick(struct chat *, struct session *,
+		    const struct proto_msg *);
+void		 chat_history(struct chat *, struct session *,
+		    const struct proto_msg *);
+
 /* The registry's event callback (server-chat-event.c). */
 void		 chat_event(void *arg, const struct reg_event *ev);
 

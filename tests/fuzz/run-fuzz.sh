@@ -32,6 +32,7 @@ proto)
 dispatch)
 	sources="shared/proto.c shared/proto-encode.c shared/frame.c
 	    shared/util.c server/server-chat.c server/server-chat-event.c
+	    server/server-chat-v2.c
 	    server/server-session.c server/registry-mem.c server/store-mem.c
 	    server/store-sqlite.c server/store-util.c server/server-config.c"
 	packages="libcjson libevent sqlite3 libcrypto"
