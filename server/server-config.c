@@ -90,6 +90,14 @@ static const struct config_option config_options[] = {
 	    "FILE", "serve wss:// with this certificate..." },
 	{ "tls-key", 0, CONFIG_STRING, F(tls_key), 0, NULL, 0, 0,
 	    "FILE", "...and this private key" },
+	{ "db", 0, CONFIG_STRING, F(db), 0, NULL, 0, 0,
+	    "FILE", "keep ids, sessions, names and history in this SQLite "
+	    "database (default: memory)" },
+	{ "history", 0, CONFIG_UNSIGNED, F(history), CHAT_HISTORY_DEFAULT,
+	    NULL, 0, CHAT_HISTORY_MAX, "N", "messages kept per room, 0 = none" },
+	{ "session-ttl", 0, CONFIG_UNSIGNED, F(session_ttl),
+	    CHAT_SESSION_TTL_DEFAULT, NULL, 1, CHAT_SESSION_TTL_MAX, "SEC",
+	    "forget sessions unused this long" },
 	{ "allow-origin", 0, CONFIG_ORIGIN, F(origins), 0, NULL, 0, 0,
 	    "ORIGIN", "accept browser upgrades only from ORIGIN (repeatable)" },
 	{ "help", 'h', CONFIG_HELP, 0, 0, NULL, 0, 0, NULL, "show this help" },
@@ -146,6 +154,7 @@ void
 config_free(struct server_config *c)
 {
 	free(c->listen);
+	free(c->db);
 	free(c->tls_cert);
 	free(c->tls_key);
 	for (int i = 0; i < c->norigins; i++)
