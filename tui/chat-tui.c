@@ -22,7 +22,7 @@
 
 #include <event2/event.h>
 
-#include "limits.h"
+#include "chat-limits.h"
 #include "proto.h"
 #include "tui-model.h"
 #include "tui-net.h"

@@ -3,6 +3,7 @@
  * boundary, where a character is a base code point plus its combining marks,
  * so Left/Right/Backspace treat "e" + U+0301 as one thing.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,16 +201,25 @@ tui_edit_history_down(struct tui_edit *e)
 		tui_edit_set(e, e->hist[e->hpos]);
 }
 
-/* Replace bytes [start, cursor) with s. */
-static void
-tui_edit_replace_word(struct tui_edit *e, size_t start, const char *s)
+/*
+ * Replace bytes [start, cursor) with s[0..len), and a space after it when
+ * space is set.  Candidates come from the server and may be of any size:
+ * one that would not fit the line leaves it as it is.
+ */
+static bool
+tui_edit_replace_word(struct tui_edit *e, size_t start, const char *s,
+    size_t len, bool space)
 {
-	size_t	len = strlen(s);
+	size_t	keep = e->len - (e->cursor - start);
 
-	if (e->len - (e->cursor - start) + len > TUI_INPUT_MAX)
-		return;
+	if (len > TUI_INPUT_MAX || keep + len + (space ? 1 : 0) >
+	    TUI_INPUT_MAX)
+		return (false);
 	tui_edit_cut(e, start, e->cursor);
 	tui_edit_insert(e, s, len);
+	if (space)
+		tui_edit_insert(e, " ", 1);
+	return (true);
 }
 
 size_t
@@ -217,25 +227,19 @@ tui_edit_complete(struct tui_edit *e, const char *const *cands, size_t n)
 {
 	size_t		 start, wlen, i, nmatch = 0, first = 0, plen = 0;
 	const char	*word;
-	char		 buf[TUI_INPUT_MAX + 2];
 
 	if (e->comp_word != NULL) {
 		/* Cycling: the word is what the user typed before Tab. */
 		word = e->comp_word;
 		start = e->comp_start;
+		wlen = strlen(word);
 	} else {
 		start = e->cursor;
 		while (start > 0 && e->buf[start - 1] != ' ')
 			start--;
-		word = NULL;
-	}
-	if (word == NULL) {
+		word = e->buf + start;
 		wlen = e->cursor - start;
-		memcpy(buf, e->buf + start, wlen);
-		buf[wlen] = '\0';
-		word = buf;
-	} else
-		wlen = strlen(word);
+	}
 
 	for (i = 0; i < n; i++) {
 		if (strncmp(cands[i], word, wlen) != 0)
@@ -253,33 +257,37 @@ tui_edit_complete(struct tui_edit *e, const char *const *cands, size_t n)
 	if (nmatch == 0)
 		return (0);
 	if (nmatch == 1) {
-		char	one[TUI_INPUT_MAX + 2];
-
-		snprintf(one, sizeof one, "%s ", cands[first]);
 		tui_edit_complete_reset(e);
-		tui_edit_replace_word(e, start, one);
+		tui_edit_replace_word(e, start, cands[first],
+		    strlen(cands[first]), true);
 		return (1);
 	}
 	if (e->comp_word == NULL && plen > wlen) {
-		char	pre[TUI_INPUT_MAX + 2];
+		size_t	at = 0, next, clen = strlen(cands[first]);
 
-		memcpy(pre, cands[first], plen);
-		pre[plen] = '\0';
-		tui_edit_replace_word(e, start, pre);
-		return (nmatch);
+		/* Cut the common prefix on a character boundary. */
+		while ((next = tui_text_next(cands[first], clen, at)) <= plen &&
+		    next > at)
+			at = next;
+		if ((plen = at) > wlen) {
+			tui_edit_replace_word(e, start, cands[first], plen,
+			    false);
+			return (nmatch);
+		}
 	}
 
 	/* Nothing to add: cycle through the matches in order. */
 	if (e->comp_word == NULL) {
-		if ((e->comp_word = strdup(word)) == NULL)
+		if ((e->comp_word = strndup(word, wlen)) == NULL)
 			return (nmatch);
 		e->comp_start = start;
 		e->comp_next = 0;
 	}
 	for (i = 0; i < n; i++) {
 		size_t k = (e->comp_next + i) % n;
-		if (strncmp(cands[k], e->comp_word, wlen) == 0) {
-			tui_edit_replace_word(e, e->comp_start, cands[k]);
+		if (strncmp(cands[k], e->comp_word, wlen) == 0 &&
+		    tui_edit_replace_word(e, e->comp_start, cands[k],
+		    strlen(cands[k]), false)) {
 			e->comp_next = k + 1;
 			break;
 		}

@@ -126,7 +126,6 @@ static struct tui_buffer *
 tui_buffer_new(struct tui_model *m, enum tui_buf_type type, const char *name)
 {
 	struct tui_buffer	*b;
-	char			 label[CHAT_ROOM_NAME_MAX * 4 + 8];
 	char			*clean;
 
 	b = tui_xmalloc(sizeof *b);
@@ -136,19 +135,20 @@ tui_buffer_new(struct tui_model *m, enum tui_buf_type type, const char *name)
 	    strlen(name) : 0, 0);
 	if (clean == NULL)
 		abort();
+	/* Names from the server may be of any length. */
 	switch (type) {
 	case TUI_BUF_STATUS:
-		snprintf(label, sizeof label, "status");
+		b->label = tui_xstrdup("status");
 		break;
 	case TUI_BUF_ROOM:
-		snprintf(label, sizeof label, "%s", clean);
+		b->label = tui_xstrdup(clean);
 		break;
 	case TUI_BUF_PM:
-		snprintf(label, sizeof label, "@%s", clean);
+		if (asprintf(&b->label, "@%s", clean) == -1)
+			abort();
 		break;
 	}
 	free(clean);
-	b->label = tui_xstrdup(label);
 
 	m->bufs = realloc(m->bufs, (m->nbufs + 1) * sizeof *m->bufs);
 	if (m->bufs == NULL)
@@ -288,10 +288,13 @@ static void
 tui_model_vinfo(struct tui_model *m, struct tui_buffer *b,
     enum tui_line_kind kind, const char *fmt, va_list ap)
 {
-	char	text[TUI_INPUT_MAX + 256];
+	char	*text;
 
-	vsnprintf(text, sizeof text, fmt, ap);
+	/* Whole: the arguments may be names of any length. */
+	if (vasprintf(&text, fmt, ap) == -1)
+		abort();
 	tui_buffer_add(m, b, m->clock(NULL), kind, NULL, text);
+	free(text);
 }
 
 void
@@ -755,27 +758,33 @@ tui_model_on_error(struct tui_model *m, const struct proto_msg *msg)
 	tui_buffer_add(m, m->view, m->clock(NULL), TUI_LINE_ERROR, NULL, text);
 }
 
-/* "a, b, c" of a list, for printing. */
-static void
-tui_model_join_list(char *const *v, size_t n, char *buf, size_t len)
+/* "a, b, c" of a whole list, for printing (malloc'd). */
+static char *
+tui_model_join_list(char *const *v, size_t n)
 {
-	size_t	i, used = 0;
-	int	w;
+	size_t	 i, len = 1, used = 0, l;
+	char	*buf;
 
-	buf[0] = '\0';
-	for (i = 0; i < n && used < len; i++) {
-		w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-		    v[i]);
-		if (w < 0)
-			break;
-		used += (size_t)w;
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 2;
+	buf = tui_xmalloc(len);
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			memcpy(buf + used, ", ", 2);
+			used += 2;
+		}
+		l = strlen(v[i]);
+		memcpy(buf + used, v[i], l);
+		used += l;
 	}
+	buf[used] = '\0';
+	return (buf);
 }
 
 static void
 tui_model_on_rooms(struct tui_model *m, const struct proto_msg *msg)
 {
-	char	text[TUI_INPUT_MAX];
+	char	*text;
 
 	tui_strv_free(m->rooms, m->nrooms);
 	m->rooms = tui_strv_copy(msg->list, msg->nlist);
@@ -783,18 +792,19 @@ tui_model_on_rooms(struct tui_model *m, const struct proto_msg *msg)
 	m->dirty = true;
 	tui_pending_take(m, TUI_PENDING_AUTO_ROOMS, NULL, NULL);
 	if (tui_pending_take(m, TUI_PENDING_ROOMS, NULL, NULL)) {
-		tui_model_join_list(m->rooms, m->nrooms, text, sizeof text);
+		text = tui_model_join_list(m->rooms, m->nrooms);
 		if (m->nrooms == 0)
 			tui_model_info(m, "no rooms");
 		else
 			tui_model_info(m, "rooms: %s", text);
+		free(text);
 	}
 }
 
 static void
 tui_model_on_participants(struct tui_model *m, const struct proto_msg *msg)
 {
-	char	text[TUI_INPUT_MAX];
+	char	*text;
 
 	if (msg->room == NULL)
 		return;
@@ -808,8 +818,9 @@ tui_model_on_participants(struct tui_model *m, const struct proto_msg *msg)
 		m->dirty = true;
 	}
 	if (tui_pending_take(m, TUI_PENDING_WHO, msg->room, NULL)) {
-		tui_model_join_list(msg->list, msg->nlist, text, sizeof text);
+		text = tui_model_join_list(msg->list, msg->nlist);
 		tui_model_info(m, "in %s: %s", msg->room, text);
+		free(text);
 	}
 }
 
@@ -866,7 +877,7 @@ tui_model_entries(const struct tui_model *m, struct tui_entry *out,
 	size_t			 n = 0, i, j;
 	struct tui_entry	 e;
 	bool			 room_listed = false;
-	struct tui_buffer	*pms[256];
+	struct tui_buffer      **pms;
 	size_t			 npms = 0;
 
 #define TUI_ENTRY_ADD(e) do {			\
@@ -906,7 +917,8 @@ tui_model_entries(const struct tui_model *m, struct tui_entry *out,
 		TUI_ENTRY_ADD(e);
 	}
 
-	for (i = 0; i < m->nbufs && npms < 256; i++) {
+	pms = tui_xmalloc(m->nbufs * sizeof *pms);
+	for (i = 0; i < m->nbufs; i++) {
 		if (m->bufs[i]->type != TUI_BUF_PM)
 			continue;
 		/* Insertion sort by id. */
@@ -925,14 +937,26 @@ tui_model_entries(const struct tui_model *m, struct tui_entry *out,
 		e.viewed = pms[i] == m->view;
 		TUI_ENTRY_ADD(e);
 	}
+	free(pms);
 #undef TUI_ENTRY_ADD
 	return (n);
+}
+
+struct tui_entry *
+tui_model_entries_all(const struct tui_model *m, size_t *n)
+{
+	struct tui_entry	*ents;
+
+	*n = tui_model_entries(m, NULL, 0);
+	ents = tui_xmalloc(*n * sizeof *ents);
+	tui_model_entries(m, ents, *n);
+	return (ents);
 }
 
 void
 tui_model_status(const struct tui_model *m, char *buf, size_t len)
 {
-	struct tui_entry	 ents[64];
+	struct tui_entry	*ents;
 	size_t			 n, i, used;
 	bool			 any = false;
 	const char		*state;
@@ -956,9 +980,7 @@ tui_model_status(const struct tui_model *m, char *buf, size_t len)
 	free(room);
 	used = w > 0 ? (size_t)w : 0;
 
-	n = tui_model_entries(m, ents, 64);
-	if (n > 64)
-		n = 64;
+	ents = tui_model_entries_all(m, &n);
 	for (i = 0; i < n && used < len; i++) {
 		if (ents[i].unread == 0 || ents[i].buf == NULL)
 			continue;
@@ -969,6 +991,7 @@ tui_model_status(const struct tui_model *m, char *buf, size_t len)
 		if (w > 0)
 			used += (size_t)w;
 	}
+	free(ents);
 	if (used < len)
 		snprintf(buf + used, len - used, " | F1 help");
 }
@@ -1253,27 +1276,24 @@ tui_model_activate(struct tui_model *m, const struct tui_entry *e)
 static void
 tui_model_jump(struct tui_model *m, size_t idx)
 {
-	struct tui_entry	ents[256];
-	size_t			n;
+	struct tui_entry	*ents;
+	size_t			 n;
 
-	n = tui_model_entries(m, ents, 256);
-	if (n > 256)
-		n = 256;
-	if (idx >= n)
-		return;
-	m->sel_left = idx;
-	tui_model_activate(m, &ents[idx]);
+	ents = tui_model_entries_all(m, &n);
+	if (idx < n) {
+		m->sel_left = idx;
+		tui_model_activate(m, &ents[idx]);
+	}
+	free(ents);
 }
 
 static void
 tui_model_next_unread(struct tui_model *m)
 {
-	struct tui_entry	ents[256];
-	size_t			n, i, at = 0;
+	struct tui_entry	*ents;
+	size_t			 n, i, at = 0;
 
-	n = tui_model_entries(m, ents, 256);
-	if (n > 256)
-		n = 256;
+	ents = tui_model_entries_all(m, &n);
 	for (i = 0; i < n; i++) {
 		if (ents[i].viewed)
 			at = i;
@@ -1283,9 +1303,10 @@ tui_model_next_unread(struct tui_model *m)
 		if (ents[k].unread > 0 && ents[k].buf != NULL) {
 			m->sel_left = k;
 			tui_model_show(m, ents[k].buf);
-			return;
+			break;
 		}
 	}
+	free(ents);
 }
 
 static void
@@ -1399,8 +1420,8 @@ tui_model_edit_key(struct tui_model *m, const struct tui_key *k)
 void
 tui_model_key(struct tui_model *m, const struct tui_key *k)
 {
-	struct tui_entry	ents[256];
-	size_t			n;
+	struct tui_entry	*ents;
+	size_t			 n;
 
 	m->dirty = true;
 	if (m->help) {
@@ -1439,13 +1460,13 @@ tui_model_key(struct tui_model *m, const struct tui_key *k)
 		tui_model_next_unread(m);
 		return;
 	case TUI_KEY_JOIN:
-		n = tui_model_entries(m, ents, 256);
+		ents = tui_model_entries_all(m, &n);
 		if (m->focus == TUI_FOCUS_ROOMS && m->sel_left < n &&
-		    m->sel_left < 256 && ents[m->sel_left].type ==
-		    TUI_BUF_ROOM)
+		    ents[m->sel_left].type == TUI_BUF_ROOM)
 			tui_model_join(m, ents[m->sel_left].name);
 		else
 			tui_model_start_prompt(m, TUI_PROMPT_JOIN);
+		free(ents);
 		return;
 	case TUI_KEY_LEAVE:
 		tui_model_leave(m);

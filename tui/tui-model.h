@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "limits.h"
+#include "chat-limits.h"
 #include "proto.h"
 #include "tui-edit.h"
 
@@ -181,6 +181,9 @@ void	 tui_model_request_free(struct proto_msg *msg);
 /* Left pane rows; returns how many (fills at most max). */
 size_t	 tui_model_entries(const struct tui_model *m, struct tui_entry *out,
 	    size_t max);
+/* All left pane rows, malloc'd; *n gets how many. */
+struct tui_entry *tui_model_entries_all(const struct tui_model *m,
+	    size_t *n);
 /* The status bar text (sanitised). */
 void	 tui_model_status(const struct tui_model *m, char *buf, size_t len);
 /* The prompt shown before the input line. */

@@ -18,7 +18,7 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
-#include "limits.h"
+#include "chat-limits.h"
 #include "tui-model.h"
 #include "tui-net.h"
 

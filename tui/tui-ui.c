@@ -470,7 +470,7 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 	size_t			 i, n = 0, nrows, r;
 	struct tui_text_row	*rows;
 	struct tui_ui_shown	*shown, *sh;
-	char			 title[256];
+	char			*title;
 
 	if (width < 2 || height < 1)
 		return;
@@ -524,28 +524,28 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 	free(shown);
 	free(rows);
 
-	snprintf(title, sizeof title, " %s%s ", b->label,
-	    b->scroll > 0 ? " (scrolled, PgDn)" : "");
+	if (asprintf(&title, " %s%s ", b->label,
+	    b->scroll > 0 ? " (scrolled, PgDn)" : "") == -1)
+		abort();
 	attr_set(A_BOLD, 0, NULL);
 	tui_ui_put(0, lo->mid_x + 1, title, strlen(title), lo->mid_w - 1,
 	    A_BOLD, 0, NULL, 0, 0);
 	attr_set(A_NORMAL, 0, NULL);
+	free(title);
 }
 
 static void
 tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	struct tui_entry	 ents[256];
+	struct tui_entry	*ents;
 	size_t			 n, i, first = 0;
 	int			 y, height = lo->pane_rows - 1;
-	char			 row[CHAT_ROOM_NAME_MAX * 4 + 32], *label;
+	char			*row, *label;
 	attr_t			 a;
 	bool			 focus = m->focus == TUI_FOCUS_ROOMS;
 
 	tui_ui_put(0, 1, "Rooms", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
-	n = tui_model_entries(m, ents, 256);
-	if (n > 256)
-		n = 256;
+	ents = tui_model_entries_all(m, &n);
 	if (m->sel_left >= n)
 		m->sel_left = n > 0 ? n - 1 : 0;
 	/* Keep the selection in view. */
@@ -561,12 +561,11 @@ tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 			    strlen(ents[i].name), 0);
 		if (label == NULL)
 			abort();
-		if (ents[i].unread > 0)
-			snprintf(row, sizeof row, "%c%s (%u)",
-			    ents[i].viewed ? '>' : ' ', label, ents[i].unread);
-		else
-			snprintf(row, sizeof row, "%c%s",
-			    ents[i].viewed ? '>' : ' ', label);
+		if ((ents[i].unread > 0 ? asprintf(&row, "%c%s (%u)",
+		    ents[i].viewed ? '>' : ' ', label, ents[i].unread) :
+		    asprintf(&row, "%c%s", ents[i].viewed ? '>' : ' ',
+		    label)) == -1)
+			abort();
 		free(label);
 		a = A_NORMAL;
 		if (ents[i].current)
@@ -579,7 +578,9 @@ tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 		}
 		tui_ui_put(y, 0, row, strlen(row), lo->left_w, a, 0, NULL, 0,
 		    0);
+		free(row);
 	}
+	free(ents);
 }
 
 static void
@@ -587,7 +588,7 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 {
 	int		 x = COLS - lo->right_w, y, height = lo->pane_rows - 1;
 	size_t		 i, first = 0;
-	char		 row[64], *id;
+	char		 row[64], *id, *line;
 	attr_t		 a;
 	bool		 focus = m->focus == TUI_FOCUS_USERS;
 
@@ -600,16 +601,17 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 		if ((id = tui_text_sanitise(m->users[i], strlen(m->users[i]),
 		    0)) == NULL)
 			abort();
-		snprintf(row, sizeof row, " %s%s", id,
-		    m->own_id != NULL && strcmp(m->users[i], m->own_id) == 0 ?
-		    " (you)" : "");
+		if (asprintf(&line, " %s%s", id, m->own_id != NULL &&
+		    strcmp(m->users[i], m->own_id) == 0 ? " (you)" : "") == -1)
+			abort();
 		a = A_NORMAL;
 		if (focus && i == m->sel_users) {
 			a = A_REVERSE;
 			tui_ui_fill(y, x, lo->right_w, A_REVERSE, 0);
 		}
-		tui_ui_put(y, x, row, strlen(row), lo->right_w, a,
+		tui_ui_put(y, x, line, strlen(line), lo->right_w, a,
 		    tui_ui_nick_pair(id), NULL, 0, 0);
+		free(line);
 		free(id);
 	}
 }

@@ -714,6 +714,87 @@ test_timestamp(void **state)
 	expect_no_req(m);
 }
 
+/* A rooms reply with the n names in names. */
+static void
+feed_rooms(struct tui_model *m, char **names, size_t n)
+{
+	struct proto_msg	msg;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_ROOMS;
+	msg.list = names;
+	msg.nlist = n;
+	msg.has_list = true;
+	tui_model_message(m, &msg);
+}
+
+/*
+ * Names from the server are of any size and number (issue 9): Tab after
+ * "/join" with two 6,000-byte rooms, 300 rooms and 300 conversations, all
+ * reachable and counted.
+ */
+static void
+test_hostile_sizes(void **state)
+{
+	struct tui_model	*m = *state;
+	char			*names[300], id[16], status[4096];
+	struct tui_entry	*ents;
+	size_t			 n, i;
+
+	connect_and_join(m);
+	names[0] = malloc(6001);
+	names[1] = malloc(6001);
+	memset(names[0], 'r', 6000);
+	memset(names[1], 'r', 6000);
+	names[0][6000] = names[1][6000] = '\0';
+	names[1][5999] = 's';
+	feed_rooms(m, names, 2);
+	type(m, "/join ");
+	key(m, TUI_KEY_TAB);
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/join ");
+	key(m, TUI_KEY_KILL_LINE);
+	free(names[0]);
+	free(names[1]);
+
+	for (i = 0; i < 300; i++) {
+		if (asprintf(&names[i], "room%03zu", i) == -1)
+			abort();
+	}
+	feed_rooms(m, names, 300);
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof id, "%zu", 1000 + i);
+		feed(m, PROTO_PRIVATE_MESSAGE, NULL, id, "hi");
+	}
+	ents = tui_model_entries_all(m, &n);
+	/* status, 300 rooms, lobby (not in the list), 300 conversations */
+	assert_int_equal(n, 1 + 300 + 1 + 300);
+	assert_string_equal(ents[300].name, "room299");
+	assert_string_equal(ents[n - 1].name, "1299");
+	free(ents);
+	tui_model_status(m, status, sizeof status);
+	assert_non_null(strstr(status, "@1000(1)"));
+
+	/* The last room of the list is reachable from the keyboard. */
+	key(m, TUI_KEY_FOCUS_NEXT);
+	for (i = 0; i < 300; i++)
+		key(m, TUI_KEY_DOWN);
+	assert_int_equal(m->sel_left, 300);
+	key(m, TUI_KEY_ENTER);
+	expect_req(m, PROTO_JOIN, "room299", NULL, NULL);
+	key(m, TUI_KEY_JOIN);
+	expect_req(m, PROTO_JOIN, "room299", NULL, NULL);
+
+	/* /rooms prints the whole list. */
+	key(m, TUI_KEY_ESC);
+	enter(m, "/rooms");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	feed_rooms(m, names, 300);
+	assert_non_null(strstr(last_line(m->view)->text, ", room299"));
+	for (i = 0; i < 300; i++)
+		free(names[i]);
+}
+
 int
 main(void)
 {
@@ -736,6 +817,7 @@ main(void)
 		T(test_history_and_completion),
 		T(test_scrollback_bounded),
 		T(test_timestamp),
+		T(test_hostile_sizes),
 	};
 #undef T
 
