@@ -53,6 +53,12 @@
  * close handshakes (--shutdown-grace). */
 #define CHAT_SHUTDOWN_GRACE_MS		1500
 
+/* TUI: the largest message chat-tui takes from a server.  A server may
+ * raise its own limits far above their defaults (--max-queue), and a reply
+ * to "rooms" grows with the rooms; the client takes any message up to this
+ * and closes the connection (saying so) on a larger one. */
+#define TUI_FRAME_MAX			(16 * 1024 * 1024)
+
 /* TUI: scrollback lines per buffer, input history entries. */
 #define TUI_SCROLLBACK_MAX		5000
 #define TUI_HISTORY_MAX			500

@@ -164,8 +164,7 @@ tui_net_receive(struct tui_net *n, struct lws *wsi, const void *in,
 		n->rxlen = 0;
 		n->rx_binary = lws_frame_is_binary(wsi);
 	}
-	/* The server never queues more than this for one client. */
-	if (n->rxlen + len > CHAT_OUTQ_MAX_DEFAULT) {
+	if (len > TUI_FRAME_MAX || n->rxlen > TUI_FRAME_MAX - len) {
 		tui_net_gone(n, "message from server too large");
 		return (-1);
 	}

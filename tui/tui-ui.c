@@ -305,15 +305,18 @@ tui_ui_read(struct tui_model *m)
 
 /* Drawing. */
 
-/*
- * Draw s[0..len) at (y, x) in at most width columns.  attr_at gives the
- * attribute of each byte offset (NULL: attr for all).  Returns columns used.
- */
+/* Bytes [start, end) of a line drawn with attr and colour pair. */
 struct tui_ui_span {
 	size_t	start, end;
 	attr_t	attr;
 	short	pair;
 };
+
+/*
+ * Draw s[0..len) at (y, x) in at most width columns, with attr and pair
+ * except where one of spans[0..nspans) covers the byte (s starts at byte
+ * base_off of what the spans count).  Returns the columns used.
+ */
 
 static int
 tui_ui_put(int y, int x, const char *s, size_t len, int width, attr_t attr,
