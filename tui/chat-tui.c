@@ -142,6 +142,7 @@ tui_winch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	tui_ui_resize();
+	tui_ui_size(&app->model);
 	app->model.dirty = true;
 	tui_update(app);
 }
@@ -324,6 +325,7 @@ main(int argc, char **argv)
 		return (EX_OSERR);
 	}
 	tui_quiet_stderr(&app);
+	tui_ui_size(&app.model);
 	/* After initscr: our SIGWINCH handler replaces curses' own. */
 	event_add(ev_stdin, NULL);
 	event_add(ev_winch, NULL);

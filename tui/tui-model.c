@@ -123,33 +123,12 @@ tui_strv_copy(char *const *v, size_t n)
 /* Buffers. */
 
 static struct tui_buffer *
-tui_buffer_new(struct tui_model *m, enum tui_buf_type type, const char *name)
+tui_model_buffer_new(struct tui_model *m, enum tui_buf_type type,
+    const char *name)
 {
 	struct tui_buffer	*b;
-	char			*clean;
 
-	b = tui_xmalloc(sizeof *b);
-	b->type = type;
-	b->name = name != NULL ? tui_xstrdup(name) : NULL;
-	clean = tui_text_sanitise(name != NULL ? name : "", name != NULL ?
-	    strlen(name) : 0, 0);
-	if (clean == NULL)
-		abort();
-	/* Names from the server may be of any length. */
-	switch (type) {
-	case TUI_BUF_STATUS:
-		b->label = tui_xstrdup("status");
-		break;
-	case TUI_BUF_ROOM:
-		b->label = tui_xstrdup(clean);
-		break;
-	case TUI_BUF_PM:
-		if (asprintf(&b->label, "@%s", clean) == -1)
-			abort();
-		break;
-	}
-	free(clean);
-
+	b = tui_buffer_new(type, name, m->width);
 	m->bufs = realloc(m->bufs, (m->nbufs + 1) * sizeof *m->bufs);
 	if (m->bufs == NULL)
 		abort();
@@ -157,33 +136,10 @@ tui_buffer_new(struct tui_model *m, enum tui_buf_type type, const char *name)
 	return (b);
 }
 
-static void
-tui_line_clear(struct tui_line *l)
-{
-	free(l->who);
-	free(l->text);
-	memset(l, 0, sizeof *l);
-}
-
-static void
-tui_buffer_free(struct tui_buffer *b)
-{
-	size_t	i;
-
-	for (i = 0; i < b->nlines; i++)
-		tui_line_clear(&b->lines[(b->first + i) % b->cap]);
-	free(b->lines);
-	free(b->name);
-	free(b->label);
-	free(b);
-}
-
 const struct tui_line *
 tui_model_line(const struct tui_buffer *b, size_t i)
 {
-	if (i >= b->nlines)
-		return (NULL);
-	return (&b->lines[(b->first + i) % b->cap]);
+	return (tui_buffer_line(b, i));
 }
 
 struct tui_buffer *
@@ -207,62 +163,40 @@ tui_model_get(struct tui_model *m, enum tui_buf_type type, const char *name)
 	struct tui_buffer	*b;
 
 	if ((b = tui_model_find(m, type, name)) == NULL)
-		b = tui_buffer_new(m, type, name);
+		b = tui_model_buffer_new(m, type, name);
 	return (b);
 }
 
-/*
- * Append a line; the oldest goes once the ring is full.  text is text_len
- * bytes (it may hold NULs, shown inert like other controls), or a C string
- * when text_len is 0.
- */
+/* Append a line to b (see tui_buffer_add), keeping its scroll in range. */
 static void
 tui_buffer_add_len(struct tui_model *m, struct tui_buffer *b, time_t when,
     enum tui_line_kind kind, const char *who, const char *text,
     size_t text_len)
 {
-	struct tui_line	*l;
-
-	if (b->nlines == b->cap && b->cap < TUI_SCROLLBACK_MAX) {
-		/* Grow and unroll the ring so it starts at 0 again. */
-		size_t		 ncap = b->cap == 0 ? 64 : b->cap * 2;
-		struct tui_line	*nl;
-		size_t		 i;
-
-		if (ncap > TUI_SCROLLBACK_MAX)
-			ncap = TUI_SCROLLBACK_MAX;
-		nl = tui_xmalloc(ncap * sizeof *nl);
-		for (i = 0; i < b->nlines; i++)
-			nl[i] = b->lines[(b->first + i) % b->cap];
-		free(b->lines);
-		b->lines = nl;
-		b->cap = ncap;
-		b->first = 0;
-	}
-	if (b->nlines == b->cap) {
-		tui_line_clear(&b->lines[b->first]);
-		b->first = (b->first + 1) % b->cap;
-		b->nlines--;
-	}
-	l = &b->lines[(b->first + b->nlines) % b->cap];
-	b->nlines++;
-	l->when = when;
-	l->kind = kind;
-	l->who = who != NULL ? tui_sanitise(who) : NULL;
-	if (text == NULL)
-		text = "";
-	if (text_len == 0)
-		text_len = strlen(text);
-	if ((l->text = tui_text_sanitise(text, text_len, 1)) == NULL)
-		abort();
+	tui_buffer_add(b, when, kind, who, text, text_len);
+	tui_buffer_scroll(b, 0, m->page);
 	m->dirty = true;
 }
 
 static void
-tui_buffer_add(struct tui_model *m, struct tui_buffer *b, time_t when,
+tui_model_add(struct tui_model *m, struct tui_buffer *b, time_t when,
     enum tui_line_kind kind, const char *who, const char *text)
 {
 	tui_buffer_add_len(m, b, when, kind, who, text, 0);
+}
+
+void
+tui_model_resize(struct tui_model *m, int width, int page)
+{
+	size_t	i;
+
+	m->width = width;
+	m->page = page > 0 ? page : 1;
+	for (i = 0; i < m->nbufs; i++) {
+		tui_buffer_reflow(m->bufs[i], width);
+		tui_buffer_scroll(m->bufs[i], 0, m->page);
+	}
+	m->dirty = true;
 }
 
 static time_t
@@ -293,7 +227,7 @@ tui_model_vinfo(struct tui_model *m, struct tui_buffer *b,
 	/* Whole: the arguments may be names of any length. */
 	if (vasprintf(&text, fmt, ap) == -1)
 		abort();
-	tui_buffer_add(m, b, m->clock(NULL), kind, NULL, text);
+	tui_model_add(m, b, m->clock(NULL), kind, NULL, text);
 	free(text);
 }
 
@@ -498,8 +432,9 @@ tui_model_init(struct tui_model *m, const char *server)
 	m->server = tui_sanitise(server);
 	m->clock = time;
 	tui_edit_init(&m->edit);
-	m->view = tui_buffer_new(m, TUI_BUF_STATUS, NULL);
+	m->width = 80;
 	m->page = 10;
+	m->view = tui_model_buffer_new(m, TUI_BUF_STATUS, NULL);
 	m->dirty = true;
 }
 
@@ -633,7 +568,7 @@ tui_model_on_join(struct tui_model *m, const struct proto_msg *msg)
 	} else {
 		if (tui_streq(m->room, msg->room)) {
 			b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
-			tui_buffer_add(m, b, tui_model_when(m, msg),
+			tui_model_add(m, b, tui_model_when(m, msg),
 			    TUI_LINE_JOIN, msg->user_id, "joined");
 		}
 	}
@@ -658,7 +593,7 @@ tui_model_on_leave(struct tui_model *m, const struct proto_msg *msg)
 		tui_set(&m->rejoin, NULL);
 	} else if (tui_streq(m->room, msg->room)) {
 		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
-		tui_buffer_add(m, b, tui_model_when(m, msg), TUI_LINE_LEAVE,
+		tui_model_add(m, b, tui_model_when(m, msg), TUI_LINE_LEAVE,
 		    msg->user_id, "left");
 	}
 	tui_model_sync(m);
@@ -755,7 +690,7 @@ tui_model_on_error(struct tui_model *m, const struct proto_msg *msg)
 		}
 		free(arg);
 	}
-	tui_buffer_add(m, m->view, m->clock(NULL), TUI_LINE_ERROR, NULL, text);
+	tui_model_add(m, m->view, m->clock(NULL), TUI_LINE_ERROR, NULL, text);
 }
 
 /* "a, b, c" of a whole list, for printing (malloc'd). */
@@ -1310,13 +1245,11 @@ tui_model_next_unread(struct tui_model *m)
 }
 
 static void
-tui_model_scroll(struct tui_model *m, int rows)
+tui_model_scroll(struct tui_model *m, int pages)
 {
 	int	step = m->page > 2 ? m->page - 1 : 1;
 
-	m->view->scroll += rows * step;
-	if (m->view->scroll < 0)
-		m->view->scroll = 0;
+	tui_buffer_scroll(m->view, pages * step, m->page);
 	m->dirty = true;
 }
 

@@ -15,43 +15,8 @@
 
 #include "chat-limits.h"
 #include "proto.h"
+#include "tui-buffer.h"
 #include "tui-edit.h"
-
-enum tui_line_kind {
-	TUI_LINE_MSG,		/* room message from someone else */
-	TUI_LINE_OWN,		/* own room message */
-	TUI_LINE_JOIN,		/* joins and leaves: dim, never unread */
-	TUI_LINE_LEAVE,
-	TUI_LINE_PM_IN,		/* "<- 3" */
-	TUI_LINE_PM_OUT,	/* "-> 3" */
-	TUI_LINE_ERROR,		/* an error reply from the server */
-	TUI_LINE_INFO,		/* local notices and command output */
-};
-
-struct tui_line {
-	time_t			 when;
-	enum tui_line_kind	 kind;
-	char			*who;	/* sender or peer id (sanitised) or NULL */
-	char			*text;	/* sanitised, may hold newlines */
-};
-
-enum tui_buf_type {
-	TUI_BUF_STATUS,
-	TUI_BUF_ROOM,
-	TUI_BUF_PM,
-};
-
-struct tui_buffer {
-	enum tui_buf_type	 type;
-	char			*name;	/* room or peer id, as on the wire */
-	char			*label;	/* sanitised, for drawing */
-	struct tui_line		*lines;	/* ring of at most TUI_SCROLLBACK_MAX */
-	size_t			 cap;
-	size_t			 first;
-	size_t			 nlines;
-	unsigned		 unread;
-	int			 scroll; /* rows scrolled back from the bottom */
-};
 
 enum tui_conn {
 	TUI_CONN_DISCONNECTED,
@@ -145,6 +110,7 @@ struct tui_model {
 	bool			 help;		/* help overlay shown */
 	bool			 quit;		/* the user asked to quit */
 	bool			 dirty;
+	int			 width;		/* columns of the message pane */
 	int			 page;		/* rows of the message pane */
 
 	/* Replies to match with what we asked (see tui-model.c). */
@@ -166,6 +132,8 @@ void	 tui_model_closed(struct tui_model *m, const char *why);
 
 /* A decoded server message. */
 void	 tui_model_message(struct tui_model *m, const struct proto_msg *msg);
+/* The message pane is now width x page: wrap every buffer again. */
+void	 tui_model_resize(struct tui_model *m, int width, int page);
 /* A key (already translated from curses). */
 void	 tui_model_key(struct tui_model *m, const struct tui_key *k);
 /* The room-list refresh timer fired. */

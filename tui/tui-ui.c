@@ -137,6 +137,16 @@ tui_ui_end(void)
 }
 
 void
+tui_ui_size(struct tui_model *m)
+{
+	struct tui_ui_layout	lo;
+
+	tui_ui_layout(&lo);
+	/* A margin each side of the messages; the title row above them. */
+	tui_model_resize(m, lo.mid_w - 2, lo.pane_rows - 1);
+}
+
+void
 tui_ui_resize(void)
 {
 	struct winsize	ws;
@@ -253,8 +263,10 @@ tui_ui_function_key(struct tui_model *m, wint_t wc)
 {
 	/* curses has the new size already (resizeterm queues KEY_RESIZE,
 	 * so calling it again here would loop). */
-	if (wc == KEY_RESIZE)
+	if (wc == KEY_RESIZE) {
+		tui_ui_size(m);
 		tui_ui_repaint(m);
+	}
 	else
 		TUI_UI_MAP(m, tui_ui_function_keys, wc);
 }
@@ -384,156 +396,105 @@ tui_ui_nick_pair(const char *id)
 	return (TUI_PAIR_NICK + (short)(h % TUI_UI_NICKS));
 }
 
-/* Format one line; fills spans (at most 2) and returns the text. */
-static char *
-tui_ui_format(const struct tui_model *m, const struct tui_line *l,
-    struct tui_ui_span *spans, size_t *nspans, attr_t *attr, short *pair)
+/* How each kind of line looks. */
+static void
+tui_ui_line_style(const struct tui_line *l, attr_t *attr, short *pair,
+    struct tui_ui_span *who)
 {
-	char		 stamp[8], *out;
-	struct tm	 tm;
-	const char	*who = l->who != NULL ? l->who : "";
-	size_t		 len, wstart = 0, wend = 0;
-	int		 n;
-
-	localtime_r(&l->when, &tm);
-	strftime(stamp, sizeof stamp, "%H:%M", &tm);
-	len = strlen(who) + strlen(l->text) + 32;
-	if ((out = malloc(len)) == NULL)
-		abort();
 	*attr = A_NORMAL;
 	*pair = 0;
-	*nspans = 0;
+	who->start = l->who_off;
+	who->end = l->who_off + l->who_len;
+	who->attr = A_NORMAL;
+	who->pair = 0;
 	switch (l->kind) {
 	case TUI_LINE_MSG:
 	case TUI_LINE_OWN:
-		n = snprintf(out, len, "%s <%s> %s", stamp, who, l->text);
-		wstart = 6;
-		wend = 6 + strlen(who) + 2;
+		who->attr = l->kind == TUI_LINE_OWN ? A_BOLD : A_NORMAL;
+		who->pair = tui_ui_nick_pair(l->who != NULL ? l->who : "");
 		break;
 	case TUI_LINE_JOIN:
 	case TUI_LINE_LEAVE:
-		if (*who != '\0')
-			n = snprintf(out, len, "%s -- %s %s", stamp, who,
-			    l->text);
-		else
-			n = snprintf(out, len, "%s -- %s", stamp, l->text);
 		*attr = A_DIM;
 		break;
 	case TUI_LINE_PM_IN:
 	case TUI_LINE_PM_OUT:
-		n = snprintf(out, len, "%s %s %s: %s", stamp,
-		    l->kind == TUI_LINE_PM_IN ? "<-" : "->", who, l->text);
-		wstart = 6;
-		wend = 6 + 3 + strlen(who) + 1;
+		who->attr = A_BOLD;
+		who->pair = TUI_PAIR_PM;
 		break;
 	case TUI_LINE_ERROR:
-		n = snprintf(out, len, "%s !! %s", stamp, l->text);
 		*attr = A_BOLD;
 		*pair = TUI_PAIR_ERROR;
 		break;
 	case TUI_LINE_INFO:
-	default:
-		n = snprintf(out, len, "%s * %s", stamp, l->text);
 		break;
 	}
-	(void)n;
-	if (wend > wstart) {
-		spans[0].start = wstart;
-		spans[0].end = wend;
-		if (l->kind == TUI_LINE_PM_IN || l->kind == TUI_LINE_PM_OUT) {
-			spans[0].attr = A_BOLD;
-			spans[0].pair = TUI_PAIR_PM;
-		} else {
-			spans[0].attr = l->kind == TUI_LINE_OWN ? A_BOLD :
-			    A_NORMAL;
-			spans[0].pair = tui_ui_nick_pair(who);
-		}
-		*nspans = 1;
-	}
-	(void)m;
-	return (out);
 }
 
-/* A scrollback line formatted for drawing. */
-struct tui_ui_shown {
-	char			*text;
-	struct tui_ui_span	 spans[2];
-	size_t			 nspans;
+/*
+ * Row r of line l at y: the prefix on the first row (cut with an ellipsis
+ * when wider than the indent the model gave it), and the body's row right
+ * of it, as on every continuation row.
+ */
+static void
+tui_ui_draw_row(int y, int x, const struct tui_line *l, size_t r)
+{
+	struct tui_ui_span	 who;
 	attr_t			 attr;
 	short			 pair;
-};
+	const struct tui_text_row *row = &l->rows[r];
+	static const char	 ellipsis[] = "\xe2\x80\xa6 ";
 
+	tui_ui_line_style(l, &attr, &pair, &who);
+	if (r == 0) {
+		if (l->prefix_w <= l->indent)
+			tui_ui_put(y, x, l->prefix, strlen(l->prefix),
+			    l->indent, attr, pair, &who, 1, 0);
+		else if (l->indent >= 2) {
+			tui_ui_put(y, x, l->prefix, strlen(l->prefix),
+			    l->indent - 2, attr, pair, &who, 1, 0);
+			tui_ui_put(y, x + l->indent - 2, ellipsis,
+			    strlen(ellipsis), 2, attr, pair, NULL, 0, 0);
+		}
+	}
+	tui_ui_put(y, x + l->indent, l->body + row->off, row->len,
+	    row->width, attr, pair, NULL, 0, 0);
+}
+
+/* Newest row at the bottom; the model keeps the scroll in range. */
 static void
 tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	struct tui_buffer	*b = m->view;
-	int			 height = lo->pane_rows - 1;
-	int			 width = lo->mid_w - 2;	/* a margin each side */
-	int			 want, y, skip, total = 0;
-	size_t			 i, n = 0, nrows, r;
-	struct tui_text_row	*rows;
-	struct tui_ui_shown	*shown, *sh;
+	const struct tui_buffer	*b = m->view;
+	struct tui_view_row	*rows;
+	int			 y, height, w;
+	size_t			 i, n;
 	char			*title;
 
-	if (width < 2 || height < 1)
+	height = lo->pane_rows - 1;
+	if (height < 1)
 		return;
-	m->page = height;
-	want = height + b->scroll;
-	/* Every line takes at least one row: want lines are enough. */
-	rows = calloc((size_t)height + 64, sizeof *rows);
-	shown = calloc((size_t)want, sizeof *shown);
-	if (rows == NULL || shown == NULL)
+	if ((rows = calloc((size_t)height, sizeof *rows)) == NULL)
 		abort();
-
-	/*
-	 * Newest first, format the lines that can be seen at this scroll,
-	 * and clamp the scroll so the oldest line can reach the top, no more.
-	 */
-	for (i = b->nlines; i > 0 && total < want; i--) {
-		sh = &shown[n++];
-		sh->text = tui_ui_format(m, tui_model_line(b, i - 1),
-		    sh->spans, &sh->nspans, &sh->attr, &sh->pair);
-		total += (int)tui_text_wrap(sh->text, strlen(sh->text), width,
-		    NULL, 0);
-	}
-	if (total < want && b->scroll > 0) {
-		b->scroll -= want - total;
-		if (b->scroll < 0)
-			b->scroll = 0;
-	}
-
-	/* Bottom-up: newest line at the bottom, skipping scrolled rows. */
-	y = lo->pane_rows - 1;
-	skip = b->scroll;
-	for (i = 0; i < n && y >= 1; i++) {
-		sh = &shown[i];
-		nrows = tui_text_wrap(sh->text, strlen(sh->text), width, rows,
-		    (size_t)height + 64);
-		if (nrows > (size_t)height + 64)
-			nrows = (size_t)height + 64;
-		for (r = nrows; r > 0 && y >= 1; r--) {
-			if (skip > 0) {
-				skip--;
-				continue;
-			}
-			tui_ui_put(y, lo->mid_x + 1, sh->text + rows[r - 1].off,
-			    rows[r - 1].len, width, sh->attr, sh->pair,
-			    sh->spans, sh->nspans, rows[r - 1].off);
-			y--;
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(shown[i].text);
-	free(shown);
+	n = tui_buffer_visible(b, height, rows);
+	/* A short buffer sits at the bottom, like a terminal's. */
+	y = 1 + height - (int)n;
+	for (i = 0; i < n; i++, y++)
+		tui_ui_draw_row(y, lo->mid_x + 1, rows[i].line, rows[i].row);
 	free(rows);
 
-	if (asprintf(&title, " %s%s ", b->label,
-	    b->scroll > 0 ? " (scrolled, PgDn)" : "") == -1)
+	/* While reading back, say so, and whether more came below. */
+	if (b->scroll == 0)
+		w = asprintf(&title, " %s ", b->label);
+	else if (b->below > 0)
+		w = asprintf(&title, " %s (scrolled, %u new below, PgDn) ",
+		    b->label, b->below);
+	else
+		w = asprintf(&title, " %s (scrolled, PgDn) ", b->label);
+	if (w == -1)
 		abort();
-	attr_set(A_BOLD, 0, NULL);
 	tui_ui_put(0, lo->mid_x + 1, title, strlen(title), lo->mid_w - 1,
 	    A_BOLD, 0, NULL, 0, 0);
-	attr_set(A_NORMAL, 0, NULL);
 	free(title);
 }
 
@@ -541,7 +502,7 @@ static void
 tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 {
 	struct tui_entry	*ents;
-	size_t			 n, i, first = 0;
+	size_t			 n, i, first = 0, sel;
 	int			 y, height = lo->pane_rows - 1;
 	char			*row, *label;
 	attr_t			 a;
@@ -549,11 +510,18 @@ tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 
 	tui_ui_put(0, 1, "Rooms", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
 	ents = tui_model_entries_all(m, &n);
-	if (m->sel_left >= n)
-		m->sel_left = n > 0 ? n - 1 : 0;
-	/* Keep the selection in view. */
-	if (m->sel_left >= first + (size_t)height)
-		first = m->sel_left - (size_t)height + 1;
+	/* Keep the selection in view, or else the conversation shown. */
+	sel = m->sel_left;
+	if (!focus) {
+		for (i = 0; i < n; i++) {
+			if (ents[i].viewed)
+				sel = i;
+		}
+	}
+	if (sel >= n)
+		sel = n > 0 ? n - 1 : 0;
+	if (height > 0 && sel >= first + (size_t)height)
+		first = sel - (size_t)height + 1;
 	for (i = first, y = 1; i < n && y <= height; i++, y++) {
 		if (ents[i].type == TUI_BUF_STATUS)
 			label = strdup("status");

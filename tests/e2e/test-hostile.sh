@@ -96,7 +96,7 @@ check "layout holds with the odd room name" layout_ok a --panes 2
 pyclient huge join lobby long 100000 '0123456789' send 'HUGE-DONE' linger
 check "100 KB message sent" pyclient_wait huge 20
 H=$(pyclient_id huge)
-check "100 KB line shown, wrapped" wait_for a "^ +$BD 0123456789012345678901234567890123456789"
+check "100 KB line shown, wrapped" wait_for a "^ +$BD +0123456789012345678901234567890123456789"
 check "the message after it shown" wait_for a "<$H> HUGE-DONE"
 check "layout holds after the 100 KB line" layout_ok a --panes 2
 check "status bar intact after the 100 KB line" wait_row a -2 "\| connected \| id $A \| room lobby \|.*F1 help$"

@@ -4,7 +4,8 @@
  * shared/proto.c) or, after a 0x01 byte, keys the user presses (one byte
  * each, mapped onto the key table below; Tab completes from what the
  * server sent).  Nothing the server says may crash, leak or overflow, and
- * the panes, status bar and every line stay drawable.
+ * the panes, status bar and every line stay drawable.  A line starting
+ * 0x02 resizes the message pane to its next two bytes (width, height).
  * Built and run by tests/fuzz/run-fuzz.sh tui SECONDS.
  */
 
@@ -69,6 +70,17 @@ fuzz_check(struct tui_model *m)
 	size_t			 n, i;
 	char			 status[1024];
 	const struct tui_line	*l;
+	struct tui_view_row	 rows[64];
+
+	/* What a draw shows is rows of lines, in range. */
+	n = tui_buffer_visible(m->view, m->page, rows);
+	CHECK(n <= (size_t)m->page && m->view->scroll >= 0);
+	for (i = 0; i < n; i++) {
+		CHECK(rows[i].row < rows[i].line->nrows);
+		CHECK(rows[i].line->rows[rows[i].row].width <=
+		    m->view->width - rows[i].line->indent ||
+		    rows[i].line->rows[rows[i].row].width <= 2);
+	}
 
 	ents = tui_model_entries_all(m, &n);
 	for (i = 0; i < n; i++) {
@@ -108,6 +120,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = (size_t)(nl - p);
 		if (len > 0 && p[0] == 0x01)
 			fuzz_keys_in(&m, p + 1, len - 1);
+		else if (len >= 3 && p[0] == 0x02)
+			tui_model_resize(&m, p[1], p[2] % 64);
 		else if (proto_decode((const char *)p, len, &msg) == 0) {
 			tui_model_message(&m, &msg);
 			proto_msg_free(&msg);

@@ -714,6 +714,62 @@ test_timestamp(void **state)
 	expect_no_req(m);
 }
 
+/*
+ * A message that wraps to 152 rows at 100x30 (a pane of 68 x 27) can be
+ * scrolled through whole: each row is seen, in order, and the scroll
+ * stops at its first row (issue 9 item 2: rows past height + 64 were lost).
+ */
+static void
+test_tall_message(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_view_row	 rows[27];
+	char			 text[152 * 8 + 1], want[16];
+	const struct tui_line	*l;
+	size_t			 n, i, seen = 0;
+	int			 pages = 0;
+
+	connect_and_join(m);
+	tui_model_resize(m, 68, 27);
+	for (i = 0; i < 152; i++)
+		snprintf(text + i * 8, 9, "row %03zu\n", i + 1);
+	text[152 * 8 - 1] = '\0';
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", text);
+	l = last_line(m->view);
+	assert_int_equal(l->nrows, 152);
+	assert_int_equal(l->indent, (int)strlen("00:00 <1> "));
+
+	/* From the bottom up a page at a time, rows seen newest first. */
+	for (;;) {
+		n = tui_buffer_visible(m->view, 27, rows);
+		assert_int_equal(n, 27);
+		for (i = n; i > 0; i--) {
+			const struct tui_view_row *v = &rows[i - 1];
+
+			if (v->line != l || v->row != 151 - seen)
+				continue;
+			snprintf(want, sizeof want, "row %03zu", 152 - seen);
+			assert_int_equal(strncmp(l->body + l->rows[v->row].off,
+			    want, 7), 0);
+			seen++;
+		}
+		if (seen == 152)
+			break;
+		key(m, TUI_KEY_PGUP);
+		assert_true(++pages < 10);
+	}
+	assert_int_equal(m->view->scroll, (int)m->view->nrows - 27);
+	key(m, TUI_KEY_PGUP);		/* clamped: no further */
+	assert_int_equal(m->view->scroll, (int)m->view->nrows - 27);
+
+	/* Narrower: wrapped again, the same text in more rows. */
+	tui_model_resize(m, 12, 27);
+	assert_true(l->nrows > 152);
+	assert_true(m->view->scroll <= (int)m->view->nrows - 27);
+	tui_model_resize(m, 68, 27);
+	assert_int_equal(l->nrows, 152);
+}
+
 /* A rooms reply with the n names in names. */
 static void
 feed_rooms(struct tui_model *m, char **names, size_t n)
@@ -818,6 +874,7 @@ main(void)
 		T(test_scrollback_bounded),
 		T(test_timestamp),
 		T(test_hostile_sizes),
+		T(test_tall_message),
 	};
 #undef T
 
