@@ -73,16 +73,27 @@ tui_line_clear(struct tui_line *l)
 void
 tui_buffer_free(struct tui_buffer *b)
 {
-	size_t	i;
-
 	if (b == NULL)
 		return;
-	for (i = 0; i < b->nlines; i++)
-		tui_line_clear(&b->lines[(b->first + i) % b->cap]);
+	tui_buffer_clear(b);
 	free(b->lines);
 	free(b->name);
 	free(b->label);
 	free(b);
+}
+
+void
+tui_buffer_clear(struct tui_buffer *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->nlines; i++)
+		tui_line_clear(&b->lines[(b->first + i) % b->cap]);
+	b->nlines = 0;
+	b->first = 0;
+	b->nrows = 0;
+	b->scroll = 0;
+	b->below = 0;
 }
 
 const struct tui_line *

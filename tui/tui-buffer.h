@@ -79,6 +79,9 @@ const struct tui_line *tui_buffer_add(struct tui_buffer *b, time_t when,
 	    enum tui_line_kind kind, const char *who, const char *text,
 	    size_t text_len);
 
+/* Forget every line (/clear). */
+void	 tui_buffer_clear(struct tui_buffer *b);
+
 /* Line i, 0 = oldest kept; NULL past the end. */
 const struct tui_line *tui_buffer_line(const struct tui_buffer *b, size_t i);
 

@@ -225,7 +225,18 @@ tui_edit_replace_word(struct tui_edit *e, size_t start, const char *s,
 size_t
 tui_edit_complete(struct tui_edit *e, const char *const *cands, size_t n)
 {
-	size_t		 start, wlen, i, nmatch = 0, first = 0, plen = 0;
+	size_t	start = e->cursor;
+
+	while (start > 0 && e->buf[start - 1] != ' ')
+		start--;
+	return (tui_edit_complete_at(e, start, cands, n));
+}
+
+size_t
+tui_edit_complete_at(struct tui_edit *e, size_t start,
+    const char *const *cands, size_t n)
+{
+	size_t		 wlen, i, nmatch = 0, first = 0, plen = 0;
 	const char	*word;
 
 	if (e->comp_word != NULL) {
@@ -234,9 +245,8 @@ tui_edit_complete(struct tui_edit *e, const char *const *cands, size_t n)
 		start = e->comp_start;
 		wlen = strlen(word);
 	} else {
-		start = e->cursor;
-		while (start > 0 && e->buf[start - 1] != ' ')
-			start--;
+		if (start > e->cursor)
+			start = e->cursor;
 		word = e->buf + start;
 		wlen = e->cursor - start;
 	}

@@ -61,6 +61,9 @@ void	 tui_edit_history_down(struct tui_edit *e);
  */
 size_t	 tui_edit_complete(struct tui_edit *e, const char *const *cands,
 	    size_t n);
+/* The same for the text from byte start to the cursor (spaces and all). */
+size_t	 tui_edit_complete_at(struct tui_edit *e, size_t start,
+	    const char *const *cands, size_t n);
 /* Forget Tab cycling state (any key other than Tab). */
 void	 tui_edit_complete_reset(struct tui_edit *e);
 

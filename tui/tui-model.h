@@ -108,6 +108,7 @@ struct tui_model {
 	bool			 failed;	/* last attempt failed, said so */
 	bool			 follow;	/* show the room we asked to join */
 	bool			 help;		/* help overlay shown */
+	int			 help_top;	/* its first line shown */
 	bool			 quit;		/* the user asked to quit */
 	bool			 dirty;
 	int			 width;		/* columns of the message pane */
@@ -173,7 +174,16 @@ void	 tui_model_info(struct tui_model *m, const char *fmt, ...)
  */
 unsigned tui_model_backoff_ms(unsigned attempt, uint32_t rnd);
 
-/* The help overlay, one key or command per line, NULL-terminated. */
-extern const char *const tui_model_help[];
+/*
+ * The help overlay's lines (keys, then every command of the table): a
+ * malloc'd array of malloc'd strings; returns how many.
+ */
+size_t	 tui_model_help(char ***lines);
+
+/*
+ * Close a conversation: a private one, or a room we are not in (never the
+ * status buffer or our room).  Shows the status buffer if it was shown.
+ */
+bool	 tui_model_close(struct tui_model *m, struct tui_buffer *b);
 
 #endif

@@ -654,34 +654,45 @@ tui_ui_draw_input(struct tui_model *m, const struct tui_ui_layout *lo)
 		curs_set(0);
 }
 
+/*
+ * The help overlay: the model's help lines wrapped to fit, from the row
+ * help_top on; when they do not all fit, the hint says how to scroll.
+ */
 static void
-tui_ui_draw_help(const struct tui_ui_layout *lo)
+tui_ui_draw_help(const struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	struct tui_text_row	 rows[64];
-	const char		*hint = "(any key closes)";
-	const char		*l;
-	int			 n, wmax = 0, w, x, y, i, width, height, inner;
-	size_t			 nr, r;
+	struct tui_text_row	*rows;
+	char			**lines;
+	const char		*hint;
+	int			 wmax = 0, w, x, y, i, width, height, inner;
+	int			 total = 0, top, row;
+	size_t			 n, k, nr, r;
 
-	for (n = 0; tui_model_help[n] != NULL; n++) {
-		l = tui_model_help[n];
-		if ((w = tui_text_width(l, strlen(l))) > wmax)
+	n = tui_model_help(&lines);
+	for (k = 0; k < n; k++) {
+		if ((w = tui_text_width(lines[k], strlen(lines[k]))) > wmax)
 			wmax = w;
 	}
 	width = wmax + 4;
 	if (width > COLS)
 		width = COLS;
 	inner = width - 4;
-	if (inner < 2)
-		return;
 	/* Narrow terminal: help lines wrap instead of being cut. */
-	height = 3;
-	for (i = 0; i < n; i++) {
-		l = tui_model_help[i];
-		height += (int)tui_text_wrap(l, strlen(l), inner, NULL, 0);
-	}
+	for (k = 0; k < n && inner >= 2; k++)
+		total += (int)tui_text_wrap(lines[k], strlen(lines[k]), inner,
+		    NULL, 0);
+	height = total + 3;
 	if (height > lo->rows - 1)
 		height = lo->rows - 1;	/* the input line stays visible */
+	if (inner < 2 || height < 4)
+		goto out;
+	top = m->help_top;
+	if (top > total - (height - 3))
+		top = total - (height - 3);
+	if (top < 0)
+		top = 0;
+	hint = height - 3 < total ? "(Up/Down scroll, other keys close)" :
+	    "(any key closes)";
 	x = (COLS - width) / 2;
 	y = (lo->rows - height) / 2;
 	for (i = 0; i < height; i++)
@@ -697,16 +708,26 @@ tui_ui_draw_help(const struct tui_ui_layout *lo)
 	mvvline(y + 1, x + width - 1, ACS_VLINE, height - 2);
 	tui_ui_put(y, x + 2, " Help ", 6, inner, A_BOLD, 0, NULL, 0, 0);
 	w = y + 1;
-	for (i = 0; i < n && w < y + height - 1; i++) {
-		l = tui_model_help[i];
-		nr = tui_text_wrap(l, strlen(l), inner, rows, 64);
-		for (r = 0; r < nr && r < 64 && w < y + height - 1; r++, w++)
-			tui_ui_put(w, x + 2, l + rows[r].off, rows[r].len,
-			    inner, A_NORMAL, 0, NULL, 0, 0);
+	row = 0;
+	for (k = 0; k < n && w < y + height - 2; k++) {
+		nr = tui_text_wrap(lines[k], strlen(lines[k]), inner, NULL, 0);
+		if ((rows = calloc(nr, sizeof *rows)) == NULL)
+			abort();
+		tui_text_wrap(lines[k], strlen(lines[k]), inner, rows, nr);
+		for (r = 0; r < nr && w < y + height - 2; r++, row++) {
+			if (row < top)
+				continue;
+			tui_ui_put(w++, x + 2, lines[k] + rows[r].off,
+			    rows[r].len, inner, A_NORMAL, 0, NULL, 0, 0);
+		}
+		free(rows);
 	}
-	if (w < y + height - 1)
-		tui_ui_put(w, x + 2, hint, strlen(hint), inner, A_DIM, 0,
-		    NULL, 0, 0);
+	tui_ui_put(y + height - 2, x + 2, hint, strlen(hint), inner, A_DIM, 0,
+	    NULL, 0, 0);
+out:
+	for (k = 0; k < n; k++)
+		free(lines[k]);
+	free(lines);
 }
 
 void
@@ -730,7 +751,7 @@ tui_ui_draw(struct tui_model *m)
 		tui_ui_draw_messages(m, &lo);
 		tui_ui_draw_status(m, &lo);
 		if (m->help)
-			tui_ui_draw_help(&lo);
+			tui_ui_draw_help(m, &lo);
 		tui_ui_draw_input(m, &lo);
 	}
 	wnoutrefresh(stdscr);

@@ -70,7 +70,10 @@ check "a newline starts a new row (kept, inert)" wait_for a "^ +$BD +del\^\? end
 check "zero-width and combining characters shown, line intact" wait_for a "<$E> ZW a.{0,2}b.{0,2}c.{0,2}d.{0,2}e e.{0,4} end8"
 check "double-width characters shown" wait_for a "<$E> WIDE 世界ＡＢ한국 end9"
 check "emoji, ZWJ sequences, jamo, soft hyphen shown" wait_for a "<$E> EMOJI .* end11 +$BD"
-check "private message shown inert" wait_for a "<- $E: PM \^\[\]0;pm-pwned\^G\^\[\[2J end10"
+say a "/query $E"
+check "private message shown inert, in its conversation" wait_for a "<- $E: PM \^\[\]0;pm-pwned\^G\^\[\[2J end10"
+keys a M-2
+wait_for a "^>lobby +$BD" >/dev/null
 
 # Nothing reached the terminal.
 check "the screen was not cleared (earlier line still there)" wait_for a "<$A> MARKER-BEFORE"

@@ -297,13 +297,13 @@ test_private_messages(void **state)
 	connect_and_join(m);
 	lobby = m->view;
 
-	/* Incoming: own buffer @1 with an unread count, shown here too. */
+	/* Incoming: its own conversation @1 with an unread count, only. */
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
 	pm = tui_model_find(m, TUI_BUF_PM, "1");
 	assert_non_null(pm);
 	assert_int_equal(pm->unread, 1);
 	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
-	assert_int_equal(last_line(lobby)->kind, TUI_LINE_PM_IN);
+	assert_int_not_equal(last_line(lobby)->kind, TUI_LINE_PM_IN);
 	assert_int_equal(lobby->unread, 0);
 
 	n = tui_model_entries(m, e, 8);
@@ -316,13 +316,21 @@ test_private_messages(void **state)
 	assert_string_equal(e[2].name, "1");
 	assert_int_equal(e[2].unread, 1);
 
-	/* /msg opens the conversation; the echo is outgoing. */
+	/* /msg sends and stays; the echo lands in @1, outgoing. */
 	enter(m, "/msg 1 back at you");
 	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
-	assert_ptr_equal(m->view, pm);
-	assert_int_equal(pm->unread, 0);
+	assert_ptr_equal(m->view, lobby);
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
 	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_OUT);
+	assert_int_equal(pm->unread, 1);
+	assert_int_not_equal(last_line(lobby)->kind, TUI_LINE_PM_OUT);
+	/* The next plain line still goes to the room. */
+	enter(m, "to the room");
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "to the room");
+	/* /query switches. */
+	enter(m, "/QUERY 1");
+	assert_ptr_equal(m->view, pm);
+	assert_int_equal(pm->unread, 0);
 	/* The same text again from the peer is incoming. */
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
 	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
@@ -369,9 +377,18 @@ test_pm_to_self_and_unknown(void **state)
 	assert_int_equal(last_line(m->view)->kind, TUI_LINE_ERROR);
 	assert_string_equal(last_line(m->view)->text,
 	    "user 42 is not on the server");
+	/* No junk conversation with someone not there. */
+	assert_null(tui_model_find(m, TUI_BUF_PM, "42"));
 	/* The pending echo was dropped: a later PM from 42 is incoming. */
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "42", "anyone");
-	assert_int_equal(last_line(m->view)->kind, TUI_LINE_PM_IN);
+	pm = tui_model_find(m, TUI_BUF_PM, "42");
+	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
+	/* F4 with something that is no id asks again. */
+	key(m, TUI_KEY_PM);
+	enter(m, "hello there");
+	assert_null(tui_model_find(m, TUI_BUF_PM, "hello"));
+	assert_null(tui_model_find(m, TUI_BUF_PM, "hello there"));
+	assert_string_equal(last_line(m->view)->text, "usage: /query ID");
 }
 
 static void
@@ -432,9 +449,18 @@ test_commands(void **state)
 
 	enter(m, "/join   my room  ");
 	expect_req(m, PROTO_JOIN, "my room", NULL, NULL);
-	enter(m, "/msg 1");
+	enter(m, "/msg");
 	expect_no_req(m);
-	assert_string_equal(last_line(m->view)->text, "usage: /msg ID TEXT");
+	assert_string_equal(last_line(m->view)->text, "usage: /msg ID [TEXT]");
+	enter(m, "/msg 1");		/* no text: opens the conversation */
+	expect_no_req(m);
+	assert_int_equal(m->view->type, TUI_BUF_PM);
+	assert_string_equal(m->view->name, "1");
+	enter(m, "/close");
+	assert_int_equal(m->view->type, TUI_BUF_STATUS);
+	assert_null(tui_model_find(m, TUI_BUF_PM, "1"));
+	enter(m, "/close");		/* not the status buffer */
+	assert_non_null(strstr(last_line(m->view)->text, "/close closes"));
 	enter(m, "/frob");
 	assert_non_null(strstr(last_line(m->view)->text, "unknown command"));
 	enter(m, "//slash");
