@@ -52,7 +52,7 @@ tui_command_open_pm(struct tui_model *m, const char *id)
  */
 static void
 tui_command_send(struct tui_model *m, enum proto_action action,
-    const char *id, const char *text)
+    const char *id, const char *text, bool paced)
 {
 	size_t	 len = strlen(text), at = 0, end, next;
 	char	*piece;
@@ -67,9 +67,13 @@ tui_command_send(struct tui_model *m, enum proto_action action,
 		piece = strndup(text + at, end - at);
 		if (piece == NULL)
 			abort();
-		tui_request_queue(m, action, NULL, id, piece);
-		if (action == PROTO_PRIVATE_MESSAGE)
-			tui_pending_add(m, TUI_PENDING_PM, id, piece);
+		if (paced)
+			tui_request_pace_add(m, action, id, piece);
+		else {
+			tui_request_queue(m, action, NULL, id, piece);
+			if (action == PROTO_PRIVATE_MESSAGE)
+				tui_pending_add(m, TUI_PENDING_PM, id, piece);
+		}
 		free(piece);
 		at = end;
 	}
@@ -79,7 +83,7 @@ void
 tui_command_send_pm(struct tui_model *m, const char *id, const char *text)
 {
 	if (tui_request_online(m))
-		tui_command_send(m, PROTO_PRIVATE_MESSAGE, id, text);
+		tui_command_send(m, PROTO_PRIVATE_MESSAGE, id, text, false);
 }
 
 /* Split off the first space-separated word of *s. */
@@ -113,26 +117,47 @@ tui_command_rest(char *s)
 	return (s);
 }
 
-void
-tui_command_say(struct tui_model *m, const char *text)
+bool
+tui_command_target(struct tui_model *m)
 {
 	struct tui_buffer	*v = m->view;
 
-	if (v->type == TUI_BUF_PM) {
-		tui_command_send_pm(m, v->name, text);
-		return;
-	}
+	if (v->type == TUI_BUF_PM)
+		return (tui_request_online(m));
 	if (v->type == TUI_BUF_ROOM && !tui_streq(v->name, m->room)) {
 		tui_model_info(m, "you are not in %s (/join %s)", v->label,
 		    v->label);
-		return;
+		return (false);
 	}
 	if (m->room == NULL) {
 		tui_model_info(m, "you are not in a room: /join ROOM first");
-		return;
+		return (false);
 	}
-	if (tui_request_online(m))
-		tui_command_send(m, PROTO_ROOM_MESSAGE, NULL, text);
+	return (tui_request_online(m));
+}
+
+static void
+tui_command_say_to(struct tui_model *m, const char *text, bool paced)
+{
+	if (!tui_command_target(m))
+		return;
+	if (m->view->type == TUI_BUF_PM)
+		tui_command_send(m, PROTO_PRIVATE_MESSAGE, m->view->name, text,
+		    paced);
+	else
+		tui_command_send(m, PROTO_ROOM_MESSAGE, NULL, text, paced);
+}
+
+void
+tui_command_say(struct tui_model *m, const char *text)
+{
+	tui_command_say_to(m, text, false);
+}
+
+void
+tui_command_say_paced(struct tui_model *m, const char *text)
+{
+	tui_command_say_to(m, text, true);
 }
 
 static void
@@ -300,6 +325,11 @@ tui_command_submit(struct tui_model *m)
 	char			 line[TUI_INPUT_MAX + 1], *answer;
 	enum tui_prompt		 prompt = m->prompt;
 
+	if (prompt == TUI_PROMPT_PASTE) {
+		tui_paste_send(m);
+		tui_keys_cancel_prompt(m);
+		return;
+	}
 	memcpy(line, m->edit.buf, m->edit.len + 1);
 	tui_edit_clear(&m->edit);
 	if (prompt != TUI_PROMPT_NONE) {

@@ -26,6 +26,7 @@ tui_edit_free(struct tui_edit *e)
 		free(e->hist[i]);
 	free(e->saved);
 	free(e->comp_word);
+	free(e->killed);
 	memset(e, 0, sizeof *e);
 }
 
@@ -132,10 +133,56 @@ tui_edit_delete(struct tui_edit *e)
 		    tui_text_next(e->buf, e->len, e->cursor));
 }
 
+/* Cut bytes [from, to), keeping them for Ctrl-Y. */
+static void
+tui_edit_kill(struct tui_edit *e, size_t from, size_t to)
+{
+	char	*k;
+
+	if (to <= from)
+		return;
+	if ((k = strndup(e->buf + from, to - from)) != NULL) {
+		free(e->killed);
+		e->killed = k;
+	}
+	tui_edit_cut(e, from, to);
+}
+
 void
 tui_edit_kill_line(struct tui_edit *e)
 {
-	tui_edit_cut(e, 0, e->cursor);
+	tui_edit_kill(e, 0, e->cursor);
+}
+
+void
+tui_edit_kill_end(struct tui_edit *e)
+{
+	tui_edit_kill(e, e->cursor, e->len);
+}
+
+void
+tui_edit_yank(struct tui_edit *e)
+{
+	if (e->killed != NULL)
+		tui_edit_insert(e, e->killed, strlen(e->killed));
+}
+
+void
+tui_edit_word_left(struct tui_edit *e)
+{
+	while (e->cursor > 0 && e->buf[e->cursor - 1] == ' ')
+		e->cursor--;
+	while (e->cursor > 0 && e->buf[e->cursor - 1] != ' ')
+		e->cursor--;
+}
+
+void
+tui_edit_word_right(struct tui_edit *e)
+{
+	while (e->cursor < e->len && e->buf[e->cursor] == ' ')
+		e->cursor++;
+	while (e->cursor < e->len && e->buf[e->cursor] != ' ')
+		e->cursor++;
 }
 
 void
@@ -147,7 +194,7 @@ tui_edit_kill_word(struct tui_edit *e)
 		at--;
 	while (at > 0 && e->buf[at - 1] != ' ')
 		at--;
-	tui_edit_cut(e, at, e->cursor);
+	tui_edit_kill(e, at, e->cursor);
 }
 
 void

@@ -52,12 +52,16 @@ void	 tui_pending_clear(struct tui_model *m);
 void	 tui_request_queue(struct tui_model *m, enum proto_action action,
 	    const char *room, const char *user_id, const char *message);
 void	 tui_request_drop_all(struct tui_model *m);
+void	 tui_request_pace_add(struct tui_model *m, enum proto_action action,
+	    const char *user_id, const char *message);
+size_t	 tui_request_pace_drop(struct tui_model *m);
 bool	 tui_request_online(struct tui_model *m);
 void	 tui_request_sync(struct tui_model *m);
 
 /* tui-pane.c: the left pane. */
+void	 tui_pane_enter(struct tui_model *m, size_t idx);
 void	 tui_pane_jump(struct tui_model *m, size_t idx);
-void	 tui_pane_next_unread(struct tui_model *m);
+void	 tui_pane_cycle(struct tui_model *m, int dir, bool unread);
 
 /* tui-command.c: actions of commands and keys. */
 void	 tui_command_join(struct tui_model *m, const char *room);
@@ -66,6 +70,10 @@ void	 tui_command_open_pm(struct tui_model *m, const char *id);
 void	 tui_command_send_pm(struct tui_model *m, const char *id,
 	    const char *text);
 void	 tui_command_say(struct tui_model *m, const char *text);
+/* Pasted text, paced: like tui_command_say, never a command. */
+void	 tui_command_say_paced(struct tui_model *m, const char *text);
+/* The conversation text would go to: false (and why, said) if none. */
+bool	 tui_command_target(struct tui_model *m);
 /* Enter on the input line: a command, a prompt's answer or text. */
 void	 tui_command_submit(struct tui_model *m);
 
@@ -92,6 +100,10 @@ const struct tui_command *tui_command_find(const char *name);
 
 /* tui-complete.c: Tab on the input line. */
 void	 tui_complete(struct tui_model *m);
+
+/* tui-paste.c: the paste waiting for Enter at the prompt. */
+void	 tui_paste_send(struct tui_model *m);
+void	 tui_paste_drop(struct tui_model *m);
 
 /* tui-keys.c: prompts on the input line. */
 void	 tui_keys_start_prompt(struct tui_model *m, enum tui_prompt prompt);

@@ -25,6 +25,7 @@ tui_keys_cancel_prompt(struct tui_model *m)
 	if (m->prompt == TUI_PROMPT_NONE)
 		return;
 	m->prompt = TUI_PROMPT_NONE;
+	tui_paste_drop(m);
 	tui_edit_clear(&m->edit);
 	if (m->stash != NULL) {
 		tui_edit_set(&m->edit, m->stash);
@@ -76,7 +77,7 @@ tui_keys_list(struct tui_model *m, const struct tui_key *k)
 		if (n == 0)
 			return (true);
 		if (m->focus == TUI_FOCUS_ROOMS)
-			tui_pane_jump(m, *sel);
+			tui_pane_enter(m, *sel);
 		else
 			tui_command_open_pm(m, m->users[*sel]);
 		return (true);
@@ -134,8 +135,35 @@ tui_keys_edit(struct tui_model *m, const struct tui_key *k)
 	case TUI_KEY_KILL_WORD:
 		tui_edit_kill_word(e);
 		break;
+	case TUI_KEY_KILL_END:
+		tui_edit_kill_end(e);
+		break;
+	case TUI_KEY_YANK:
+		tui_edit_yank(e);
+		break;
+	case TUI_KEY_WORD_LEFT:
+		tui_edit_word_left(e);
+		break;
+	case TUI_KEY_WORD_RIGHT:
+		tui_edit_word_right(e);
+		break;
 	default:
 		break;
+	}
+}
+
+/* Ctrl-O and Alt-Left/Right: the next pane shown (step 1) or previous. */
+static void
+tui_keys_focus(struct tui_model *m, int step)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		m->focus = (m->focus + step) % 3;
+		if ((m->focus == TUI_FOCUS_ROOMS && !m->left_shown) ||
+		    (m->focus == TUI_FOCUS_USERS && !m->right_shown))
+			continue;
+		return;
 	}
 }
 
@@ -199,10 +227,10 @@ tui_model_key(struct tui_model *m, const struct tui_key *k)
 		m->focus = TUI_FOCUS_INPUT;
 		return;
 	case TUI_KEY_FOCUS_NEXT:
-		m->focus = (m->focus + 1) % 3;
+		tui_keys_focus(m, 1);
 		return;
 	case TUI_KEY_FOCUS_PREV:
-		m->focus = (m->focus + 2) % 3;
+		tui_keys_focus(m, 2);
 		return;
 	case TUI_KEY_PGUP:
 		tui_keys_scroll(m, 1);
@@ -210,14 +238,24 @@ tui_model_key(struct tui_model *m, const struct tui_key *k)
 	case TUI_KEY_PGDN:
 		tui_keys_scroll(m, -1);
 		return;
+	case TUI_KEY_BOTTOM:
+		tui_buffer_bottom(m->view);
+		return;
 	case TUI_KEY_JUMP:
-		if (k->n >= 1 && k->n <= 9)
+		if (k->n >= 1 && k->n <= 10)
 			tui_pane_jump(m, (size_t)k->n - 1);
 		return;
 	case TUI_KEY_NEXT_UNREAD:
-		tui_pane_next_unread(m);
+		tui_pane_cycle(m, 1, true);
+		return;
+	case TUI_KEY_NEXT_CONV:
+		tui_pane_cycle(m, 1, false);
+		return;
+	case TUI_KEY_PREV_CONV:
+		tui_pane_cycle(m, -1, false);
 		return;
 	case TUI_KEY_JOIN:
+		/* F2 joins a room of the directory, or asks for a name. */
 		ents = tui_model_entries_all(m, &n);
 		if (m->focus == TUI_FOCUS_ROOMS && m->sel_left < n &&
 		    ents[m->sel_left].type == TUI_BUF_ROOM)

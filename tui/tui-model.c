@@ -143,6 +143,17 @@ tui_model_add(struct tui_model *m, struct tui_buffer *b, time_t when,
 }
 
 void
+tui_model_panes(struct tui_model *m, bool left, bool right)
+{
+	m->left_shown = left;
+	m->right_shown = right;
+	/* A hidden pane cannot keep the focus. */
+	if ((m->focus == TUI_FOCUS_ROOMS && !left) ||
+	    (m->focus == TUI_FOCUS_USERS && !right))
+		m->focus = TUI_FOCUS_INPUT;
+}
+
+void
 tui_model_resize(struct tui_model *m, int width, int page)
 {
 	size_t	i;
@@ -216,6 +227,8 @@ tui_model_init(struct tui_model *m, const char *server)
 	tui_edit_init(&m->edit);
 	m->width = 80;
 	m->page = 10;
+	m->left_shown = m->right_shown = true;
+	m->pace_tokens = TUI_PASTE_BURST;
 	m->view = tui_model_buffer_new(m, TUI_BUF_STATUS, NULL);
 	m->dirty = true;
 }
@@ -232,7 +245,10 @@ tui_model_free(struct tui_model *m)
 	tui_strv_free(m->users, m->nusers);
 	tui_pending_clear(m);
 	tui_request_drop_all(m);
+	tui_request_pace_drop(m);
+	tui_paste_drop(m);
 	free(m->out);
+	free(m->paced);
 	free(m->server);
 	free(m->own_id);
 	free(m->room);
@@ -253,6 +269,7 @@ void
 tui_model_closed(struct tui_model *m, const char *why)
 {
 	bool	was = m->conn != TUI_CONN_DISCONNECTED;
+	size_t	n;
 
 	m->conn = TUI_CONN_DISCONNECTED;
 	tui_set(&m->own_id, NULL);
@@ -266,6 +283,8 @@ tui_model_closed(struct tui_model *m, const char *why)
 	m->sel_users = 0;
 	tui_pending_clear(m);
 	tui_request_drop_all(m);
+	if ((n = tui_request_pace_drop(m)) > 0)
+		tui_model_info(m, "%zu pasted lines not sent", n);
 	if (was) {
 		tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR,
 		    "disconnected from %s%s%s", m->server,

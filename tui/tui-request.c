@@ -171,3 +171,71 @@ tui_request_sync(struct tui_model *m)
 		tui_pending_add(m, TUI_PENDING_PARTS, m->room, NULL);
 	}
 }
+
+/*
+ * Pasted lines wait in their own queue and go out at most TUI_PASTE_RATE
+ * a second (token bucket, TUI_PASTE_BURST at once), under the server's
+ * rate limit: a flood of them would be refused line by line.
+ */
+void
+tui_request_pace_add(struct tui_model *m, enum proto_action action,
+    const char *user_id, const char *message)
+{
+	struct proto_msg	*r;
+
+	if (m->npaced == m->pacedcap) {
+		m->pacedcap = m->pacedcap == 0 ? 16 : m->pacedcap * 2;
+		m->paced = realloc(m->paced, m->pacedcap * sizeof *m->paced);
+		if (m->paced == NULL)
+			abort();
+	}
+	r = &m->paced[m->npaced++];
+	memset(r, 0, sizeof *r);
+	r->action = action;
+	r->user_id = user_id != NULL ? tui_xstrdup(user_id) : NULL;
+	r->message = tui_xstrdup(message);
+	r->message_len = strlen(message);
+}
+
+int
+tui_model_pace(struct tui_model *m, long long now_ms)
+{
+	struct proto_msg	*r;
+	size_t			 i, n;
+
+	if (m->pace_ms == 0 || now_ms < m->pace_ms)
+		m->pace_ms = now_ms;
+	m->pace_tokens += (double)(now_ms - m->pace_ms) * TUI_PASTE_RATE /
+	    1000.0;
+	if (m->pace_tokens > TUI_PASTE_BURST)
+		m->pace_tokens = TUI_PASTE_BURST;
+	m->pace_ms = now_ms;
+	if (m->npaced == 0)
+		return (-1);
+	for (n = 0; n < m->npaced && m->pace_tokens >= 1.0; n++) {
+		r = &m->paced[n];
+		tui_request_queue(m, r->action, NULL, r->user_id, r->message);
+		if (r->action == PROTO_PRIVATE_MESSAGE)
+			tui_pending_add(m, TUI_PENDING_PM, r->user_id,
+			    r->message);
+		tui_model_request_free(r);
+		m->pace_tokens -= 1.0;
+	}
+	memmove(m->paced, m->paced + n, (m->npaced - n) * sizeof *m->paced);
+	m->npaced -= n;
+	if (m->npaced == 0)
+		return (-1);
+	i = (size_t)((1.0 - m->pace_tokens) * 1000.0 / TUI_PASTE_RATE) + 1;
+	return ((int)i);
+}
+
+/* Pasted lines not sent yet are dropped; returns how many. */
+size_t
+tui_request_pace_drop(struct tui_model *m)
+{
+	size_t	n = m->npaced;
+
+	while (m->npaced > 0)
+		tui_model_request_free(&m->paced[--m->npaced]);
+	return (n);
+}

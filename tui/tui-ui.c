@@ -14,6 +14,8 @@
  */
 #include <sys/ioctl.h>
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +30,43 @@
 /* Our own codes for keys curses may not know by name. */
 #define TUI_UI_ALT_LEFT		(KEY_MAX + 1)
 #define TUI_UI_ALT_RIGHT	(KEY_MAX + 2)
+#define TUI_UI_CTRL_LEFT	(KEY_MAX + 3)
+#define TUI_UI_CTRL_RIGHT	(KEY_MAX + 4)
+#define TUI_UI_ALT_END		(KEY_MAX + 5)
+#define TUI_UI_PASTE_START	(KEY_MAX + 6)
+#define TUI_UI_PASTE_END	(KEY_MAX + 7)
+
+/*
+ * What terminals send, whatever terminfo says of them: tmux sends Home and
+ * End as \E[1~ and \E[4~ while TERM=xterm-256color's terminfo expects
+ * \EOH and \EOF; xterm sends either form by its cursor-key mode.
+ */
+static const struct {
+	const char	*seq;
+	int		 code;
+} tui_ui_sequences[] = {
+	{ "\033[1;3D",	TUI_UI_ALT_LEFT },
+	{ "\033[1;3C",	TUI_UI_ALT_RIGHT },
+	{ "\033\033[D",	TUI_UI_ALT_LEFT },
+	{ "\033\033[C",	TUI_UI_ALT_RIGHT },
+	{ "\033[1;5D",	TUI_UI_CTRL_LEFT },
+	{ "\033[1;5C",	TUI_UI_CTRL_RIGHT },
+	{ "\033[1;3F",	TUI_UI_ALT_END },
+	{ "\033[4;3~",	TUI_UI_ALT_END },
+	{ "\033[1~",	KEY_HOME },
+	{ "\033[7~",	KEY_HOME },
+	{ "\033[H",	KEY_HOME },
+	{ "\033OH",	KEY_HOME },
+	{ "\033[4~",	KEY_END },
+	{ "\033[8~",	KEY_END },
+	{ "\033[F",	KEY_END },
+	{ "\033OF",	KEY_END },
+	{ "\033[3~",	KEY_DC },
+	{ "\033[5~",	KEY_PPAGE },
+	{ "\033[6~",	KEY_NPAGE },
+	{ "\033[200~",	TUI_UI_PASTE_START },
+	{ "\033[201~",	TUI_UI_PASTE_END },
+};
 
 /* Minimum sizes: below them a pane is hidden or the screen says so. */
 #define TUI_UI_MIN_COLS		30
@@ -109,10 +148,12 @@ tui_ui_init(void)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(1);
-	define_key("\033[1;3D", TUI_UI_ALT_LEFT);
-	define_key("\033[1;3C", TUI_UI_ALT_RIGHT);
-	define_key("\033\033[D", TUI_UI_ALT_LEFT);
-	define_key("\033\033[C", TUI_UI_ALT_RIGHT);
+	for (i = 0; i < (int)(sizeof tui_ui_sequences /
+	    sizeof tui_ui_sequences[0]); i++)
+		define_key(tui_ui_sequences[i].seq, tui_ui_sequences[i].code);
+	/* Bracketed paste: a paste arrives marked, as one unit. */
+	printf("\033[?2004h");
+	fflush(stdout);
 	if (has_colors()) {
 		start_color();
 		use_default_colors();
@@ -134,6 +175,8 @@ tui_ui_end(void)
 		return;
 	tui_ui_active = 0;
 	endwin();
+	printf("\033[?2004l");
+	fflush(stdout);
 }
 
 void
@@ -144,6 +187,8 @@ tui_ui_size(struct tui_model *m)
 	tui_ui_layout(&lo);
 	/* A margin each side of the messages; the title row above them. */
 	tui_model_resize(m, lo.mid_w - 2, lo.pane_rows - 1);
+	tui_model_panes(m, lo.left_w > 0 && lo.rows >= TUI_UI_MIN_ROWS,
+	    lo.right_w > 0 && lo.rows >= TUI_UI_MIN_ROWS);
 }
 
 void
@@ -180,11 +225,15 @@ struct tui_ui_keymap {
 /* Alt-x arrives as ESC then x; Alt-1..9 are handled in tui_ui_alt. */
 static const struct tui_ui_keymap tui_ui_alt_keys[] = {
 	{ 'a', TUI_KEY_NEXT_UNREAD },
+	{ 'b', TUI_KEY_WORD_LEFT },
+	{ 'f', TUI_KEY_WORD_RIGHT },
 	{ 'h', TUI_KEY_HELP },
 	{ 'j', TUI_KEY_JOIN },
 	{ 'l', TUI_KEY_LEAVE },
 	{ 'm', TUI_KEY_PM },
 	{ 'q', TUI_KEY_QUIT },
+	{ 0x7f, TUI_KEY_KILL_WORD },	/* Alt-Backspace */
+	{ 0x08, TUI_KEY_KILL_WORD },
 };
 
 static const struct tui_ui_keymap tui_ui_function_keys[] = {
@@ -206,6 +255,9 @@ static const struct tui_ui_keymap tui_ui_function_keys[] = {
 	{ KEY_ENTER,		TUI_KEY_ENTER },
 	{ TUI_UI_ALT_LEFT,	TUI_KEY_FOCUS_PREV },
 	{ TUI_UI_ALT_RIGHT,	TUI_KEY_FOCUS_NEXT },
+	{ TUI_UI_CTRL_LEFT,	TUI_KEY_WORD_LEFT },
+	{ TUI_UI_CTRL_RIGHT,	TUI_KEY_WORD_RIGHT },
+	{ TUI_UI_ALT_END,	TUI_KEY_BOTTOM },
 };
 
 static const struct tui_ui_keymap tui_ui_control_keys[] = {
@@ -219,6 +271,10 @@ static const struct tui_ui_keymap tui_ui_control_keys[] = {
 	{ 0x15,	TUI_KEY_KILL_LINE },	/* Ctrl-U */
 	{ 0x17,	TUI_KEY_KILL_WORD },	/* Ctrl-W */
 	{ 0x0f,	TUI_KEY_FOCUS_NEXT },	/* Ctrl-O */
+	{ 0x0b,	TUI_KEY_KILL_END },	/* Ctrl-K */
+	{ 0x19,	TUI_KEY_YANK },		/* Ctrl-Y */
+	{ 0x0e,	TUI_KEY_NEXT_CONV },	/* Ctrl-N */
+	{ 0x10,	TUI_KEY_PREV_CONV },	/* Ctrl-P */
 	{ 0x11,	TUI_KEY_QUIT },		/* Ctrl-Q */
 	{ 0x03,	TUI_KEY_QUIT },		/* Ctrl-C: raw mode makes it a key */
 };
@@ -254,6 +310,8 @@ tui_ui_alt(struct tui_model *m, wint_t wc)
 {
 	if (wc >= '1' && wc <= '9')
 		tui_ui_key(m, TUI_KEY_JUMP, 0, (int)(wc - '0'));
+	else if (wc == '0')
+		tui_ui_key(m, TUI_KEY_JUMP, 0, 10);
 	else
 		TUI_UI_MAP(m, tui_ui_alt_keys, wc);
 }
@@ -280,6 +338,56 @@ tui_ui_control(struct tui_model *m, wint_t wc)
 		TUI_UI_MAP(m, tui_ui_control_keys, wc);
 }
 
+/* A bracketed paste being read: everything until its end marker. */
+static struct {
+	bool	 on;
+	char	*buf;
+	size_t	 len, cap;
+} tui_ui_paste;
+
+static void
+tui_ui_paste_add(wint_t wc)
+{
+	char	u[4];
+	size_t	n;
+
+	n = tui_text_encode(wc == '\r' ? '\n' : (uint32_t)wc, u);
+	if (tui_ui_paste.len + n > TUI_PASTE_MAX)
+		return;
+	if (tui_ui_paste.len + n > tui_ui_paste.cap) {
+		tui_ui_paste.cap = tui_ui_paste.cap * 2 + 256;
+		tui_ui_paste.buf = realloc(tui_ui_paste.buf, tui_ui_paste.cap);
+		if (tui_ui_paste.buf == NULL)
+			abort();
+	}
+	memcpy(tui_ui_paste.buf + tui_ui_paste.len, u, n);
+	tui_ui_paste.len += n;
+}
+
+/* Inside a paste, keys are text; false when not in one. */
+static bool
+tui_ui_paste_key(struct tui_model *m, int rc, wint_t wc)
+{
+	if (rc == KEY_CODE_YES && wc == TUI_UI_PASTE_START) {
+		tui_ui_paste.on = true;
+		tui_ui_paste.len = 0;
+		return (true);
+	}
+	if (!tui_ui_paste.on)
+		return (false);
+	if (rc == KEY_CODE_YES && wc == TUI_UI_PASTE_END) {
+		tui_ui_paste.on = false;
+		tui_model_paste(m, tui_ui_paste.buf != NULL ?
+		    tui_ui_paste.buf : "", tui_ui_paste.len);
+		free(tui_ui_paste.buf);
+		memset(&tui_ui_paste, 0, sizeof tui_ui_paste);
+	} else if (rc == KEY_CODE_YES && wc == KEY_ENTER)
+		tui_ui_paste_add('\n');
+	else if (rc != KEY_CODE_YES)
+		tui_ui_paste_add(wc);
+	return (true);
+}
+
 void
 tui_ui_read(struct tui_model *m)
 {
@@ -287,6 +395,8 @@ tui_ui_read(struct tui_model *m)
 	int	rc;
 
 	while ((rc = get_wch(&wc)) != ERR) {
+		if (tui_ui_paste_key(m, rc, wc))
+			continue;
 		if (rc == KEY_CODE_YES) {
 			tui_ui_function_key(m, wc);
 			continue;
@@ -300,6 +410,10 @@ tui_ui_read(struct tui_model *m)
 					tui_ui_key(m, TUI_KEY_FOCUS_PREV, 0, 0);
 				else if (next == KEY_RIGHT)
 					tui_ui_key(m, TUI_KEY_FOCUS_NEXT, 0, 0);
+				else if (next == KEY_BACKSPACE)
+					tui_ui_key(m, TUI_KEY_KILL_WORD, 0, 0);
+				else if (next == KEY_END)
+					tui_ui_key(m, TUI_KEY_BOTTOM, 0, 0);
 				else
 					tui_ui_function_key(m, next);
 			} else if (next == 0x1b)
@@ -498,58 +612,108 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 	free(title);
 }
 
+/*
+ * Draw s in width columns at (y, x); when it does not fit, cut it with an
+ * ellipsis.  Returns the columns used.
+ */
+static int
+tui_ui_put_fit(int y, int x, const char *s, int width, attr_t attr,
+    short pair)
+{
+	static const char	 ellipsis[] = "\xe2\x80\xa6";
+	size_t			 len = strlen(s);
+	int			 used;
+
+	if (width <= 0)
+		return (0);
+	if (tui_text_width(s, len) <= width)
+		return (tui_ui_put(y, x, s, len, width, attr, pair, NULL, 0, 0));
+	used = tui_ui_put(y, x, s, len, width - 1, attr, pair, NULL, 0, 0);
+	return (used + tui_ui_put(y, x + used, ellipsis, strlen(ellipsis), 1,
+	    attr, pair, NULL, 0, 0));
+}
+
+/* One entry of the left pane: marker, name (cut to fit), unread count. */
+static void
+tui_ui_draw_entry(int y, int width, const struct tui_entry *e, bool selected)
+{
+	char	*label, count[32] = "";
+	attr_t	 a = A_NORMAL;
+	int	 cw, used;
+
+	if (e->type == TUI_BUF_STATUS)
+		label = strdup("status");
+	else if (e->buf != NULL)
+		label = strdup(e->buf->label);
+	else
+		label = tui_text_sanitise(e->name, strlen(e->name), 0);
+	if (label == NULL)
+		abort();
+	if (e->unread > 0)
+		snprintf(count, sizeof count, " (%u)", e->unread);
+	/* The room we are in, unread ones bold; the directory dim. */
+	if (e->current || e->unread > 0)
+		a |= A_BOLD;
+	else if (e->directory)
+		a |= A_DIM;
+	if (e->viewed)
+		a |= A_UNDERLINE;
+	if (selected) {
+		a |= A_REVERSE;
+		tui_ui_fill(y, 0, width, A_REVERSE, 0);
+	}
+	tui_ui_put(y, 0, e->viewed ? ">" : " ", 1, 1, a & ~A_UNDERLINE, 0,
+	    NULL, 0, 0);
+	cw = (int)strlen(count);
+	if (cw > width - 2)
+		cw = 0;
+	used = tui_ui_put_fit(y, 1, label, width - 1 - cw, a, 0);
+	if (cw > 0)
+		tui_ui_put(y, 1 + used, count, strlen(count), cw, a, 0, NULL, 0,
+		    0);
+	free(label);
+}
+
+/*
+ * The conversations, then a "Rooms" row, then the server's room directory.
+ * The view follows the selection while the pane has the focus, otherwise
+ * the conversation shown.
+ */
 static void
 tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 {
 	struct tui_entry	*ents;
-	size_t			 n, i, first = 0, sel;
+	size_t			 n, nconv, i, first = 0, sel, d, nd;
 	int			 y, height = lo->pane_rows - 1;
-	char			*row, *label;
-	attr_t			 a;
+	char			 title[48];
 	bool			 focus = m->focus == TUI_FOCUS_ROOMS;
 
-	tui_ui_put(0, 1, "Rooms", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
+	tui_ui_put(0, 1, "Chats", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
 	ents = tui_model_entries_all(m, &n);
-	/* Keep the selection in view, or else the conversation shown. */
+	nconv = tui_model_conversations(m);
 	sel = m->sel_left;
 	if (!focus) {
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < nconv && i < n; i++) {
 			if (ents[i].viewed)
 				sel = i;
 		}
 	}
 	if (sel >= n)
 		sel = n > 0 ? n - 1 : 0;
-	if (height > 0 && sel >= first + (size_t)height)
-		first = sel - (size_t)height + 1;
-	for (i = first, y = 1; i < n && y <= height; i++, y++) {
-		if (ents[i].type == TUI_BUF_STATUS)
-			label = strdup("status");
-		else if (ents[i].type == TUI_BUF_PM)
-			label = strdup(ents[i].buf->label);
-		else
-			label = tui_text_sanitise(ents[i].name,
-			    strlen(ents[i].name), 0);
-		if (label == NULL)
-			abort();
-		if ((ents[i].unread > 0 ? asprintf(&row, "%c%s (%u)",
-		    ents[i].viewed ? '>' : ' ', label, ents[i].unread) :
-		    asprintf(&row, "%c%s", ents[i].viewed ? '>' : ' ',
-		    label)) == -1)
-			abort();
-		free(label);
-		a = A_NORMAL;
-		if (ents[i].current)
-			a |= A_BOLD;
-		if (ents[i].unread > 0)
-			a |= A_BOLD;
-		if (focus && i == m->sel_left) {
-			a |= A_REVERSE;
-			tui_ui_fill(y, 0, lo->left_w, A_REVERSE, 0);
+	/* Display rows: the directory's title sits between the two. */
+	nd = n + (n > nconv ? 1 : 0);
+	d = sel >= nconv ? sel + 1 : sel;
+	if (height > 0 && d >= first + (size_t)height)
+		first = d - (size_t)height + 1;
+	for (d = first, y = 1; d < nd && y <= height; d++, y++) {
+		if (d == nconv) {
+			snprintf(title, sizeof title, "Rooms (%zu)", n - nconv);
+			tui_ui_put_fit(y, 1, title, lo->left_w - 1, A_BOLD, 0);
+			continue;
 		}
-		tui_ui_put(y, 0, row, strlen(row), lo->left_w, a, 0, NULL, 0,
-		    0);
-		free(row);
+		i = d > nconv ? d - 1 : d;
+		tui_ui_draw_entry(y, lo->left_w, &ents[i],
+		    focus && i == m->sel_left);
 	}
 	free(ents);
 }
@@ -596,29 +760,16 @@ tui_ui_draw_frame(const struct tui_ui_layout *lo)
 		mvvline(0, COLS - lo->right_w - 1, ACS_VLINE, lo->pane_rows);
 }
 
+/* The model fits the bar to the width; what still overflows is cut. */
 static void
 tui_ui_draw_status(struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	char	text[1024];
+	char	text[2048];
+	attr_t	a = tui_ui_colour ? A_NORMAL : A_REVERSE;
 
-	const char	*hint = " | F1 help";
-	size_t		 len, hlen = strlen(hint);
-	attr_t		 a = tui_ui_colour ? A_NORMAL : A_REVERSE;
-
-	tui_model_status(m, text, sizeof text);
-	len = strlen(text);
+	tui_model_status_fit(m, COLS, text, sizeof text);
 	tui_ui_fill(lo->status_y, 0, COLS, A_REVERSE, TUI_PAIR_BAR);
-	if (tui_text_width(text, len) > COLS && len > hlen &&
-	    strcmp(text + len - hlen, hint) == 0 && COLS > (int)hlen) {
-		/* Too long: cut the middle, keep the help hint visible. */
-		tui_ui_put(lo->status_y, 0, text, len - hlen,
-		    COLS - (int)hlen, a, TUI_PAIR_BAR, NULL, 0, 0);
-		tui_ui_put(lo->status_y, COLS - (int)hlen, hint, hlen,
-		    (int)hlen, a, TUI_PAIR_BAR, NULL, 0, 0);
-		return;
-	}
-	tui_ui_put(lo->status_y, 0, text, len, COLS, a, TUI_PAIR_BAR, NULL, 0,
-	    0);
+	tui_ui_put_fit(lo->status_y, 0, text, COLS, a, TUI_PAIR_BAR);
 }
 
 static void

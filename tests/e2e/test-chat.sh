@@ -63,7 +63,7 @@ check "b's reply shown to a (UTF-8 intact)" wait_for a "<$B> and hello from b, w
 say a "/msg $B psst secret-$$"
 check "the PM gets an @id entry with an unread count in the recipient's left pane" wait_for b "^ @$A \(1\) +$BD"
 check "the PM is not shown in the recipient's room" lacks b "psst secret-$$"
-check "/msg keeps the sender's view on the room (title)" wait_for a "^ Rooms +$BD  lobby +$BD"
+check "/msg keeps the sender's view on the room (title)" wait_for a "^ Chats +$BD  lobby +$BD"
 check "...and its left pane" wait_for a "^>lobby +$BD"
 check "...and the echo is not in the room" lacks a "psst secret-$$"
 say a "still to the room-$$"
@@ -95,7 +95,7 @@ check "Esc cancels the prompt" wait_row c -1 '^> ?$'
 
 # F3 leaves; the others are told.
 keys b F3
-check "F3: b's status bar shows no room" wait_row b -2 "\| id $B \| room - \|"
+check "F3: b's status bar shows no room (no empty field)" wait_row b -2 "\| id $B \| (unread .* \| )?F1 help$"
 check "F3: a is told b left" wait_for a " -- $B left"
 check "F3: c is told b left" wait_for c " -- $B left"
 check "F3: a's users pane back to 2" wait_for a "$BD Users \(2\)$"

@@ -65,15 +65,15 @@ check "typing at Home inserts before" wait_row a -1 '^> ?éxy$'
 keys a End C-u
 check "End, Ctrl-U empties the line" wait_row a -1 '^> ?$'
 
-# Focus and selection: Ctrl-O to the rooms pane, arrows, F2 joins the
+# Focus and selection: Ctrl-O to the left pane, End, F2 joins the
 # highlighted room; Ctrl-O on to the users pane, Enter opens a private
 # conversation with the highlighted user; Esc back to the input line.
 pyclient zroom join zroom linger
 check "a python client made room zroom" pyclient_wait zroom
 Z=$(pyclient_id zroom)
 check "a's rooms pane lists zroom (refresh)" wait_for a "^ zroom +$BD" 8
-keys a C-o Up Up Up Up Up Down Down F2
-check "Ctrl-O, arrows, F2 join the highlighted room" wait_row a -2 "\| id $A \| room zroom \|"
+keys a C-o End F2
+check "Ctrl-O, End, F2 join the highlighted room of the directory" wait_row a -2 "\| id $A \| room zroom \|"
 check "zroom shown (>) after joining it" wait_for a "^>zroom +$BD"
 check "users pane: a and the python client" wait_for a "$BD Users \(2\)$"
 escape a

@@ -5,7 +5,9 @@
  * each, mapped onto the key table below; Tab completes from what the
  * server sent).  Nothing the server says may crash, leak or overflow, and
  * the panes, status bar and every line stay drawable.  A line starting
- * 0x02 resizes the message pane to its next two bytes (width, height).
+ * 0x02 resizes the message pane to its next two bytes (width, height);
+ * one starting 0x03 is pasted (bracketed paste; 0x04 in it is a newline)
+ * and paced out with the clock a second further each line.
  * Built and run by tests/fuzz/run-fuzz.sh tui SECONDS.
  */
 
@@ -110,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_msg	 msg;
 	const uint8_t		*p = data, *end = data + size, *nl;
 	size_t			 len;
+	long long		 now = 1;
 
 	tui_model_init(&m, "fuzz");
 	m.clock = fuzz_clock;
@@ -122,10 +125,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_keys_in(&m, p + 1, len - 1);
 		else if (len >= 3 && p[0] == 0x02)
 			tui_model_resize(&m, p[1], p[2] % 64);
-		else if (proto_decode((const char *)p, len, &msg) == 0) {
+		else if (len >= 1 && p[0] == 0x03) {
+			char	*t = malloc(len);
+			size_t	 i;
+
+			CHECK(t != NULL);
+			for (i = 1; i < len; i++)
+				t[i - 1] = p[i] == 0x04 ? '\n' : (char)p[i];
+			tui_model_paste(&m, t, len - 1);
+			free(t);
+		} else if (proto_decode((const char *)p, len, &msg) == 0) {
 			tui_model_message(&m, &msg);
 			proto_msg_free(&msg);
 		}
+		now += 1000;
+		tui_model_pace(&m, now);
 		fuzz_check(&m);
 		p = nl + (nl < end);
 	}
