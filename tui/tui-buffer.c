@@ -143,6 +143,9 @@ tui_line_format(struct tui_line *l)
 	case TUI_LINE_INFO:
 		n = asprintf(&l->prefix, "%s * ", stamp);
 		break;
+	case TUI_LINE_MARKER:
+		n = asprintf(&l->prefix, "%s", "");
+		break;
 	}
 	if (n == -1)
 		abort();
@@ -159,13 +162,18 @@ tui_line_wrap(struct tui_line *l, int width)
 	size_t	len = strlen(l->body);
 	int	text_w;
 
+	free(l->rows);
+	l->rows = NULL;
+	if (l->hidden) {
+		l->nrows = 0;
+		return;
+	}
 	l->indent = l->prefix_w;
 	if (l->indent > width / 2)
 		l->indent = width / 2;
 	text_w = width - l->indent;
 	if (text_w < 2)
 		text_w = 2;
-	free(l->rows);
 	l->nrows = tui_text_wrap(l->body, len, text_w, NULL, 0);
 	l->rows = tui_buffer_xcalloc(l->nrows, sizeof *l->rows);
 	tui_text_wrap(l->body, len, text_w, l->rows, l->nrows);
@@ -224,6 +232,63 @@ tui_buffer_add(struct tui_buffer *b, time_t when, enum tui_line_kind kind,
 		b->below++;
 	}
 	return (l);
+}
+
+void
+tui_buffer_mark(struct tui_buffer *b)
+{
+	struct tui_line	*l;
+	size_t		 i;
+
+	for (i = 0; i < b->nlines; i++) {
+		l = &b->lines[(b->first + i) % b->cap];
+		if (l->kind == TUI_LINE_MARKER && !l->hidden) {
+			b->nrows -= l->nrows;
+			l->hidden = true;
+			tui_line_wrap(l, b->width);
+			if ((size_t)b->scroll > b->nrows)
+				b->scroll = (int)b->nrows;
+		}
+	}
+	b->mark = true;
+}
+
+/* Joins and leaves folded into one line, and how recent its last is. */
+#define TUI_BUFFER_FOLD_MAX	8
+#define TUI_BUFFER_FOLD_SEC	60
+
+bool
+tui_buffer_fold(struct tui_buffer *b, time_t when, enum tui_line_kind kind,
+    const char *who, const char *verb)
+{
+	struct tui_line	*l;
+	char		*clean, *body;
+	size_t		 before;
+
+	if (b->nlines == 0)
+		return (false);
+	l = &b->lines[(b->first + b->nlines - 1) % b->cap];
+	if ((l->kind != TUI_LINE_JOIN && l->kind != TUI_LINE_LEAVE) ||
+	    l->who == NULL || l->events >= TUI_BUFFER_FOLD_MAX ||
+	    when - l->when > TUI_BUFFER_FOLD_SEC || when < l->when)
+		return (false);
+	if ((clean = tui_text_sanitise(who, strlen(who), 0)) == NULL)
+		abort();
+	if (asprintf(&body, "%s, %s %s", l->body, clean, verb) == -1)
+		abort();
+	free(clean);
+	if (l->body != l->text)
+		free(l->body);
+	l->body = body;
+	l->when = when;
+	l->kind = kind;
+	l->events = l->events == 0 ? 2 : l->events + 1;
+	before = l->nrows;
+	tui_line_wrap(l, b->width);
+	b->nrows += l->nrows - before;
+	if (b->scroll > 0)
+		b->scroll += (int)(l->nrows - before);
+	return (true);
 }
 
 size_t

@@ -22,6 +22,7 @@ enum tui_line_kind {
 	TUI_LINE_PM_OUT,	/* "-> 3" */
 	TUI_LINE_ERROR,		/* an error reply from the server */
 	TUI_LINE_INFO,		/* local notices and command output */
+	TUI_LINE_MARKER,	/* where reading stopped (one per buffer) */
 };
 
 struct tui_line {
@@ -42,6 +43,8 @@ struct tui_line {
 	int			 indent; /* columns the body starts at */
 	struct tui_text_row	*rows;	/* the body's rows at the width */
 	size_t			 nrows;
+	unsigned		 events; /* joins and leaves folded in */
+	bool			 hidden; /* an old read marker: no rows */
 };
 
 enum tui_buf_type {
@@ -63,6 +66,7 @@ struct tui_buffer {
 	size_t			 nrows;	/* rows of all lines at width */
 	int			 scroll; /* rows scrolled back from the bottom */
 	unsigned		 below;	/* lines added while scrolled back */
+	bool			 mark;	/* next line gets a read marker */
 };
 
 struct tui_buffer *tui_buffer_new(enum tui_buf_type type, const char *name,
@@ -78,6 +82,19 @@ void	 tui_buffer_free(struct tui_buffer *b);
 const struct tui_line *tui_buffer_add(struct tui_buffer *b, time_t when,
 	    enum tui_line_kind kind, const char *who, const char *text,
 	    size_t text_len);
+
+/*
+ * The user leaves the buffer: the old read marker goes, and the next line
+ * added is preceded by a new one (WeeChat's read marker).
+ */
+void	 tui_buffer_mark(struct tui_buffer *b);
+
+/*
+ * Fold a join or leave (kind, "who verb") into the last line when that is
+ * a recent run of them with room for more; false if it is not.
+ */
+bool	 tui_buffer_fold(struct tui_buffer *b, time_t when,
+	    enum tui_line_kind kind, const char *who, const char *verb);
 
 /* Forget every line (/clear). */
 void	 tui_buffer_clear(struct tui_buffer *b);

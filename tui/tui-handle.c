@@ -79,7 +79,7 @@ tui_handle_join(struct tui_model *m, const struct proto_msg *msg)
 	} else {
 		if (tui_streq(m->room, msg->room)) {
 			b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
-			tui_model_add(m, b, tui_handle_when(m, msg),
+			tui_model_add_event(m, b, tui_handle_when(m, msg),
 			    TUI_LINE_JOIN, msg->user_id, "joined");
 		}
 	}
@@ -104,8 +104,8 @@ tui_handle_leave(struct tui_model *m, const struct proto_msg *msg)
 		tui_set(&m->rejoin, NULL);
 	} else if (tui_streq(m->room, msg->room)) {
 		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
-		tui_model_add(m, b, tui_handle_when(m, msg), TUI_LINE_LEAVE,
-		    msg->user_id, "left");
+		tui_model_add_event(m, b, tui_handle_when(m, msg),
+		    TUI_LINE_LEAVE, msg->user_id, "left");
 	}
 	tui_request_sync(m);
 }

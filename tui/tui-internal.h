@@ -27,6 +27,9 @@ void	 tui_model_add_len(struct tui_model *m, struct tui_buffer *b,
 	    const char *text, size_t text_len);
 void	 tui_model_add(struct tui_model *m, struct tui_buffer *b, time_t when,
 	    enum tui_line_kind kind, const char *who, const char *text);
+void	 tui_model_add_event(struct tui_model *m, struct tui_buffer *b,
+	    time_t when, enum tui_line_kind kind, const char *who,
+	    const char *verb);
 void	 tui_model_info_to(struct tui_model *m, struct tui_buffer *b,
 	    enum tui_line_kind kind, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));

@@ -130,7 +130,24 @@ tui_model_add_len(struct tui_model *m, struct tui_buffer *b, time_t when,
     enum tui_line_kind kind, const char *who, const char *text,
     size_t text_len)
 {
+	/* Where the user stopped reading, before what came since. */
+	if (b->mark && b != m->view) {
+		tui_buffer_add(b, when, TUI_LINE_MARKER, NULL, "", 0);
+		b->mark = false;
+	}
 	tui_buffer_add(b, when, kind, who, text, text_len);
+	tui_buffer_scroll(b, 0, m->page);
+	m->dirty = true;
+}
+
+/* Another member joined or left: folded into a run of such lines. */
+void
+tui_model_add_event(struct tui_model *m, struct tui_buffer *b, time_t when,
+    enum tui_line_kind kind, const char *who, const char *verb)
+{
+	if ((b->mark && b != m->view) || !tui_buffer_fold(b, when, kind, who,
+	    verb))
+		tui_model_add(m, b, when, kind, who, verb);
 	tui_buffer_scroll(b, 0, m->page);
 	m->dirty = true;
 }
@@ -204,6 +221,8 @@ tui_model_info_to(struct tui_model *m, struct tui_buffer *b,
 void
 tui_model_show(struct tui_model *m, struct tui_buffer *b)
 {
+	if (m->view != NULL && m->view != b)
+		tui_buffer_mark(m->view);
 	m->view = b;
 	b->unread = 0;
 	m->dirty = true;
@@ -335,8 +354,10 @@ tui_model_close(struct tui_model *m, struct tui_buffer *b)
 	memmove(m->bufs + i, m->bufs + i + 1,
 	    (m->nbufs - i - 1) * sizeof *m->bufs);
 	m->nbufs--;
-	if (m->view == b)
+	if (m->view == b) {
+		m->view = NULL;
 		tui_model_show(m, m->bufs[0]);
+	}
 	tui_buffer_free(b);
 	m->dirty = true;
 	return (true);

@@ -81,13 +81,26 @@ enum {
 	TUI_PAIR_ERROR = 1,
 	TUI_PAIR_BAR,
 	TUI_PAIR_PM,
-	TUI_PAIR_NICK,		/* first of TUI_UI_NICKS sender colours */
+	TUI_PAIR_NOTICE,
+	TUI_PAIR_MARKER,
+	TUI_PAIR_NICK,		/* first of the sender colours */
 };
-#define TUI_UI_NICKS	5
 
-static const short tui_ui_nick_colours[TUI_UI_NICKS] = {
-	COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN,
+/*
+ * Sender colours, hashed from the name as WeeChat does: with 256 colours
+ * a list of well-spaced ones legible on dark and light backgrounds, else
+ * the basic ones but blue (dark blue on black cannot be read) and red
+ * (errors).  Your own name is bold in the default colour, like no other.
+ */
+static const short tui_ui_nick_colours_256[] = {
+	37, 41, 43, 76, 79, 99, 105, 133, 135, 136, 141, 166, 168, 172, 178,
+	205,
 };
+static const short tui_ui_nick_colours_8[] = {
+	COLOR_GREEN, COLOR_YELLOW, COLOR_MAGENTA, COLOR_CYAN,
+};
+static int	tui_ui_nicks = 1;
+static int	tui_ui_msg_width;
 
 static int	tui_ui_active;
 static int	tui_ui_colour;
@@ -161,9 +174,19 @@ tui_ui_init(void)
 		init_pair(TUI_PAIR_ERROR, COLOR_RED, -1);
 		init_pair(TUI_PAIR_BAR, COLOR_WHITE, COLOR_BLUE);
 		init_pair(TUI_PAIR_PM, COLOR_MAGENTA, -1);
-		for (i = 0; i < TUI_UI_NICKS; i++)
-			init_pair(TUI_PAIR_NICK + i, tui_ui_nick_colours[i],
-			    -1);
+		init_pair(TUI_PAIR_NOTICE, COLOR_CYAN, -1);
+		init_pair(TUI_PAIR_MARKER, COLOR_YELLOW, -1);
+		if (COLORS >= 256 && COLOR_PAIRS > TUI_PAIR_NICK + 16) {
+			tui_ui_nicks = 16;
+			for (i = 0; i < tui_ui_nicks; i++)
+				init_pair(TUI_PAIR_NICK + i,
+				    tui_ui_nick_colours_256[i], -1);
+		} else {
+			tui_ui_nicks = 4;
+			for (i = 0; i < tui_ui_nicks; i++)
+				init_pair(TUI_PAIR_NICK + i,
+				    tui_ui_nick_colours_8[i], -1);
+		}
 	}
 	return (0);
 }
@@ -507,7 +530,7 @@ tui_ui_nick_pair(const char *id)
 	/* Stable per id: the same id has the same colour everywhere. */
 	for (; *id != '\0'; id++)
 		h = h * 33 + (unsigned char)*id;
-	return (TUI_PAIR_NICK + (short)(h % TUI_UI_NICKS));
+	return (TUI_PAIR_NICK + (short)(h % (unsigned)tui_ui_nicks));
 }
 
 /* How each kind of line looks. */
@@ -524,8 +547,10 @@ tui_ui_line_style(const struct tui_line *l, attr_t *attr, short *pair,
 	switch (l->kind) {
 	case TUI_LINE_MSG:
 	case TUI_LINE_OWN:
+		/* Yours bold and uncoloured: distinct from every other. */
 		who->attr = l->kind == TUI_LINE_OWN ? A_BOLD : A_NORMAL;
-		who->pair = tui_ui_nick_pair(l->who != NULL ? l->who : "");
+		who->pair = l->kind == TUI_LINE_OWN ? 0 :
+		    tui_ui_nick_pair(l->who != NULL ? l->who : "");
 		break;
 	case TUI_LINE_JOIN:
 	case TUI_LINE_LEAVE:
@@ -541,6 +566,11 @@ tui_ui_line_style(const struct tui_line *l, attr_t *attr, short *pair,
 		*pair = TUI_PAIR_ERROR;
 		break;
 	case TUI_LINE_INFO:
+		*pair = TUI_PAIR_NOTICE;
+		break;
+	case TUI_LINE_MARKER:
+		*attr = A_DIM;
+		*pair = TUI_PAIR_MARKER;
 		break;
 	}
 }
@@ -560,6 +590,14 @@ tui_ui_draw_row(int y, int x, const struct tui_line *l, size_t r)
 	static const char	 ellipsis[] = "\xe2\x80\xa6 ";
 
 	tui_ui_line_style(l, &attr, &pair, &who);
+	if (l->kind == TUI_LINE_MARKER) {
+		/* The read marker: a rule across the pane. */
+		attr_set(attr, tui_ui_colour ? pair : 0, NULL);
+		(void)row;
+		mvhline(y, x, ACS_HLINE, tui_ui_msg_width);
+		attr_set(A_NORMAL, 0, NULL);
+		return;
+	}
 	if (r == 0) {
 		if (l->prefix_w <= l->indent)
 			tui_ui_put(y, x, l->prefix, strlen(l->prefix),
@@ -588,6 +626,7 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 	height = lo->pane_rows - 1;
 	if (height < 1)
 		return;
+	tui_ui_msg_width = lo->mid_w - 2;
 	if ((rows = calloc((size_t)height, sizeof *rows)) == NULL)
 		abort();
 	n = tui_buffer_visible(b, height, rows);
@@ -724,6 +763,7 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 	int		 x = COLS - lo->right_w, y, height = lo->pane_rows - 1;
 	size_t		 i, first = 0;
 	char		 row[64], *id, *line;
+	bool		 mine;
 	attr_t		 a;
 	bool		 focus = m->focus == TUI_FOCUS_USERS;
 
@@ -744,8 +784,9 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 			a = A_REVERSE;
 			tui_ui_fill(y, x, lo->right_w, A_REVERSE, 0);
 		}
-		tui_ui_put(y, x, line, strlen(line), lo->right_w, a,
-		    tui_ui_nick_pair(id), NULL, 0, 0);
+		mine = m->own_id != NULL && strcmp(m->users[i], m->own_id) == 0;
+		tui_ui_put_fit(y, x, line, lo->right_w, mine ? a | A_BOLD : a,
+		    mine ? 0 : tui_ui_nick_pair(id));
 		free(line);
 		free(id);
 	}

@@ -96,8 +96,8 @@ check "Esc cancels the prompt" wait_row c -1 '^> ?$'
 # F3 leaves; the others are told.
 keys b F3
 check "F3: b's status bar shows no room (no empty field)" wait_row b -2 "\| id $B \| (unread .* \| )?F1 help$"
-check "F3: a is told b left" wait_for a " -- $B left"
-check "F3: c is told b left" wait_for c " -- $B left"
+check "F3: a is told b left" wait_for a "(-- |, )$B left"
+check "F3: c is told b left" wait_for c "(-- |, )$B left"
 check "F3: a's users pane back to 2" wait_for a "$BD Users \(2\)$"
 check "F3: c's users pane back to 2" wait_for c "$BD Users \(2\)$"
 

@@ -102,7 +102,8 @@ quit_with() {
 	tui_start "$_n"
 	_id=$(own_id "$_n")
 	say "$_n" "/join lobby"
-	wait_for w " -- $_id joined" >/dev/null ||
+	# Joins and leaves in a run fold into one line.
+	wait_for w "(-- |, )$_id joined" >/dev/null ||
 	    diag "$_n did not join"
 	"$@"
 	_st=$(pane_dead "$_n")
@@ -114,13 +115,13 @@ quit_with() {
 		diag <"$E2E_TMP/tui-$_n.log"
 	fi
 	_alt=$(tmux_ display -p -t "=$_n:" '#{alternate_on}')
-	if [ "$_alt" = 0 ] && ! capture "$_n" | grep -q 'Rooms'; then
+	if [ "$_alt" = 0 ] && ! capture "$_n" | grep -q 'Chats'; then
 		ok "$_n: the terminal is restored (alternate screen left)"
 	else
 		not_ok "$_n: the terminal is restored (alternate_on=$_alt)"
 		show "$_n"
 	fi
-	check "$_n: the others see it leave" wait_for w " -- $_id left"
+	check "$_n: the others see it leave" wait_for w "(-- |, )$_id left"
 }
 quit_with q1 keys q1 F10
 quit_with q2 keys q2 C-q

@@ -224,7 +224,7 @@ test_notifications_resync(void **state)
 	feed(m, PROTO_LEAVE, "lobby", "1", NULL);
 	l = last_line(m->view);
 	assert_int_equal(l->kind, TUI_LINE_LEAVE);
-	assert_string_equal(l->who, "1");
+	assert_string_equal(l->body, "7 joined, 1 left");	/* folded */
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
 	expect_no_req(m);
@@ -1099,6 +1099,71 @@ test_command_table(void **state)
 	assert_string_equal(m->edit.buf, "/query ");
 }
 
+/* WeeChat's read marker: where you stopped reading, one per buffer. */
+static void
+test_read_marker(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*lobby;
+	size_t			 i, shown;
+
+	connect_and_join(m);
+	lobby = m->view;
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "read");
+	jump(m, 1);				/* away to status */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "new one");
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "new two");
+	assert_int_equal(tui_model_line(lobby, lobby->nlines - 3)->kind,
+	    TUI_LINE_MARKER);
+	assert_string_equal(tui_model_line(lobby, lobby->nlines - 4)->text,
+	    "read");
+	jump(m, 2);				/* back: the marker is there */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "seen live");
+	assert_int_equal(last_line(lobby)->kind, TUI_LINE_MSG);
+	jump(m, 1);				/* away again: it moves */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "later");
+	for (i = 0, shown = 0; i < lobby->nlines; i++) {
+		const struct tui_line *l = tui_model_line(lobby, i);
+
+		if (l->kind == TUI_LINE_MARKER && !l->hidden) {
+			shown++;
+			assert_int_equal(l->nrows, 1);
+			assert_string_equal(tui_model_line(lobby, i + 1)->text,
+			    "later");
+		}
+	}
+	assert_int_equal(shown, 1);
+}
+
+/* Floods of joins and leaves fold into one line. */
+static void
+test_fold_joins(void **state)
+{
+	struct tui_model	*m = *state;
+	size_t			 n0;
+	int			 i;
+	char			 id[8];
+
+	connect_and_join(m);
+	n0 = m->view->nlines;
+	feed(m, PROTO_JOIN, "lobby", "7", NULL);
+	feed(m, PROTO_JOIN, "lobby", "8", NULL);
+	feed(m, PROTO_LEAVE, "lobby", "7", NULL);
+	assert_int_equal(m->view->nlines, n0 + 1);
+	assert_string_equal(last_line(m->view)->body,
+	    "7 joined, 8 joined, 7 left");
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof id, "%d", 20 + i);
+		feed(m, PROTO_JOIN, "lobby", id, NULL);
+	}
+	/* At most 8 to a line. */
+	assert_int_equal(m->view->nlines, n0 + 2);
+	/* Anything else ends the run. */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "hi");
+	feed(m, PROTO_JOIN, "lobby", "40", NULL);
+	assert_string_equal(last_line(m->view)->body, "40 joined");
+}
+
 /* A rooms reply with the n names in names. */
 static void
 feed_rooms(struct tui_model *m, char **names, size_t n)
@@ -1211,6 +1276,8 @@ main(void)
 		T(test_scroll_stable),
 		T(test_more_keys),
 		T(test_command_table),
+		T(test_read_marker),
+		T(test_fold_joins),
 	};
 #undef T
 
