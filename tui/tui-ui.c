@@ -488,7 +488,8 @@ tui_ui_put(int y, int x, const char *s, size_t len, int width, attr_t attr,
 		nw = 0;
 		for (i = off; i < next && nw < CCHARW_MAX - 1;) {
 			i += tui_text_decode(s + i, next - i, &cp);
-			wch[nw++] = (wchar_t)cp;
+			if (nw == 0 || !tui_text_joiner(cp))
+				wch[nw++] = (wchar_t)cp;
 		}
 		wch[nw] = L'\0';
 		a = attr;

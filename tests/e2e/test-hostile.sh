@@ -70,6 +70,9 @@ check "a newline starts a new row (kept, inert)" wait_for a "^ +$BD +del\^\? end
 check "zero-width and combining characters shown, line intact" wait_for a "<$E> ZW a.{0,2}b.{0,2}c.{0,2}d.{0,2}e e.{0,4} end8"
 check "double-width characters shown" wait_for a "<$E> WIDE 世界ＡＢ한국 end9"
 check "emoji, ZWJ sequences, jamo, soft hyphen shown" wait_for a "<$E> EMOJI .* end11 +$BD"
+# Joiners are not drawn, so no terminal joins the cells (issue 10: a
+# border shifted after a ZWJ sequence): three emoji, as wide as counted.
+check "a ZWJ family is drawn as its three emoji" wait_for a "<$E> EMOJI 🙂 👨👩👧 ❤ "
 say a "/query $E"
 check "private message shown inert, in its conversation" wait_for a "<- $E: PM \^\[\]0;pm-pwned\^G\^\[\[2J end10"
 keys a M-2
