@@ -25,6 +25,7 @@
 
 #include "chat-limits.h"
 #include "proto.h"
+#include "tui-input.h"
 #include "tui-model.h"
 #include "tui-net.h"
 #include "tui-ui.h"
@@ -153,7 +154,7 @@ tui_stdin_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	tui_ui_read(&app->model);
+	tui_input_read(&app->model);
 	tui_update(app);
 }
 

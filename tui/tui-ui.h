@@ -15,8 +15,6 @@ void	 tui_ui_end(void);
 void	 tui_ui_resize(void);
 /* Tell the model the size of the message pane (at start, on resize). */
 void	 tui_ui_size(struct tui_model *m);
-/* Read every pending key into the model. */
-void	 tui_ui_read(struct tui_model *m);
 /* Draw the whole screen from the model. */
 void	 tui_ui_draw(struct tui_model *m);
 
