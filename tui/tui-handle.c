@@ -181,7 +181,13 @@ tui_handle_error(struct tui_model *m, const struct proto_msg *msg)
 
 	if ((arg = tui_handle_error_arg(text, "user ", " is not on the server"))
 	    != NULL) {
+		struct tui_buffer	*b;
+
 		tui_pending_take(m, TUI_PENDING_PM, arg, NULL);
+		/* A conversation opened with no one: no junk entry left. */
+		if ((b = tui_model_find(m, TUI_BUF_PM, arg)) != NULL &&
+		    b->nlines == 0)
+			tui_model_close(m, b);
 		free(arg);
 	} else if ((arg = tui_handle_error_arg(text, "room ",
 	    " does not exist")) != NULL) {

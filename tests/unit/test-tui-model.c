@@ -397,6 +397,17 @@ test_pm_to_self_and_unknown(void **state)
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "42", "anyone");
 	pm = tui_model_find(m, TUI_BUF_PM, "42");
 	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
+	/* A conversation opened with an id not there goes when told. */
+	key(m, TUI_KEY_PM);
+	enter(m, "hello");
+	assert_string_equal(m->view->name, "hello");
+	enter(m, "anyone?");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "hello", "anyone?");
+	feed(m, PROTO_ERROR, NULL, NULL, "user hello is not on the server");
+	assert_null(tui_model_find(m, TUI_BUF_PM, "hello"));
+	assert_int_equal(m->view->type, TUI_BUF_STATUS);
+	assert_string_equal(last_line(m->view)->text,
+	    "user hello is not on the server");
 	/* F4 with something that is no id asks again. */
 	key(m, TUI_KEY_PM);
 	enter(m, "hello there");
