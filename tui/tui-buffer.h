@@ -64,7 +64,7 @@ struct tui_buffer {
 	unsigned		 unread;
 	int			 width;	/* columns the rows are wrapped to */
 	size_t			 nrows;	/* rows of all lines at width */
-	int			 scroll; /* rows scrolled back from the bottom */
+	int			 scroll; /* rows back from the bottom */
 	unsigned		 below;	/* lines added while scrolled back */
 	bool			 mark;	/* next line gets a read marker */
 };

@@ -38,7 +38,7 @@ void	 tui_model_clear_users(struct tui_model *m);
 
 /* tui-request.c: what we asked for and have not seen answered yet. */
 enum tui_pending_type {
-	TUI_PENDING_PM,		/* a PM we sent: its echo looks like a delivery */
+	TUI_PENDING_PM,		/* a PM we sent: its echo looks delivered */
 	TUI_PENDING_WHO,	/* /who: print the participants reply */
 	TUI_PENDING_PARTS,	/* automatic participants request */
 	TUI_PENDING_AUTO_ROOMS,	/* automatic rooms request */

@@ -126,7 +126,7 @@ struct tui_model {
 	int			 help_top;	/* its first line shown */
 	bool			 quit;		/* the user asked to quit */
 	bool			 dirty;
-	int			 width;		/* columns of the message pane */
+	int			 width;		/* columns of messages */
 	int			 page;		/* rows of the message pane */
 
 	/* Replies to match with what we asked (see tui-model.c). */

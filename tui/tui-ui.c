@@ -395,7 +395,8 @@ tui_ui_put_fit(int y, int x, const char *s, int width, attr_t attr,
 	if (width <= 0)
 		return (0);
 	if (tui_text_width(s, len) <= width)
-		return (tui_ui_put(y, x, s, len, width, attr, pair, NULL, 0, 0));
+		return (tui_ui_put(y, x, s, len, width, attr, pair, NULL, 0,
+		    0));
 	used = tui_ui_put(y, x, s, len, width - 1, attr, pair, NULL, 0, 0);
 	return (used + tui_ui_put(y, x + used, ellipsis, strlen(ellipsis), 1,
 	    attr, pair, NULL, 0, 0));
