@@ -54,6 +54,7 @@ struct tui_net {
 	struct tui_net_out     **out_tail;
 	char			*rx;
 	size_t			 rxlen;
+	size_t			 rxcap;
 	int			 rx_binary;
 	uint16_t		 close_code;
 };
@@ -86,7 +87,7 @@ tui_net_gone(struct tui_net *n, const char *why)
 	tui_net_out_clear(n);
 	free(n->rx);
 	n->rx = NULL;
-	n->rxlen = 0;
+	n->rxlen = n->rxcap = 0;
 }
 
 static void
@@ -168,9 +169,17 @@ tui_net_receive(struct tui_net *n, struct lws *wsi, const void *in,
 		tui_net_gone(n, "message from server too large");
 		return (-1);
 	}
-	if ((p = realloc(n->rx, n->rxlen + len + 1)) == NULL)
-		return (-1);
-	n->rx = p;
+	/* Doubling: a message of megabytes comes in 4 KiB pieces. */
+	if (n->rxlen + len + 1 > n->rxcap) {
+		size_t	cap = n->rxcap == 0 ? 4096 : n->rxcap;
+
+		while (cap < n->rxlen + len + 1)
+			cap *= 2;
+		if ((p = realloc(n->rx, cap)) == NULL)
+			return (-1);
+		n->rx = p;
+		n->rxcap = cap;
+	}
 	memcpy(n->rx + n->rxlen, in, len);
 	n->rxlen += len;
 	if (lws_is_final_fragment(wsi) &&
@@ -178,6 +187,12 @@ tui_net_receive(struct tui_net *n, struct lws *wsi, const void *in,
 		bridge_post(n->bridge, n->rx_binary ? BRIDGE_BINARY :
 		    BRIDGE_MESSAGE, n->wsi_id, n->rx, n->rxlen);
 		n->rxlen = 0;
+		/* Keep no more than a usual message's room between them. */
+		if (n->rxcap > CHAT_FRAME_MAX_DEFAULT) {
+			free(n->rx);
+			n->rx = NULL;
+			n->rxcap = 0;
+		}
 	}
 	return (0);
 }
