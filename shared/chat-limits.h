@@ -87,10 +87,26 @@
  * close handshakes (--shutdown-grace). */
 #define CHAT_SHUTDOWN_GRACE_MS		1500
 
+/* TUI: the largest message chat-tui takes from a server.  A server may
+ * raise its own limits far above their defaults (--max-queue), and a reply
+ * to "rooms" grows with the rooms; the client takes any message up to this
+ * and closes the connection (saying so) on a larger one. */
+#define TUI_FRAME_MAX			(16 * 1024 * 1024)
+
 /* TUI: scrollback lines per buffer, input history entries. */
 #define TUI_SCROLLBACK_MAX		5000
 #define TUI_HISTORY_MAX			500
 #define TUI_INPUT_MAX			4096
+/* TUI: a paste of more lines than this asks before it is sent; a paste
+ * is cut at TUI_PASTE_MAX bytes.  Pasted lines go out at most
+ * TUI_PASTE_RATE a second after a burst of TUI_PASTE_BURST, well under the
+ * server's default rate limit (CHAT_RATE_DEFAULT, CHAT_BURST_DEFAULT), so
+ * a long paste arrives whole and in order. */
+#define TUI_PASTE_ASK_LINES		3
+#define TUI_PASTE_MAX			(1024 * 1024)
+#define TUI_PASTE_RATE			10
+#define TUI_PASTE_BURST			10
+
 /* TUI: room list refresh period and reconnect backoff (seconds). */
 #define TUI_ROOMS_REFRESH_SEC		5
 #define TUI_BACKOFF_MIN_MS		250

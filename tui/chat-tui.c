@@ -18,12 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "limits.h"
+#include "chat-limits.h"
 #include "proto.h"
+#include "tui-input.h"
 #include "tui-model.h"
 #include "tui-net.h"
 #include "tui-ui.h"
@@ -42,6 +44,7 @@ struct tui_app {
 	struct tui_net		*net;
 	struct event		*draw;
 	struct event		*quit_timer;
+	struct event		*pace_timer;	/* the next pasted line */
 	int			 quitting;
 	int			 stderr_fd;	/* the real stderr, for after */
 };
@@ -103,6 +106,19 @@ tui_update(struct tui_app *app)
 {
 	struct proto_msg	req;
 
+	struct timespec		ts;
+	struct timeval		tv;
+	int			ms;
+
+	/* Pasted lines due now join the requests; wake up for the next. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ms = tui_model_pace(&app->model, (long long)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000);
+	if (ms >= 0) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(app->pace_timer, &tv);
+	}
 	while (tui_model_pop_request(&app->model, &req)) {
 		tui_net_send(app->net, &req);
 		tui_model_request_free(&req);
@@ -110,6 +126,14 @@ tui_update(struct tui_app *app)
 	if (app->model.quit)
 		tui_quit(app);
 	tui_schedule_draw(app);
+}
+
+static void
+tui_pace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	tui_update(arg);
 }
 
 static void
@@ -130,7 +154,7 @@ tui_stdin_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	tui_ui_read(&app->model);
+	tui_input_read(&app->model);
 	tui_update(app);
 }
 
@@ -142,6 +166,7 @@ tui_winch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	tui_ui_resize();
+	tui_ui_size(&app->model);
 	app->model.dirty = true;
 	tui_update(app);
 }
@@ -314,6 +339,7 @@ main(int argc, char **argv)
 	ev_rooms = event_new(app.base, -1, EV_PERSIST, tui_rooms_cb, &app);
 	app.draw = event_new(app.base, -1, 0, tui_draw_cb, &app);
 	app.quit_timer = evtimer_new(app.base, tui_stop_cb, &app);
+	app.pace_timer = evtimer_new(app.base, tui_pace_cb, &app);
 	/* Drawing waits until everything pending has been handled. */
 	event_priority_set(app.draw, 1);
 
@@ -324,6 +350,7 @@ main(int argc, char **argv)
 		return (EX_OSERR);
 	}
 	tui_quiet_stderr(&app);
+	tui_ui_size(&app.model);
 	/* After initscr: our SIGWINCH handler replaces curses' own. */
 	event_add(ev_stdin, NULL);
 	event_add(ev_winch, NULL);
@@ -350,6 +377,7 @@ main(int argc, char **argv)
 	event_free(ev_rooms);
 	event_free(app.draw);
 	event_free(app.quit_timer);
+	event_free(app.pace_timer);
 	event_base_free(app.base);
 	tui_model_free(&app.model);
 	return (EX_OK);

@@ -3,6 +3,7 @@
  * boundary, where a character is a base code point plus its combining marks,
  * so Left/Right/Backspace treat "e" + U+0301 as one thing.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ tui_edit_free(struct tui_edit *e)
 		free(e->hist[i]);
 	free(e->saved);
 	free(e->comp_word);
+	free(e->killed);
 	memset(e, 0, sizeof *e);
 }
 
@@ -131,10 +133,56 @@ tui_edit_delete(struct tui_edit *e)
 		    tui_text_next(e->buf, e->len, e->cursor));
 }
 
+/* Cut bytes [from, to), keeping them for Ctrl-Y. */
+static void
+tui_edit_kill(struct tui_edit *e, size_t from, size_t to)
+{
+	char	*k;
+
+	if (to <= from)
+		return;
+	if ((k = strndup(e->buf + from, to - from)) != NULL) {
+		free(e->killed);
+		e->killed = k;
+	}
+	tui_edit_cut(e, from, to);
+}
+
 void
 tui_edit_kill_line(struct tui_edit *e)
 {
-	tui_edit_cut(e, 0, e->cursor);
+	tui_edit_kill(e, 0, e->cursor);
+}
+
+void
+tui_edit_kill_end(struct tui_edit *e)
+{
+	tui_edit_kill(e, e->cursor, e->len);
+}
+
+void
+tui_edit_yank(struct tui_edit *e)
+{
+	if (e->killed != NULL)
+		tui_edit_insert(e, e->killed, strlen(e->killed));
+}
+
+void
+tui_edit_word_left(struct tui_edit *e)
+{
+	while (e->cursor > 0 && e->buf[e->cursor - 1] == ' ')
+		e->cursor--;
+	while (e->cursor > 0 && e->buf[e->cursor - 1] != ' ')
+		e->cursor--;
+}
+
+void
+tui_edit_word_right(struct tui_edit *e)
+{
+	while (e->cursor < e->len && e->buf[e->cursor] == ' ')
+		e->cursor++;
+	while (e->cursor < e->len && e->buf[e->cursor] != ' ')
+		e->cursor++;
 }
 
 void
@@ -146,7 +194,7 @@ tui_edit_kill_word(struct tui_edit *e)
 		at--;
 	while (at > 0 && e->buf[at - 1] != ' ')
 		at--;
-	tui_edit_cut(e, at, e->cursor);
+	tui_edit_kill(e, at, e->cursor);
 }
 
 void
@@ -200,42 +248,55 @@ tui_edit_history_down(struct tui_edit *e)
 		tui_edit_set(e, e->hist[e->hpos]);
 }
 
-/* Replace bytes [start, cursor) with s. */
-static void
-tui_edit_replace_word(struct tui_edit *e, size_t start, const char *s)
+/*
+ * Replace bytes [start, cursor) with s[0..len), and a space after it when
+ * space is set.  Candidates come from the server and may be of any size:
+ * one that would not fit the line leaves it as it is.
+ */
+static bool
+tui_edit_replace_word(struct tui_edit *e, size_t start, const char *s,
+    size_t len, bool space)
 {
-	size_t	len = strlen(s);
+	size_t	keep = e->len - (e->cursor - start);
 
-	if (e->len - (e->cursor - start) + len > TUI_INPUT_MAX)
-		return;
+	if (len > TUI_INPUT_MAX || keep + len + (space ? 1 : 0) >
+	    TUI_INPUT_MAX)
+		return (false);
 	tui_edit_cut(e, start, e->cursor);
 	tui_edit_insert(e, s, len);
+	if (space)
+		tui_edit_insert(e, " ", 1);
+	return (true);
 }
 
 size_t
 tui_edit_complete(struct tui_edit *e, const char *const *cands, size_t n)
 {
-	size_t		 start, wlen, i, nmatch = 0, first = 0, plen = 0;
+	size_t	start = e->cursor;
+
+	while (start > 0 && e->buf[start - 1] != ' ')
+		start--;
+	return (tui_edit_complete_at(e, start, cands, n));
+}
+
+size_t
+tui_edit_complete_at(struct tui_edit *e, size_t start,
+    const char *const *cands, size_t n)
+{
+	size_t		 wlen, i, nmatch = 0, first = 0, plen = 0;
 	const char	*word;
-	char		 buf[TUI_INPUT_MAX + 2];
 
 	if (e->comp_word != NULL) {
 		/* Cycling: the word is what the user typed before Tab. */
 		word = e->comp_word;
 		start = e->comp_start;
-	} else {
-		start = e->cursor;
-		while (start > 0 && e->buf[start - 1] != ' ')
-			start--;
-		word = NULL;
-	}
-	if (word == NULL) {
-		wlen = e->cursor - start;
-		memcpy(buf, e->buf + start, wlen);
-		buf[wlen] = '\0';
-		word = buf;
-	} else
 		wlen = strlen(word);
+	} else {
+		if (start > e->cursor)
+			start = e->cursor;
+		word = e->buf + start;
+		wlen = e->cursor - start;
+	}
 
 	for (i = 0; i < n; i++) {
 		if (strncmp(cands[i], word, wlen) != 0)
@@ -253,33 +314,37 @@ tui_edit_complete(struct tui_edit *e, const char *const *cands, size_t n)
 	if (nmatch == 0)
 		return (0);
 	if (nmatch == 1) {
-		char	one[TUI_INPUT_MAX + 2];
-
-		snprintf(one, sizeof one, "%s ", cands[first]);
 		tui_edit_complete_reset(e);
-		tui_edit_replace_word(e, start, one);
+		tui_edit_replace_word(e, start, cands[first],
+		    strlen(cands[first]), true);
 		return (1);
 	}
 	if (e->comp_word == NULL && plen > wlen) {
-		char	pre[TUI_INPUT_MAX + 2];
+		size_t	at = 0, next, clen = strlen(cands[first]);
 
-		memcpy(pre, cands[first], plen);
-		pre[plen] = '\0';
-		tui_edit_replace_word(e, start, pre);
-		return (nmatch);
+		/* Cut the common prefix on a character boundary. */
+		while ((next = tui_text_next(cands[first], clen, at)) <= plen &&
+		    next > at)
+			at = next;
+		if ((plen = at) > wlen) {
+			tui_edit_replace_word(e, start, cands[first], plen,
+			    false);
+			return (nmatch);
+		}
 	}
 
 	/* Nothing to add: cycle through the matches in order. */
 	if (e->comp_word == NULL) {
-		if ((e->comp_word = strdup(word)) == NULL)
+		if ((e->comp_word = strndup(word, wlen)) == NULL)
 			return (nmatch);
 		e->comp_start = start;
 		e->comp_next = 0;
 	}
 	for (i = 0; i < n; i++) {
 		size_t k = (e->comp_next + i) % n;
-		if (strncmp(cands[k], e->comp_word, wlen) == 0) {
-			tui_edit_replace_word(e, e->comp_start, cands[k]);
+		if (strncmp(cands[k], e->comp_word, wlen) == 0 &&
+		    tui_edit_replace_word(e, e->comp_start, cands[k],
+		    strlen(cands[k]), false)) {
 			e->comp_next = k + 1;
 			break;
 		}

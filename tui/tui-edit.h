@@ -20,6 +20,7 @@ struct tui_edit {
 	size_t	 hlen;
 	size_t	 hpos;
 	char	*saved;				/* the line being typed */
+	char	*killed;			/* last cut text, for Ctrl-Y */
 
 	/* Tab cycling: the word being completed and the last match used. */
 	char	*comp_word;
@@ -48,6 +49,14 @@ void	 tui_edit_kill_line(struct tui_edit *e);
 /* Ctrl-W: delete the word (and spaces) before the cursor. */
 void	 tui_edit_kill_word(struct tui_edit *e);
 
+/* Ctrl-K: delete from the cursor to the end of the line. */
+void	 tui_edit_kill_end(struct tui_edit *e);
+/* Ctrl-Y: insert the text the last kill cut. */
+void	 tui_edit_yank(struct tui_edit *e);
+/* Alt-b / Alt-f: to the start of this or the previous word, past the next. */
+void	 tui_edit_word_left(struct tui_edit *e);
+void	 tui_edit_word_right(struct tui_edit *e);
+
 /* Remember a submitted line (empty lines and repeats are skipped). */
 void	 tui_edit_history_add(struct tui_edit *e, const char *line);
 void	 tui_edit_history_up(struct tui_edit *e);
@@ -61,6 +70,9 @@ void	 tui_edit_history_down(struct tui_edit *e);
  */
 size_t	 tui_edit_complete(struct tui_edit *e, const char *const *cands,
 	    size_t n);
+/* The same for the text from byte start to the cursor (spaces and all). */
+size_t	 tui_edit_complete_at(struct tui_edit *e, size_t start,
+	    const char *const *cands, size_t n);
 /* Forget Tab cycling state (any key other than Tab). */
 void	 tui_edit_complete_reset(struct tui_edit *e);
 

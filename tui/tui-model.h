@@ -13,45 +13,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "limits.h"
+#include "chat-limits.h"
 #include "proto.h"
+#include "tui-buffer.h"
 #include "tui-edit.h"
-
-enum tui_line_kind {
-	TUI_LINE_MSG,		/* room message from someone else */
-	TUI_LINE_OWN,		/* own room message */
-	TUI_LINE_JOIN,		/* joins and leaves: dim, never unread */
-	TUI_LINE_LEAVE,
-	TUI_LINE_PM_IN,		/* "<- 3" */
-	TUI_LINE_PM_OUT,	/* "-> 3" */
-	TUI_LINE_ERROR,		/* an error reply from the server */
-	TUI_LINE_INFO,		/* local notices and command output */
-};
-
-struct tui_line {
-	time_t			 when;
-	enum tui_line_kind	 kind;
-	char			*who;	/* sender or peer id (sanitised) or NULL */
-	char			*text;	/* sanitised, may hold newlines */
-};
-
-enum tui_buf_type {
-	TUI_BUF_STATUS,
-	TUI_BUF_ROOM,
-	TUI_BUF_PM,
-};
-
-struct tui_buffer {
-	enum tui_buf_type	 type;
-	char			*name;	/* room or peer id, as on the wire */
-	char			*label;	/* sanitised, for drawing */
-	struct tui_line		*lines;	/* ring of at most TUI_SCROLLBACK_MAX */
-	size_t			 cap;
-	size_t			 first;
-	size_t			 nlines;
-	unsigned		 unread;
-	int			 scroll; /* rows scrolled back from the bottom */
-};
 
 enum tui_conn {
 	TUI_CONN_DISCONNECTED,
@@ -69,6 +34,7 @@ enum tui_prompt {
 	TUI_PROMPT_NONE,
 	TUI_PROMPT_JOIN,	/* the input line asks for a room name */
 	TUI_PROMPT_PM,		/* the input line asks for an id */
+	TUI_PROMPT_PASTE,	/* Enter sends the paste, Esc drops it */
 };
 
 enum tui_key_type {
@@ -95,8 +61,15 @@ enum tui_key_type {
 	TUI_KEY_QUIT,		/* F10, Ctrl-Q, Alt-q */
 	TUI_KEY_FOCUS_NEXT,	/* Ctrl-O, Alt-Right */
 	TUI_KEY_FOCUS_PREV,	/* Alt-Left */
-	TUI_KEY_JUMP,		/* Alt-1..9: n holds 1..9 */
+	TUI_KEY_JUMP,		/* Alt-1..9, Alt-0: n holds 1..10 */
 	TUI_KEY_NEXT_UNREAD,	/* Alt-a */
+	TUI_KEY_NEXT_CONV,	/* Ctrl-N */
+	TUI_KEY_PREV_CONV,	/* Ctrl-P */
+	TUI_KEY_BOTTOM,		/* Alt-End: back to the newest line */
+	TUI_KEY_KILL_END,	/* Ctrl-K */
+	TUI_KEY_YANK,		/* Ctrl-Y */
+	TUI_KEY_WORD_LEFT,	/* Alt-b, Ctrl-Left */
+	TUI_KEY_WORD_RIGHT,	/* Alt-f, Ctrl-Right */
 };
 
 struct tui_key {
@@ -105,11 +78,16 @@ struct tui_key {
 	int			 n;
 };
 
-/* One row of the left pane: the status buffer, rooms, then PM peers. */
+/*
+ * One row of the left pane: the conversations (status, rooms, private
+ * ones), then the server's room directory.
+ */
 struct tui_entry {
 	enum tui_buf_type	 type;
+	bool			 directory; /* a room of the server's list */
 	const char		*name;	/* wire name (NULL for status) */
-	struct tui_buffer	*buf;	/* NULL for a room never joined */
+	struct tui_buffer	*buf;	/* the conversation; NULL in the
+					   directory */
 	unsigned		 unread;
 	bool			 current; /* the room we are in */
 	bool			 viewed;  /* shown in the message pane */
@@ -134,6 +112,8 @@ struct tui_model {
 	struct tui_buffer	*view;
 
 	enum tui_focus		 focus;
+	bool			 left_shown;	/* panes the terminal fits */
+	bool			 right_shown;
 	size_t			 sel_left;
 	size_t			 sel_users;
 	enum tui_prompt		 prompt;
@@ -143,8 +123,10 @@ struct tui_model {
 	bool			 failed;	/* last attempt failed, said so */
 	bool			 follow;	/* show the room we asked to join */
 	bool			 help;		/* help overlay shown */
+	int			 help_top;	/* its first line shown */
 	bool			 quit;		/* the user asked to quit */
 	bool			 dirty;
+	int			 width;		/* columns of messages */
 	int			 page;		/* rows of the message pane */
 
 	/* Replies to match with what we asked (see tui-model.c). */
@@ -153,6 +135,16 @@ struct tui_model {
 	struct proto_msg	*out;		/* requests to send, FIFO */
 	size_t			 nout;
 	size_t			 outcap;
+
+	/* Pasted lines waiting for confirmation, then for their turn. */
+	char		       **paste;
+	size_t			 npaste;
+	char			*paste_prompt;
+	struct proto_msg	*paced;		/* FIFO, released by pace */
+	size_t			 npaced;
+	size_t			 pacedcap;
+	double			 pace_tokens;
+	long long		 pace_ms;	/* when tokens were counted */
 
 	time_t			(*clock)(time_t *);
 };
@@ -166,8 +158,24 @@ void	 tui_model_closed(struct tui_model *m, const char *why);
 
 /* A decoded server message. */
 void	 tui_model_message(struct tui_model *m, const struct proto_msg *msg);
+/* The message pane is now width x page: wrap every buffer again. */
+void	 tui_model_resize(struct tui_model *m, int width, int page);
+/* Which side panes are shown (a hidden one cannot take the focus). */
+void	 tui_model_panes(struct tui_model *m, bool left, bool right);
 /* A key (already translated from curses). */
 void	 tui_model_key(struct tui_model *m, const struct tui_key *k);
+/*
+ * A bracketed paste of len bytes: one line is inserted on the input line;
+ * several are sent as text (never as commands) to the conversation shown,
+ * after asking when there are more than TUI_PASTE_ASK_LINES.
+ */
+void	 tui_model_paste(struct tui_model *m, const char *text, size_t len);
+/*
+ * Release the pasted lines whose turn has come at now_ms (a monotonic
+ * clock) into the requests; returns the milliseconds until the next one
+ * is due, or -1 when none waits.
+ */
+int	 tui_model_pace(struct tui_model *m, long long now_ms);
 /* The room-list refresh timer fired. */
 void	 tui_model_tick(struct tui_model *m);
 
@@ -181,7 +189,19 @@ void	 tui_model_request_free(struct proto_msg *msg);
 /* Left pane rows; returns how many (fills at most max). */
 size_t	 tui_model_entries(const struct tui_model *m, struct tui_entry *out,
 	    size_t max);
-/* The status bar text (sanitised). */
+/* How many of the entries are conversations (they come first). */
+size_t	 tui_model_conversations(const struct tui_model *m);
+/* All left pane rows, malloc'd; *n gets how many. */
+struct tui_entry *tui_model_entries_all(const struct tui_model *m,
+	    size_t *n);
+/*
+ * The status bar text (sanitised): server | state | id | room | unread |
+ * F1 help.  To fit cols columns the least useful fields go first; the
+ * unread counts stay to the end, and a field with nothing to say is not
+ * shown.  tui_model_status is the whole bar.
+ */
+void	 tui_model_status_fit(const struct tui_model *m, int cols, char *buf,
+	    size_t len);
 void	 tui_model_status(const struct tui_model *m, char *buf, size_t len);
 /* The prompt shown before the input line. */
 const char *tui_model_prompt(const struct tui_model *m);
@@ -202,7 +222,16 @@ void	 tui_model_info(struct tui_model *m, const char *fmt, ...)
  */
 unsigned tui_model_backoff_ms(unsigned attempt, uint32_t rnd);
 
-/* The help overlay, one key or command per line, NULL-terminated. */
-extern const char *const tui_model_help[];
+/*
+ * The help overlay's lines (keys, then every command of the table): a
+ * malloc'd array of malloc'd strings; returns how many.
+ */
+size_t	 tui_model_help(char ***lines);
+
+/*
+ * Close a conversation: a private one, or a room we are not in (never the
+ * status buffer or our room).  Shows the status buffer if it was shown.
+ */
+bool	 tui_model_close(struct tui_model *m, struct tui_buffer *b);
 
 #endif

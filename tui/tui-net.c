@@ -18,7 +18,7 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
-#include "limits.h"
+#include "chat-limits.h"
 #include "tui-model.h"
 #include "tui-net.h"
 
@@ -54,6 +54,7 @@ struct tui_net {
 	struct tui_net_out     **out_tail;
 	char			*rx;
 	size_t			 rxlen;
+	size_t			 rxcap;
 	int			 rx_binary;
 	uint16_t		 close_code;
 };
@@ -86,7 +87,7 @@ tui_net_gone(struct tui_net *n, const char *why)
 	tui_net_out_clear(n);
 	free(n->rx);
 	n->rx = NULL;
-	n->rxlen = 0;
+	n->rxlen = n->rxcap = 0;
 }
 
 static void
@@ -164,14 +165,21 @@ tui_net_receive(struct tui_net *n, struct lws *wsi, const void *in,
 		n->rxlen = 0;
 		n->rx_binary = lws_frame_is_binary(wsi);
 	}
-	/* The server never queues more than this for one client. */
-	if (n->rxlen + len > CHAT_OUTQ_MAX_DEFAULT) {
+	if (len > TUI_FRAME_MAX || n->rxlen > TUI_FRAME_MAX - len) {
 		tui_net_gone(n, "message from server too large");
 		return (-1);
 	}
-	if ((p = realloc(n->rx, n->rxlen + len + 1)) == NULL)
-		return (-1);
-	n->rx = p;
+	/* Doubling: a message of megabytes comes in 4 KiB pieces. */
+	if (n->rxlen + len + 1 > n->rxcap) {
+		size_t	cap = n->rxcap == 0 ? 4096 : n->rxcap;
+
+		while (cap < n->rxlen + len + 1)
+			cap *= 2;
+		if ((p = realloc(n->rx, cap)) == NULL)
+			return (-1);
+		n->rx = p;
+		n->rxcap = cap;
+	}
 	memcpy(n->rx + n->rxlen, in, len);
 	n->rxlen += len;
 	if (lws_is_final_fragment(wsi) &&
@@ -179,6 +187,12 @@ tui_net_receive(struct tui_net *n, struct lws *wsi, const void *in,
 		bridge_post(n->bridge, n->rx_binary ? BRIDGE_BINARY :
 		    BRIDGE_MESSAGE, n->wsi_id, n->rx, n->rxlen);
 		n->rxlen = 0;
+		/* Keep no more than a usual message's room between them. */
+		if (n->rxcap > CHAT_FRAME_MAX_DEFAULT) {
+			free(n->rx);
+			n->rx = NULL;
+			n->rxcap = 0;
+		}
 	}
 	return (0);
 }

@@ -78,11 +78,19 @@ tui_text_encode(uint32_t cp, char *out)
 }
 
 int
+tui_text_joiner(uint32_t cp)
+{
+	/* ZWNJ, ZWJ, text and emoji variation selectors, skin tones. */
+	return (cp == 0x200c || cp == 0x200d || cp == 0xfe0e ||
+	    cp == 0xfe0f || (cp >= 0x1f3fb && cp <= 0x1f3ff));
+}
+
+int
 tui_text_cp_width(uint32_t cp)
 {
 	int	w;
 
-	if (cp == 0x200b || cp == 0x200c || cp == 0x200d)
+	if (cp == 0x200b || tui_text_joiner(cp))
 		return (0);
 	w = wcwidth((wchar_t)cp);
 	if (w < 0)

@@ -20,6 +20,14 @@ size_t	 tui_text_decode(const char *s, size_t len, uint32_t *cp);
 /* Encode cp as UTF-8 into out (4 bytes room); returns the length. */
 size_t	 tui_text_encode(uint32_t cp, char *out);
 
+/*
+ * Code points that make terminals join characters into one cell, each
+ * its own way (ZWJ emoji sequences, variation selectors, skin tones):
+ * they count as no width and are not drawn, so every drawn cluster takes
+ * the columns counted for it on any terminal.
+ */
+int	 tui_text_joiner(uint32_t cp);
+
 /* Columns cp takes: 0 for combining marks, 2 for wide, 1 otherwise. */
 int	 tui_text_cp_width(uint32_t cp);
 

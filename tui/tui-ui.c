@@ -14,6 +14,8 @@
  */
 #include <sys/ioctl.h>
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,11 +25,8 @@
 #include <curses.h>
 
 #include "tui-text.h"
+#include "tui-input.h"
 #include "tui-ui.h"
-
-/* Our own codes for keys curses may not know by name. */
-#define TUI_UI_ALT_LEFT		(KEY_MAX + 1)
-#define TUI_UI_ALT_RIGHT	(KEY_MAX + 2)
 
 /* Minimum sizes: below them a pane is hidden or the screen says so. */
 #define TUI_UI_MIN_COLS		30
@@ -42,13 +41,26 @@ enum {
 	TUI_PAIR_ERROR = 1,
 	TUI_PAIR_BAR,
 	TUI_PAIR_PM,
-	TUI_PAIR_NICK,		/* first of TUI_UI_NICKS sender colours */
+	TUI_PAIR_NOTICE,
+	TUI_PAIR_MARKER,
+	TUI_PAIR_NICK,		/* first of the sender colours */
 };
-#define TUI_UI_NICKS	5
 
-static const short tui_ui_nick_colours[TUI_UI_NICKS] = {
-	COLOR_GREEN, COLOR_YELLOW, COLOR_BLUE, COLOR_MAGENTA, COLOR_CYAN,
+/*
+ * Sender colours, hashed from the name as WeeChat does: with 256 colours
+ * a list of well-spaced ones legible on dark and light backgrounds, else
+ * the basic ones but blue (dark blue on black cannot be read) and red
+ * (errors).  Your own name is bold in the default colour, like no other.
+ */
+static const short tui_ui_nick_colours_256[] = {
+	37, 41, 43, 76, 79, 99, 105, 133, 135, 136, 141, 166, 168, 172, 178,
+	205,
 };
+static const short tui_ui_nick_colours_8[] = {
+	COLOR_GREEN, COLOR_YELLOW, COLOR_MAGENTA, COLOR_CYAN,
+};
+static int	tui_ui_nicks = 1;
+static int	tui_ui_msg_width;
 
 static int	tui_ui_active;
 static int	tui_ui_colour;
@@ -109,10 +121,7 @@ tui_ui_init(void)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(1);
-	define_key("\033[1;3D", TUI_UI_ALT_LEFT);
-	define_key("\033[1;3C", TUI_UI_ALT_RIGHT);
-	define_key("\033\033[D", TUI_UI_ALT_LEFT);
-	define_key("\033\033[C", TUI_UI_ALT_RIGHT);
+	tui_input_init();
 	if (has_colors()) {
 		start_color();
 		use_default_colors();
@@ -120,9 +129,19 @@ tui_ui_init(void)
 		init_pair(TUI_PAIR_ERROR, COLOR_RED, -1);
 		init_pair(TUI_PAIR_BAR, COLOR_WHITE, COLOR_BLUE);
 		init_pair(TUI_PAIR_PM, COLOR_MAGENTA, -1);
-		for (i = 0; i < TUI_UI_NICKS; i++)
-			init_pair(TUI_PAIR_NICK + i, tui_ui_nick_colours[i],
-			    -1);
+		init_pair(TUI_PAIR_NOTICE, COLOR_CYAN, -1);
+		init_pair(TUI_PAIR_MARKER, COLOR_YELLOW, -1);
+		if (COLORS >= 256 && COLOR_PAIRS > TUI_PAIR_NICK + 16) {
+			tui_ui_nicks = 16;
+			for (i = 0; i < tui_ui_nicks; i++)
+				init_pair(TUI_PAIR_NICK + i,
+				    tui_ui_nick_colours_256[i], -1);
+		} else {
+			tui_ui_nicks = 4;
+			for (i = 0; i < tui_ui_nicks; i++)
+				init_pair(TUI_PAIR_NICK + i,
+				    tui_ui_nick_colours_8[i], -1);
+		}
 	}
 	return (0);
 }
@@ -134,6 +153,19 @@ tui_ui_end(void)
 		return;
 	tui_ui_active = 0;
 	endwin();
+	tui_input_end();
+}
+
+void
+tui_ui_size(struct tui_model *m)
+{
+	struct tui_ui_layout	lo;
+
+	tui_ui_layout(&lo);
+	/* A margin each side of the messages; the title row above them. */
+	tui_model_resize(m, lo.mid_w - 2, lo.pane_rows - 1);
+	tui_model_panes(m, lo.left_w > 0 && lo.rows >= TUI_UI_MIN_ROWS,
+	    lo.right_w > 0 && lo.rows >= TUI_UI_MIN_ROWS);
 }
 
 void
@@ -148,172 +180,20 @@ tui_ui_resize(void)
 	clearok(curscr, TRUE);
 }
 
-/* Keys. */
-
-static void
-tui_ui_key(struct tui_model *m, enum tui_key_type type, uint32_t cp, int n)
-{
-	struct tui_key	k;
-
-	k.type = type;
-	k.cp = cp;
-	k.n = n;
-	tui_model_key(m, &k);
-}
-
-/* What a key sends to the model; the tables below are the whole keymap. */
-struct tui_ui_keymap {
-	wint_t			wc;
-	enum tui_key_type	type;
-};
-
-/* Alt-x arrives as ESC then x; Alt-1..9 are handled in tui_ui_alt. */
-static const struct tui_ui_keymap tui_ui_alt_keys[] = {
-	{ 'a', TUI_KEY_NEXT_UNREAD },
-	{ 'h', TUI_KEY_HELP },
-	{ 'j', TUI_KEY_JOIN },
-	{ 'l', TUI_KEY_LEAVE },
-	{ 'm', TUI_KEY_PM },
-	{ 'q', TUI_KEY_QUIT },
-};
-
-static const struct tui_ui_keymap tui_ui_function_keys[] = {
-	{ KEY_F(1),		TUI_KEY_HELP },
-	{ KEY_F(2),		TUI_KEY_JOIN },
-	{ KEY_F(3),		TUI_KEY_LEAVE },
-	{ KEY_F(4),		TUI_KEY_PM },
-	{ KEY_F(10),		TUI_KEY_QUIT },
-	{ KEY_UP,		TUI_KEY_UP },
-	{ KEY_DOWN,		TUI_KEY_DOWN },
-	{ KEY_LEFT,		TUI_KEY_LEFT },
-	{ KEY_RIGHT,		TUI_KEY_RIGHT },
-	{ KEY_HOME,		TUI_KEY_HOME },
-	{ KEY_END,		TUI_KEY_END },
-	{ KEY_PPAGE,		TUI_KEY_PGUP },
-	{ KEY_NPAGE,		TUI_KEY_PGDN },
-	{ KEY_BACKSPACE,	TUI_KEY_BACKSPACE },
-	{ KEY_DC,		TUI_KEY_DELETE },
-	{ KEY_ENTER,		TUI_KEY_ENTER },
-	{ TUI_UI_ALT_LEFT,	TUI_KEY_FOCUS_PREV },
-	{ TUI_UI_ALT_RIGHT,	TUI_KEY_FOCUS_NEXT },
-};
-
-static const struct tui_ui_keymap tui_ui_control_keys[] = {
-	{ '\r',	TUI_KEY_ENTER },
-	{ '\n',	TUI_KEY_ENTER },
-	{ '\t',	TUI_KEY_TAB },
-	{ 0x7f,	TUI_KEY_BACKSPACE },
-	{ 0x08,	TUI_KEY_BACKSPACE },
-	{ 0x01,	TUI_KEY_HOME },		/* Ctrl-A */
-	{ 0x05,	TUI_KEY_END },		/* Ctrl-E */
-	{ 0x15,	TUI_KEY_KILL_LINE },	/* Ctrl-U */
-	{ 0x17,	TUI_KEY_KILL_WORD },	/* Ctrl-W */
-	{ 0x0f,	TUI_KEY_FOCUS_NEXT },	/* Ctrl-O */
-	{ 0x11,	TUI_KEY_QUIT },		/* Ctrl-Q */
-	{ 0x03,	TUI_KEY_QUIT },		/* Ctrl-C: raw mode makes it a key */
-};
-
-#define TUI_UI_MAP(m, table, wc) \
-	tui_ui_map(m, table, sizeof table / sizeof table[0], wc)
-
-/* Send what wc means in map to the model; nothing if it means nothing. */
-static void
-tui_ui_map(struct tui_model *m, const struct tui_ui_keymap *map, size_t n,
-    wint_t wc)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (map[i].wc == wc) {
-			tui_ui_key(m, map[i].type, 0, 0);
-			return;
-		}
-	}
-}
-
-/* Ctrl-L and a new terminal size: paint the whole screen again. */
-static void
-tui_ui_repaint(struct tui_model *m)
-{
-	clearok(curscr, TRUE);
-	m->dirty = true;
-}
-
-static void
-tui_ui_alt(struct tui_model *m, wint_t wc)
-{
-	if (wc >= '1' && wc <= '9')
-		tui_ui_key(m, TUI_KEY_JUMP, 0, (int)(wc - '0'));
-	else
-		TUI_UI_MAP(m, tui_ui_alt_keys, wc);
-}
-
-static void
-tui_ui_function_key(struct tui_model *m, wint_t wc)
-{
-	/* curses has the new size already (resizeterm queues KEY_RESIZE,
-	 * so calling it again here would loop). */
-	if (wc == KEY_RESIZE)
-		tui_ui_repaint(m);
-	else
-		TUI_UI_MAP(m, tui_ui_function_keys, wc);
-}
-
-static void
-tui_ui_control(struct tui_model *m, wint_t wc)
-{
-	if (wc == 0x0c)		/* Ctrl-L */
-		tui_ui_repaint(m);
-	else
-		TUI_UI_MAP(m, tui_ui_control_keys, wc);
-}
-
-void
-tui_ui_read(struct tui_model *m)
-{
-	wint_t	wc, next;
-	int	rc;
-
-	while ((rc = get_wch(&wc)) != ERR) {
-		if (rc == KEY_CODE_YES) {
-			tui_ui_function_key(m, wc);
-			continue;
-		}
-		if (wc == 0x1b) {
-			rc = get_wch(&next);
-			if (rc == ERR)
-				tui_ui_key(m, TUI_KEY_ESC, 0, 0);
-			else if (rc == KEY_CODE_YES) {
-				if (next == KEY_LEFT)
-					tui_ui_key(m, TUI_KEY_FOCUS_PREV, 0, 0);
-				else if (next == KEY_RIGHT)
-					tui_ui_key(m, TUI_KEY_FOCUS_NEXT, 0, 0);
-				else
-					tui_ui_function_key(m, next);
-			} else if (next == 0x1b)
-				tui_ui_key(m, TUI_KEY_ESC, 0, 0);
-			else
-				tui_ui_alt(m, next);
-			continue;
-		}
-		if (wc < 0x20 || wc == 0x7f)
-			tui_ui_control(m, wc);
-		else
-			tui_ui_key(m, TUI_KEY_CHAR, (uint32_t)wc, 0);
-	}
-}
-
 /* Drawing. */
 
-/*
- * Draw s[0..len) at (y, x) in at most width columns.  attr_at gives the
- * attribute of each byte offset (NULL: attr for all).  Returns columns used.
- */
+/* Bytes [start, end) of a line drawn with attr and colour pair. */
 struct tui_ui_span {
 	size_t	start, end;
 	attr_t	attr;
 	short	pair;
 };
+
+/*
+ * Draw s[0..len) at (y, x) in at most width columns, with attr and pair
+ * except where one of spans[0..nspans) covers the byte (s starts at byte
+ * base_off of what the spans count).  Returns the columns used.
+ */
 
 static int
 tui_ui_put(int y, int x, const char *s, size_t len, int width, attr_t attr,
@@ -336,7 +216,8 @@ tui_ui_put(int y, int x, const char *s, size_t len, int width, attr_t attr,
 		nw = 0;
 		for (i = off; i < next && nw < CCHARW_MAX - 1;) {
 			i += tui_text_decode(s + i, next - i, &cp);
-			wch[nw++] = (wchar_t)cp;
+			if (nw == 0 || !tui_text_joiner(cp))
+				wch[nw++] = (wchar_t)cp;
 		}
 		wch[nw] = L'\0';
 		a = attr;
@@ -378,208 +259,232 @@ tui_ui_nick_pair(const char *id)
 	/* Stable per id: the same id has the same colour everywhere. */
 	for (; *id != '\0'; id++)
 		h = h * 33 + (unsigned char)*id;
-	return (TUI_PAIR_NICK + (short)(h % TUI_UI_NICKS));
+	return (TUI_PAIR_NICK + (short)(h % (unsigned)tui_ui_nicks));
 }
 
-/* Format one line; fills spans (at most 2) and returns the text. */
-static char *
-tui_ui_format(const struct tui_model *m, const struct tui_line *l,
-    struct tui_ui_span *spans, size_t *nspans, attr_t *attr, short *pair)
+/* How each kind of line looks. */
+static void
+tui_ui_line_style(const struct tui_line *l, attr_t *attr, short *pair,
+    struct tui_ui_span *who)
 {
-	char		 stamp[8], *out;
-	struct tm	 tm;
-	const char	*who = l->who != NULL ? l->who : "";
-	size_t		 len, wstart = 0, wend = 0;
-	int		 n;
-
-	localtime_r(&l->when, &tm);
-	strftime(stamp, sizeof stamp, "%H:%M", &tm);
-	len = strlen(who) + strlen(l->text) + 32;
-	if ((out = malloc(len)) == NULL)
-		abort();
 	*attr = A_NORMAL;
 	*pair = 0;
-	*nspans = 0;
+	who->start = l->who_off;
+	who->end = l->who_off + l->who_len;
+	who->attr = A_NORMAL;
+	who->pair = 0;
 	switch (l->kind) {
 	case TUI_LINE_MSG:
 	case TUI_LINE_OWN:
-		n = snprintf(out, len, "%s <%s> %s", stamp, who, l->text);
-		wstart = 6;
-		wend = 6 + strlen(who) + 2;
+		/* Yours bold and uncoloured: distinct from every other. */
+		who->attr = l->kind == TUI_LINE_OWN ? A_BOLD : A_NORMAL;
+		who->pair = l->kind == TUI_LINE_OWN ? 0 :
+		    tui_ui_nick_pair(l->who != NULL ? l->who : "");
 		break;
 	case TUI_LINE_JOIN:
 	case TUI_LINE_LEAVE:
-		if (*who != '\0')
-			n = snprintf(out, len, "%s -- %s %s", stamp, who,
-			    l->text);
-		else
-			n = snprintf(out, len, "%s -- %s", stamp, l->text);
 		*attr = A_DIM;
 		break;
 	case TUI_LINE_PM_IN:
 	case TUI_LINE_PM_OUT:
-		n = snprintf(out, len, "%s %s %s: %s", stamp,
-		    l->kind == TUI_LINE_PM_IN ? "<-" : "->", who, l->text);
-		wstart = 6;
-		wend = 6 + 3 + strlen(who) + 1;
+		who->attr = A_BOLD;
+		who->pair = TUI_PAIR_PM;
 		break;
 	case TUI_LINE_ERROR:
-		n = snprintf(out, len, "%s !! %s", stamp, l->text);
 		*attr = A_BOLD;
 		*pair = TUI_PAIR_ERROR;
 		break;
 	case TUI_LINE_INFO:
-	default:
-		n = snprintf(out, len, "%s * %s", stamp, l->text);
+		*pair = TUI_PAIR_NOTICE;
+		break;
+	case TUI_LINE_MARKER:
+		*attr = A_DIM;
+		*pair = TUI_PAIR_MARKER;
 		break;
 	}
-	(void)n;
-	if (wend > wstart) {
-		spans[0].start = wstart;
-		spans[0].end = wend;
-		if (l->kind == TUI_LINE_PM_IN || l->kind == TUI_LINE_PM_OUT) {
-			spans[0].attr = A_BOLD;
-			spans[0].pair = TUI_PAIR_PM;
-		} else {
-			spans[0].attr = l->kind == TUI_LINE_OWN ? A_BOLD :
-			    A_NORMAL;
-			spans[0].pair = tui_ui_nick_pair(who);
-		}
-		*nspans = 1;
-	}
-	(void)m;
-	return (out);
 }
 
-/* A scrollback line formatted for drawing. */
-struct tui_ui_shown {
-	char			*text;
-	struct tui_ui_span	 spans[2];
-	size_t			 nspans;
+/*
+ * Row r of line l at y: the prefix on the first row (cut with an ellipsis
+ * when wider than the indent the model gave it), and the body's row right
+ * of it, as on every continuation row.
+ */
+static void
+tui_ui_draw_row(int y, int x, const struct tui_line *l, size_t r)
+{
+	struct tui_ui_span	 who;
 	attr_t			 attr;
 	short			 pair;
-};
+	const struct tui_text_row *row = &l->rows[r];
+	static const char	 ellipsis[] = "\xe2\x80\xa6 ";
 
+	tui_ui_line_style(l, &attr, &pair, &who);
+	if (l->kind == TUI_LINE_MARKER) {
+		/* The read marker: a rule across the pane. */
+		attr_set(attr, tui_ui_colour ? pair : 0, NULL);
+		(void)row;
+		mvhline(y, x, ACS_HLINE, tui_ui_msg_width);
+		attr_set(A_NORMAL, 0, NULL);
+		return;
+	}
+	if (r == 0) {
+		if (l->prefix_w <= l->indent)
+			tui_ui_put(y, x, l->prefix, strlen(l->prefix),
+			    l->indent, attr, pair, &who, 1, 0);
+		else if (l->indent >= 2) {
+			tui_ui_put(y, x, l->prefix, strlen(l->prefix),
+			    l->indent - 2, attr, pair, &who, 1, 0);
+			tui_ui_put(y, x + l->indent - 2, ellipsis,
+			    strlen(ellipsis), 2, attr, pair, NULL, 0, 0);
+		}
+	}
+	tui_ui_put(y, x + l->indent, l->body + row->off, row->len,
+	    row->width, attr, pair, NULL, 0, 0);
+}
+
+/* Newest row at the bottom; the model keeps the scroll in range. */
 static void
 tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	struct tui_buffer	*b = m->view;
-	int			 height = lo->pane_rows - 1;
-	int			 width = lo->mid_w - 2;	/* a margin each side */
-	int			 want, y, skip, total = 0;
-	size_t			 i, n = 0, nrows, r;
-	struct tui_text_row	*rows;
-	struct tui_ui_shown	*shown, *sh;
-	char			 title[256];
+	const struct tui_buffer	*b = m->view;
+	struct tui_view_row	*rows;
+	int			 y, height, w;
+	size_t			 i, n;
+	char			*title;
 
-	if (width < 2 || height < 1)
+	height = lo->pane_rows - 1;
+	if (height < 1)
 		return;
-	m->page = height;
-	want = height + b->scroll;
-	/* Every line takes at least one row: want lines are enough. */
-	rows = calloc((size_t)height + 64, sizeof *rows);
-	shown = calloc((size_t)want, sizeof *shown);
-	if (rows == NULL || shown == NULL)
+	tui_ui_msg_width = lo->mid_w - 2;
+	if ((rows = calloc((size_t)height, sizeof *rows)) == NULL)
 		abort();
-
-	/*
-	 * Newest first, format the lines that can be seen at this scroll,
-	 * and clamp the scroll so the oldest line can reach the top, no more.
-	 */
-	for (i = b->nlines; i > 0 && total < want; i--) {
-		sh = &shown[n++];
-		sh->text = tui_ui_format(m, tui_model_line(b, i - 1),
-		    sh->spans, &sh->nspans, &sh->attr, &sh->pair);
-		total += (int)tui_text_wrap(sh->text, strlen(sh->text), width,
-		    NULL, 0);
-	}
-	if (total < want && b->scroll > 0) {
-		b->scroll -= want - total;
-		if (b->scroll < 0)
-			b->scroll = 0;
-	}
-
-	/* Bottom-up: newest line at the bottom, skipping scrolled rows. */
-	y = lo->pane_rows - 1;
-	skip = b->scroll;
-	for (i = 0; i < n && y >= 1; i++) {
-		sh = &shown[i];
-		nrows = tui_text_wrap(sh->text, strlen(sh->text), width, rows,
-		    (size_t)height + 64);
-		if (nrows > (size_t)height + 64)
-			nrows = (size_t)height + 64;
-		for (r = nrows; r > 0 && y >= 1; r--) {
-			if (skip > 0) {
-				skip--;
-				continue;
-			}
-			tui_ui_put(y, lo->mid_x + 1, sh->text + rows[r - 1].off,
-			    rows[r - 1].len, width, sh->attr, sh->pair,
-			    sh->spans, sh->nspans, rows[r - 1].off);
-			y--;
-		}
-	}
-	for (i = 0; i < n; i++)
-		free(shown[i].text);
-	free(shown);
+	n = tui_buffer_visible(b, height, rows);
+	/* A short buffer sits at the bottom, like a terminal's. */
+	y = 1 + height - (int)n;
+	for (i = 0; i < n; i++, y++)
+		tui_ui_draw_row(y, lo->mid_x + 1, rows[i].line, rows[i].row);
 	free(rows);
 
-	snprintf(title, sizeof title, " %s%s ", b->label,
-	    b->scroll > 0 ? " (scrolled, PgDn)" : "");
-	attr_set(A_BOLD, 0, NULL);
+	/* While reading back, say so, and whether more came below. */
+	if (b->scroll == 0)
+		w = asprintf(&title, " %s ", b->label);
+	else if (b->below > 0)
+		w = asprintf(&title, " %s (scrolled, %u new below, PgDn) ",
+		    b->label, b->below);
+	else
+		w = asprintf(&title, " %s (scrolled, PgDn) ", b->label);
+	if (w == -1)
+		abort();
 	tui_ui_put(0, lo->mid_x + 1, title, strlen(title), lo->mid_w - 1,
 	    A_BOLD, 0, NULL, 0, 0);
-	attr_set(A_NORMAL, 0, NULL);
+	free(title);
 }
 
+/*
+ * Draw s in width columns at (y, x); when it does not fit, cut it with an
+ * ellipsis.  Returns the columns used.
+ */
+static int
+tui_ui_put_fit(int y, int x, const char *s, int width, attr_t attr,
+    short pair)
+{
+	static const char	 ellipsis[] = "\xe2\x80\xa6";
+	size_t			 len = strlen(s);
+	int			 used;
+
+	if (width <= 0)
+		return (0);
+	if (tui_text_width(s, len) <= width)
+		return (tui_ui_put(y, x, s, len, width, attr, pair, NULL, 0,
+		    0));
+	used = tui_ui_put(y, x, s, len, width - 1, attr, pair, NULL, 0, 0);
+	return (used + tui_ui_put(y, x + used, ellipsis, strlen(ellipsis), 1,
+	    attr, pair, NULL, 0, 0));
+}
+
+/* One entry of the left pane: marker, name (cut to fit), unread count. */
+static void
+tui_ui_draw_entry(int y, int width, const struct tui_entry *e, bool selected)
+{
+	char	*label, count[32] = "";
+	attr_t	 a = A_NORMAL;
+	int	 cw, used;
+
+	if (e->type == TUI_BUF_STATUS)
+		label = strdup("status");
+	else if (e->buf != NULL)
+		label = strdup(e->buf->label);
+	else
+		label = tui_text_sanitise(e->name, strlen(e->name), 0);
+	if (label == NULL)
+		abort();
+	if (e->unread > 0)
+		snprintf(count, sizeof count, " (%u)", e->unread);
+	/* The room we are in, unread ones bold; the directory dim. */
+	if (e->current || e->unread > 0)
+		a |= A_BOLD;
+	else if (e->directory)
+		a |= A_DIM;
+	if (e->viewed)
+		a |= A_UNDERLINE;
+	if (selected) {
+		a |= A_REVERSE;
+		tui_ui_fill(y, 0, width, A_REVERSE, 0);
+	}
+	tui_ui_put(y, 0, e->viewed ? ">" : " ", 1, 1, a & ~A_UNDERLINE, 0,
+	    NULL, 0, 0);
+	cw = (int)strlen(count);
+	if (cw > width - 2)
+		cw = 0;
+	used = tui_ui_put_fit(y, 1, label, width - 1 - cw, a, 0);
+	if (cw > 0)
+		tui_ui_put(y, 1 + used, count, strlen(count), cw, a, 0, NULL, 0,
+		    0);
+	free(label);
+}
+
+/*
+ * The conversations, then a "Rooms" row, then the server's room directory.
+ * The view follows the selection while the pane has the focus, otherwise
+ * the conversation shown.
+ */
 static void
 tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	struct tui_entry	 ents[256];
-	size_t			 n, i, first = 0;
+	struct tui_entry	*ents;
+	size_t			 n, nconv, i, first = 0, sel, d, nd;
 	int			 y, height = lo->pane_rows - 1;
-	char			 row[CHAT_ROOM_NAME_MAX * 4 + 32], *label;
-	attr_t			 a;
+	char			 title[48];
 	bool			 focus = m->focus == TUI_FOCUS_ROOMS;
 
-	tui_ui_put(0, 1, "Rooms", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
-	n = tui_model_entries(m, ents, 256);
-	if (n > 256)
-		n = 256;
-	if (m->sel_left >= n)
-		m->sel_left = n > 0 ? n - 1 : 0;
-	/* Keep the selection in view. */
-	if (m->sel_left >= first + (size_t)height)
-		first = m->sel_left - (size_t)height + 1;
-	for (i = first, y = 1; i < n && y <= height; i++, y++) {
-		if (ents[i].type == TUI_BUF_STATUS)
-			label = strdup("status");
-		else if (ents[i].type == TUI_BUF_PM)
-			label = strdup(ents[i].buf->label);
-		else
-			label = tui_text_sanitise(ents[i].name,
-			    strlen(ents[i].name), 0);
-		if (label == NULL)
-			abort();
-		if (ents[i].unread > 0)
-			snprintf(row, sizeof row, "%c%s (%u)",
-			    ents[i].viewed ? '>' : ' ', label, ents[i].unread);
-		else
-			snprintf(row, sizeof row, "%c%s",
-			    ents[i].viewed ? '>' : ' ', label);
-		free(label);
-		a = A_NORMAL;
-		if (ents[i].current)
-			a |= A_BOLD;
-		if (ents[i].unread > 0)
-			a |= A_BOLD;
-		if (focus && i == m->sel_left) {
-			a |= A_REVERSE;
-			tui_ui_fill(y, 0, lo->left_w, A_REVERSE, 0);
+	tui_ui_put(0, 1, "Chats", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
+	ents = tui_model_entries_all(m, &n);
+	nconv = tui_model_conversations(m);
+	sel = m->sel_left;
+	if (!focus) {
+		for (i = 0; i < nconv && i < n; i++) {
+			if (ents[i].viewed)
+				sel = i;
 		}
-		tui_ui_put(y, 0, row, strlen(row), lo->left_w, a, 0, NULL, 0,
-		    0);
 	}
+	if (sel >= n)
+		sel = n > 0 ? n - 1 : 0;
+	/* Display rows: the directory's title sits between the two. */
+	nd = n + (n > nconv ? 1 : 0);
+	d = sel >= nconv ? sel + 1 : sel;
+	if (height > 0 && d >= first + (size_t)height)
+		first = d - (size_t)height + 1;
+	for (d = first, y = 1; d < nd && y <= height; d++, y++) {
+		if (d == nconv) {
+			snprintf(title, sizeof title, "Rooms (%zu)", n - nconv);
+			tui_ui_put_fit(y, 1, title, lo->left_w - 1, A_BOLD, 0);
+			continue;
+		}
+		i = d > nconv ? d - 1 : d;
+		tui_ui_draw_entry(y, lo->left_w, &ents[i],
+		    focus && i == m->sel_left);
+	}
+	free(ents);
 }
 
 static void
@@ -587,7 +492,8 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 {
 	int		 x = COLS - lo->right_w, y, height = lo->pane_rows - 1;
 	size_t		 i, first = 0;
-	char		 row[64], *id;
+	char		 row[64], *id, *line;
+	bool		 mine;
 	attr_t		 a;
 	bool		 focus = m->focus == TUI_FOCUS_USERS;
 
@@ -600,16 +506,18 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 		if ((id = tui_text_sanitise(m->users[i], strlen(m->users[i]),
 		    0)) == NULL)
 			abort();
-		snprintf(row, sizeof row, " %s%s", id,
-		    m->own_id != NULL && strcmp(m->users[i], m->own_id) == 0 ?
-		    " (you)" : "");
+		if (asprintf(&line, " %s%s", id, m->own_id != NULL &&
+		    strcmp(m->users[i], m->own_id) == 0 ? " (you)" : "") == -1)
+			abort();
 		a = A_NORMAL;
 		if (focus && i == m->sel_users) {
 			a = A_REVERSE;
 			tui_ui_fill(y, x, lo->right_w, A_REVERSE, 0);
 		}
-		tui_ui_put(y, x, row, strlen(row), lo->right_w, a,
-		    tui_ui_nick_pair(id), NULL, 0, 0);
+		mine = m->own_id != NULL && strcmp(m->users[i], m->own_id) == 0;
+		tui_ui_put_fit(y, x, line, lo->right_w, mine ? a | A_BOLD : a,
+		    mine ? 0 : tui_ui_nick_pair(id));
+		free(line);
 		free(id);
 	}
 }
@@ -623,29 +531,16 @@ tui_ui_draw_frame(const struct tui_ui_layout *lo)
 		mvvline(0, COLS - lo->right_w - 1, ACS_VLINE, lo->pane_rows);
 }
 
+/* The model fits the bar to the width; what still overflows is cut. */
 static void
 tui_ui_draw_status(struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	char	text[1024];
+	char	text[2048];
+	attr_t	a = tui_ui_colour ? A_NORMAL : A_REVERSE;
 
-	const char	*hint = " | F1 help";
-	size_t		 len, hlen = strlen(hint);
-	attr_t		 a = tui_ui_colour ? A_NORMAL : A_REVERSE;
-
-	tui_model_status(m, text, sizeof text);
-	len = strlen(text);
+	tui_model_status_fit(m, COLS, text, sizeof text);
 	tui_ui_fill(lo->status_y, 0, COLS, A_REVERSE, TUI_PAIR_BAR);
-	if (tui_text_width(text, len) > COLS && len > hlen &&
-	    strcmp(text + len - hlen, hint) == 0 && COLS > (int)hlen) {
-		/* Too long: cut the middle, keep the help hint visible. */
-		tui_ui_put(lo->status_y, 0, text, len - hlen,
-		    COLS - (int)hlen, a, TUI_PAIR_BAR, NULL, 0, 0);
-		tui_ui_put(lo->status_y, COLS - (int)hlen, hint, hlen,
-		    (int)hlen, a, TUI_PAIR_BAR, NULL, 0, 0);
-		return;
-	}
-	tui_ui_put(lo->status_y, 0, text, len, COLS, a, TUI_PAIR_BAR, NULL, 0,
-	    0);
+	tui_ui_put_fit(lo->status_y, 0, text, COLS, a, TUI_PAIR_BAR);
 }
 
 static void
@@ -681,34 +576,45 @@ tui_ui_draw_input(struct tui_model *m, const struct tui_ui_layout *lo)
 		curs_set(0);
 }
 
+/*
+ * The help overlay: the model's help lines wrapped to fit, from the row
+ * help_top on; when they do not all fit, the hint says how to scroll.
+ */
 static void
-tui_ui_draw_help(const struct tui_ui_layout *lo)
+tui_ui_draw_help(const struct tui_model *m, const struct tui_ui_layout *lo)
 {
-	struct tui_text_row	 rows[64];
-	const char		*hint = "(any key closes)";
-	const char		*l;
-	int			 n, wmax = 0, w, x, y, i, width, height, inner;
-	size_t			 nr, r;
+	struct tui_text_row	*rows;
+	char			**lines;
+	const char		*hint;
+	int			 wmax = 0, w, x, y, i, width, height, inner;
+	int			 total = 0, top, row;
+	size_t			 n, k, nr, r;
 
-	for (n = 0; tui_model_help[n] != NULL; n++) {
-		l = tui_model_help[n];
-		if ((w = tui_text_width(l, strlen(l))) > wmax)
+	n = tui_model_help(&lines);
+	for (k = 0; k < n; k++) {
+		if ((w = tui_text_width(lines[k], strlen(lines[k]))) > wmax)
 			wmax = w;
 	}
 	width = wmax + 4;
 	if (width > COLS)
 		width = COLS;
 	inner = width - 4;
-	if (inner < 2)
-		return;
 	/* Narrow terminal: help lines wrap instead of being cut. */
-	height = 3;
-	for (i = 0; i < n; i++) {
-		l = tui_model_help[i];
-		height += (int)tui_text_wrap(l, strlen(l), inner, NULL, 0);
-	}
+	for (k = 0; k < n && inner >= 2; k++)
+		total += (int)tui_text_wrap(lines[k], strlen(lines[k]), inner,
+		    NULL, 0);
+	height = total + 3;
 	if (height > lo->rows - 1)
 		height = lo->rows - 1;	/* the input line stays visible */
+	if (inner < 2 || height < 4)
+		goto out;
+	top = m->help_top;
+	if (top > total - (height - 3))
+		top = total - (height - 3);
+	if (top < 0)
+		top = 0;
+	hint = height - 3 < total ? "(Up/Down scroll, other keys close)" :
+	    "(any key closes)";
 	x = (COLS - width) / 2;
 	y = (lo->rows - height) / 2;
 	for (i = 0; i < height; i++)
@@ -724,16 +630,26 @@ tui_ui_draw_help(const struct tui_ui_layout *lo)
 	mvvline(y + 1, x + width - 1, ACS_VLINE, height - 2);
 	tui_ui_put(y, x + 2, " Help ", 6, inner, A_BOLD, 0, NULL, 0, 0);
 	w = y + 1;
-	for (i = 0; i < n && w < y + height - 1; i++) {
-		l = tui_model_help[i];
-		nr = tui_text_wrap(l, strlen(l), inner, rows, 64);
-		for (r = 0; r < nr && r < 64 && w < y + height - 1; r++, w++)
-			tui_ui_put(w, x + 2, l + rows[r].off, rows[r].len,
-			    inner, A_NORMAL, 0, NULL, 0, 0);
+	row = 0;
+	for (k = 0; k < n && w < y + height - 2; k++) {
+		nr = tui_text_wrap(lines[k], strlen(lines[k]), inner, NULL, 0);
+		if ((rows = calloc(nr, sizeof *rows)) == NULL)
+			abort();
+		tui_text_wrap(lines[k], strlen(lines[k]), inner, rows, nr);
+		for (r = 0; r < nr && w < y + height - 2; r++, row++) {
+			if (row < top)
+				continue;
+			tui_ui_put(w++, x + 2, lines[k] + rows[r].off,
+			    rows[r].len, inner, A_NORMAL, 0, NULL, 0, 0);
+		}
+		free(rows);
 	}
-	if (w < y + height - 1)
-		tui_ui_put(w, x + 2, hint, strlen(hint), inner, A_DIM, 0,
-		    NULL, 0, 0);
+	tui_ui_put(y + height - 2, x + 2, hint, strlen(hint), inner, A_DIM, 0,
+	    NULL, 0, 0);
+out:
+	for (k = 0; k < n; k++)
+		free(lines[k]);
+	free(lines);
 }
 
 void
@@ -757,7 +673,7 @@ tui_ui_draw(struct tui_model *m)
 		tui_ui_draw_messages(m, &lo);
 		tui_ui_draw_status(m, &lo);
 		if (m->help)
-			tui_ui_draw_help(&lo);
+			tui_ui_draw_help(m, &lo);
 		tui_ui_draw_input(m, &lo);
 	}
 	wnoutrefresh(stdscr);

@@ -13,8 +13,8 @@ int	 tui_ui_init(void);
 void	 tui_ui_end(void);
 /* The terminal was resized (SIGWINCH): take the new size. */
 void	 tui_ui_resize(void);
-/* Read every pending key into the model. */
-void	 tui_ui_read(struct tui_model *m);
+/* Tell the model the size of the message pane (at start, on resize). */
+void	 tui_ui_size(struct tui_model *m);
 /* Draw the whole screen from the model. */
 void	 tui_ui_draw(struct tui_model *m);
 

@@ -11,6 +11,8 @@ Steps, run in order:
                    \\xHH, \\uHHHH, \\UHHHHHHHH, \\n, \\r, \\t and \\\\ escapes
   long N TEXT      room message of TEXT repeated to N characters
   pm ID TEXT       private message (escapes as for send), waiting for the echo
+  recv N           wait for N room messages from others, printing each as
+                   "msg ID TEXT"
   linger           stay connected until killed
 Prints "id N" once connected and "done" after the last step (flushed), so
 the shell can wait for it.  Exit status 0 when every step was answered.
@@ -96,6 +98,17 @@ async def main(argv):
 				await expect(ws, lambda m: m.get("action") ==
 				    "private_message" and m.get("message") == text,
 				    "private message echo")
+			elif op == "recv":
+				# N room messages from others, each printed
+				n = int(steps[i + 1])
+				i += 2
+				while n > 0:
+					m = json.loads(await ws.recv())
+					if m.get("action") == "room_message" and \
+					    m.get("user_id") != me:
+						print("msg %s %s" % (m.get("user_id"),
+						    m.get("message")), flush=True)
+						n -= 1
 			elif op == "linger":
 				i += 1
 				print("done", flush=True)

@@ -8,7 +8,8 @@
 #
 # Environment: CHAT_SERVER_BIN, CHAT_TUI_BIN (required),
 # CHAT_TEST_TIMEOUT_SCALE (multiplies every timeout, e.g. for ASan),
-# CHAT_E2E_KEEP=1 (keep the temporary directory).
+# CHAT_E2E_KEEP=1 (keep the temporary directory), E2E_TERM (TERM of the
+# next chat-tui started; default tmux-256color).
 
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 E2E_PY=/usr/bin/python3
@@ -235,7 +236,7 @@ tui_start() {
 	fi
 	_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$E2E_TMP/sanitizer-$_name"
 	_ubsan="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$E2E_TMP/sanitizer-$_name"
-	_cmd="exec env TERM=tmux-256color LANG=C.UTF-8 LC_ALL=C.UTF-8"
+	_cmd="exec env TERM=${E2E_TERM:-tmux-256color} LANG=C.UTF-8 LC_ALL=C.UTF-8"
 	_cmd="$_cmd CHAT_TUI_LOG='$E2E_TMP/tui-$_name.log'"
 	_cmd="$_cmd ASAN_OPTIONS='$_asan' UBSAN_OPTIONS='$_ubsan'"
 	_cmd="$_cmd '$CHAT_TUI_BIN' -s 127.0.0.1:$SERVER_PORT"

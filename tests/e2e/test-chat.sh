@@ -58,13 +58,22 @@ check "room message shown to c" wait_for c "<$A> hello from a"
 say b "and hello from b, with some accents: héllo wörld"
 check "b's reply shown to a (UTF-8 intact)" wait_for a "<$B> and hello from b, with some accents: héllo wörld"
 
-# A private message: recipient and sender see it, the third does not.
+# A private message: recipient and sender see it, the third does not;
+# each in its own conversation, and /msg does not move the sender's view.
 say a "/msg $B psst secret-$$"
-check "PM shown in the recipient's pane (<- id: text)" wait_for b "<- $A: psst secret-$$"
-check "PM echoed in the sender's pane (-> id: text)" wait_for a "-> $B: psst secret-$$"
-check "the PM gets an @id entry in the recipient's left pane" wait_for b "^[ >]@$A( \([0-9]+\))? +$BD"
+check "the PM gets an @id entry with an unread count in the recipient's left pane" wait_for b "^ @$A \(1\) +$BD"
+check "the PM is not shown in the recipient's room" lacks b "psst secret-$$"
+check "/msg keeps the sender's view on the room (title)" wait_for a "^ Chats +$BD  lobby +$BD"
+check "...and its left pane" wait_for a "^>lobby +$BD"
+check "...and the echo is not in the room" lacks a "psst secret-$$"
+say a "still to the room-$$"
+check "the next plain line goes to the room" wait_for c "<$A> still to the room-$$"
+say a "/query $B"
+check "/query shows the conversation with the echo (-> id: text)" wait_for a "-> $B: psst secret-$$"
+check "...selected in a's left pane" wait_for a "^>@$B +$BD"
 keys b M-a
 check "Alt-a on b: the conversation with unread messages shown" wait_for b "^>@$A +$BD"
+check "PM shown in the recipient's conversation (<- id: text)" wait_for b "<- $A: psst secret-$$"
 check "...and no longer unread in the status bar" wait_row b -2 "\| room lobby \| F1 help$"
 keys b M-2
 check "Alt-2 on b: back to lobby" wait_for b "^>lobby +$BD"
@@ -86,9 +95,9 @@ check "Esc cancels the prompt" wait_row c -1 '^> ?$'
 
 # F3 leaves; the others are told.
 keys b F3
-check "F3: b's status bar shows no room" wait_row b -2 "\| id $B \| room - \|"
-check "F3: a is told b left" wait_for a " -- $B left"
-check "F3: c is told b left" wait_for c " -- $B left"
+check "F3: b's status bar shows no room (no empty field)" wait_row b -2 "\| id $B \| (unread .* \| )?F1 help$"
+check "F3: a is told b left" wait_for a "(-- |, )$B left"
+check "F3: c is told b left" wait_for c "(-- |, )$B left"
 check "F3: a's users pane back to 2" wait_for a "$BD Users \(2\)$"
 check "F3: c's users pane back to 2" wait_for c "$BD Users \(2\)$"
 

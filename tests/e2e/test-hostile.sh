@@ -70,7 +70,13 @@ check "a newline starts a new row (kept, inert)" wait_for a "^ +$BD +del\^\? end
 check "zero-width and combining characters shown, line intact" wait_for a "<$E> ZW a.{0,2}b.{0,2}c.{0,2}d.{0,2}e e.{0,4} end8"
 check "double-width characters shown" wait_for a "<$E> WIDE 世界ＡＢ한국 end9"
 check "emoji, ZWJ sequences, jamo, soft hyphen shown" wait_for a "<$E> EMOJI .* end11 +$BD"
-check "private message shown inert" wait_for a "<- $E: PM \^\[\]0;pm-pwned\^G\^\[\[2J end10"
+# Joiners are not drawn, so no terminal joins the cells (issue 10: a
+# border shifted after a ZWJ sequence): three emoji, as wide as counted.
+check "a ZWJ family is drawn as its three emoji" wait_for a "<$E> EMOJI 🙂 👨👩👧 ❤ "
+say a "/query $E"
+check "private message shown inert, in its conversation" wait_for a "<- $E: PM \^\[\]0;pm-pwned\^G\^\[\[2J end10"
+keys a M-2
+wait_for a "^>lobby +$BD" >/dev/null
 
 # Nothing reached the terminal.
 check "the screen was not cleared (earlier line still there)" wait_for a "<$A> MARKER-BEFORE"
@@ -96,7 +102,7 @@ check "layout holds with the odd room name" layout_ok a --panes 2
 pyclient huge join lobby long 100000 '0123456789' send 'HUGE-DONE' linger
 check "100 KB message sent" pyclient_wait huge 20
 H=$(pyclient_id huge)
-check "100 KB line shown, wrapped" wait_for a "^ +$BD 0123456789012345678901234567890123456789"
+check "100 KB line shown, wrapped" wait_for a "^ +$BD +0123456789012345678901234567890123456789"
 check "the message after it shown" wait_for a "<$H> HUGE-DONE"
 check "layout holds after the 100 KB line" layout_ok a --panes 2
 check "status bar intact after the 100 KB line" wait_row a -2 "\| connected \| id $A \| room lobby \|.*F1 help$"

@@ -31,7 +31,12 @@ round() {
 	# Still drawn and usable while down.
 	check "$_sig: layout holds while disconnected" layout_ok a --panes 2
 	say a "typed while down"
-	check "$_sig: typing while down does not lose the TUI" wait_row a -1 '^> ?$'
+	# An answer only a live client draws (the input row read "> "
+	# before typing too).
+	say a "/down-$_sig"
+	check "$_sig: typing while down does not lose the TUI" wait_for a "\* unknown command: /down-$_sig "
+	DOWN=$((DOWN + 1))
+	check "$_sig: the line typed while down is answered" wait_count a "\* you are not in lobby \(/join lobby\)" $DOWN
 	sleep 1	# let a retry or two fail
 	check "$_sig: server restarted on the same port" restart_on_port
 	check "$_sig: a reconnects by itself" wait_row a -2 "^127\.0\.0\.1:$PORT \| connected \| id [0-9]+ " 20
@@ -47,6 +52,7 @@ round() {
 	check "$_sig: messages flow again" wait_for b "<$A> after the $_sig restart"
 	check "$_sig: the old messages are still shown" wait_for b "<[0-9]+> before the restart"
 }
+DOWN=0
 round KILL
 round TERM
 

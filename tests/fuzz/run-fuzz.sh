@@ -23,7 +23,9 @@ name=$1
 seconds=${2:-60}
 
 # The table: extra sources (relative to the top of the tree) and
-# pkg-config packages each harness needs besides fuzz-NAME.c.
+# pkg-config packages each harness needs besides fuzz-NAME.c, and the
+# largest input to try when 8 KiB is not enough.
+max_len=8192
 case $name in
 proto)
 	sources="shared/proto.c shared/proto-encode.c"
@@ -37,6 +39,15 @@ dispatch)
 	    server/store-sqlite.c server/store-sqlite-wal.c
 	    server/store-util.c server/server-config.c"
 	packages="libcjson libevent sqlite3 libcrypto"
+	;;
+tui)
+	sources="shared/proto.c tui/tui-buffer.c tui/tui-command.c
+	    tui/tui-complete.c tui/tui-handle.c tui/tui-keys.c tui/tui-model.c
+	    tui/tui-pane.c tui/tui-paste.c tui/tui-request.c tui/tui-edit.c
+	    tui/tui-text.c"
+	packages="libcjson"
+	# Room names longer than the input line (4 KiB) twice over.
+	max_len=32768
 	;;
 *)
 	echo "$0: no harness named $name (see the table in this script)" >&2
@@ -70,7 +81,7 @@ fi
 # shellcheck disable=SC2086
 $CC -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -D_GNU_SOURCE $incs -I"$top/shared" -I"$top/server" \
+    -D_GNU_SOURCE $incs -I"$top/shared" -I"$top/server" -I"$top/tui" \
     ${packages:+$(pkg-config --cflags $packages)} \
     -o "$work/fuzz-$name" $srcs \
     ${packages:+$(pkg-config --libs $packages)} -lpthread
@@ -86,7 +97,7 @@ echo "# fuzz $name: running for $seconds s"
 rc=0
 # shellcheck disable=SC2086
 "$work/fuzz-$name" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+    -rss_limit_mb=2048 -max_len="$max_len" -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" $dict ${FUZZ_ARGS:-} \
     "$work/corpus" >"$work/log" 2>&1 || rc=$?
 tail -n 20 "$work/log"

@@ -194,6 +194,53 @@ test_complete(void **state)
 	assert_string_equal(e->buf, "zz");
 }
 
+/*
+ * Candidates come from the server: two of 6,000 bytes used to overflow a
+ * stack buffer with their common prefix (issue 9).  What does not fit the
+ * line is not inserted; what fits still completes.
+ */
+static void
+test_complete_huge(void **state)
+{
+	struct tui_edit	*e = *state;
+	char		*a, *b, *c;
+	const char	*cands[3];
+
+	a = malloc(6001);
+	b = malloc(6001);
+	c = malloc(3001);
+	memset(a, 'x', 6000);
+	memset(b, 'x', 6000);
+	memset(c, 'y', 3000);
+	a[6000] = b[6000] = c[3000] = '\0';
+	b[5999] = 'z';
+	cands[0] = a;
+	cands[1] = b;
+	cands[2] = c;
+	type(e, "/join ");
+	assert_int_equal(tui_edit_complete(e, cands, 2), 2);
+	assert_string_equal(e->buf, "/join ");
+	assert_int_equal(tui_edit_complete(e, cands, 2), 2);
+	assert_string_equal(e->buf, "/join ");
+	tui_edit_complete_reset(e);
+	assert_int_equal(tui_edit_complete(e, cands + 1, 1), 1);
+	assert_string_equal(e->buf, "/join ");
+	type(e, "y");
+	assert_int_equal(tui_edit_complete(e, cands, 3), 1);
+	assert_int_equal(e->len, 6 + 3000 + 1);
+	tui_edit_clear(e);
+
+	/* The common prefix of "\xc3\xa9" and "\xc3\xa8" is no character. */
+	cands[0] = "ab\xc3\xa9";
+	cands[1] = "ab\xc3\xa8";
+	type(e, "a");
+	assert_int_equal(tui_edit_complete(e, cands, 2), 2);
+	assert_string_equal(e->buf, "ab");
+	free(a);
+	free(b);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -208,6 +255,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history_bounded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_complete, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_complete_huge, setup,
 		    teardown),
 	};
 

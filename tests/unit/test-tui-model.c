@@ -171,8 +171,7 @@ test_connect(void **state)
 	char			 status[256];
 
 	tui_model_status(m, status, sizeof status);
-	assert_string_equal(status, "127.0.0.1:8080 | disconnected | id - | "
-	    "room - | F1 help");
+	assert_string_equal(status, "127.0.0.1:8080 | disconnected | F1 help");
 	connect_and_join(m);
 	assert_string_equal(m->own_id, "3");
 	assert_string_equal(m->room, "lobby");
@@ -225,7 +224,7 @@ test_notifications_resync(void **state)
 	feed(m, PROTO_LEAVE, "lobby", "1", NULL);
 	l = last_line(m->view);
 	assert_int_equal(l->kind, TUI_LINE_LEAVE);
-	assert_string_equal(l->who, "1");
+	assert_string_equal(l->body, "7 joined, 1 left");	/* folded */
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
 	expect_no_req(m);
@@ -281,6 +280,14 @@ test_room_message_and_unread(void **state)
 	assert_int_equal(lobby->unread, 1);
 	tui_model_status(m, status, sizeof status);
 	assert_non_null(strstr(status, "| unread lobby(1) |"));
+	/* Narrow: the least useful fields go first, unread stays. */
+	tui_model_status_fit(m, 40, status, sizeof status);
+	assert_string_equal(status, "connected | room lobby | unread lobby(1)");
+	tui_model_status_fit(m, 20, status, sizeof status);
+	assert_string_equal(status, "unread lobby(1)");
+	tui_model_status_fit(m, 60, status, sizeof status);
+	assert_string_equal(status, "connected | id 3 | room lobby | unread "
+	    "lobby(1) | F1 help");
 	key(m, TUI_KEY_NEXT_UNREAD);
 	assert_ptr_equal(m->view, lobby);
 	assert_int_equal(lobby->unread, 0);
@@ -297,32 +304,47 @@ test_private_messages(void **state)
 	connect_and_join(m);
 	lobby = m->view;
 
-	/* Incoming: own buffer @1 with an unread count, shown here too. */
+	/* Incoming: its own conversation @1 with an unread count, only. */
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
 	pm = tui_model_find(m, TUI_BUF_PM, "1");
 	assert_non_null(pm);
 	assert_int_equal(pm->unread, 1);
 	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
-	assert_int_equal(last_line(lobby)->kind, TUI_LINE_PM_IN);
+	assert_int_not_equal(last_line(lobby)->kind, TUI_LINE_PM_IN);
 	assert_int_equal(lobby->unread, 0);
 
+	/* Conversations (status, lobby, @1), then the directory (lobby). */
 	n = tui_model_entries(m, e, 8);
-	assert_int_equal(n, 3);		/* status, lobby, @1 */
+	assert_int_equal(n, 4);
+	assert_int_equal(tui_model_conversations(m), 3);
 	assert_int_equal(e[0].type, TUI_BUF_STATUS);
 	assert_int_equal(e[1].type, TUI_BUF_ROOM);
+	assert_false(e[1].directory);
 	assert_true(e[1].current);
 	assert_true(e[1].viewed);
 	assert_int_equal(e[2].type, TUI_BUF_PM);
 	assert_string_equal(e[2].name, "1");
 	assert_int_equal(e[2].unread, 1);
+	assert_true(e[3].directory);
+	assert_string_equal(e[3].name, "lobby");
+	assert_true(e[3].current);
+	assert_false(e[3].viewed);
 
-	/* /msg opens the conversation; the echo is outgoing. */
+	/* /msg sends and stays; the echo lands in @1, outgoing. */
 	enter(m, "/msg 1 back at you");
 	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
-	assert_ptr_equal(m->view, pm);
-	assert_int_equal(pm->unread, 0);
+	assert_ptr_equal(m->view, lobby);
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
 	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_OUT);
+	assert_int_equal(pm->unread, 1);
+	assert_int_not_equal(last_line(lobby)->kind, TUI_LINE_PM_OUT);
+	/* The next plain line still goes to the room. */
+	enter(m, "to the room");
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "to the room");
+	/* /query switches. */
+	enter(m, "/QUERY 1");
+	assert_ptr_equal(m->view, pm);
+	assert_int_equal(pm->unread, 0);
 	/* The same text again from the peer is incoming. */
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "back at you");
 	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
@@ -369,9 +391,29 @@ test_pm_to_self_and_unknown(void **state)
 	assert_int_equal(last_line(m->view)->kind, TUI_LINE_ERROR);
 	assert_string_equal(last_line(m->view)->text,
 	    "user 42 is not on the server");
+	/* No junk conversation with someone not there. */
+	assert_null(tui_model_find(m, TUI_BUF_PM, "42"));
 	/* The pending echo was dropped: a later PM from 42 is incoming. */
 	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "42", "anyone");
-	assert_int_equal(last_line(m->view)->kind, TUI_LINE_PM_IN);
+	pm = tui_model_find(m, TUI_BUF_PM, "42");
+	assert_int_equal(last_line(pm)->kind, TUI_LINE_PM_IN);
+	/* A conversation opened with an id not there goes when told. */
+	key(m, TUI_KEY_PM);
+	enter(m, "hello");
+	assert_string_equal(m->view->name, "hello");
+	enter(m, "anyone?");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "hello", "anyone?");
+	feed(m, PROTO_ERROR, NULL, NULL, "user hello is not on the server");
+	assert_null(tui_model_find(m, TUI_BUF_PM, "hello"));
+	assert_int_equal(m->view->type, TUI_BUF_STATUS);
+	assert_string_equal(last_line(m->view)->text,
+	    "user hello is not on the server");
+	/* F4 with something that is no id asks again. */
+	key(m, TUI_KEY_PM);
+	enter(m, "hello there");
+	assert_null(tui_model_find(m, TUI_BUF_PM, "hello"));
+	assert_null(tui_model_find(m, TUI_BUF_PM, "hello there"));
+	assert_string_equal(last_line(m->view)->text, "usage: /query ID");
 }
 
 static void
@@ -432,9 +474,18 @@ test_commands(void **state)
 
 	enter(m, "/join   my room  ");
 	expect_req(m, PROTO_JOIN, "my room", NULL, NULL);
-	enter(m, "/msg 1");
+	enter(m, "/msg");
 	expect_no_req(m);
-	assert_string_equal(last_line(m->view)->text, "usage: /msg ID TEXT");
+	assert_string_equal(last_line(m->view)->text, "usage: /msg ID [TEXT]");
+	enter(m, "/msg 1");		/* no text: opens the conversation */
+	expect_no_req(m);
+	assert_int_equal(m->view->type, TUI_BUF_PM);
+	assert_string_equal(m->view->name, "1");
+	enter(m, "/close");
+	assert_int_equal(m->view->type, TUI_BUF_STATUS);
+	assert_null(tui_model_find(m, TUI_BUF_PM, "1"));
+	enter(m, "/close");		/* not the status buffer */
+	assert_non_null(strstr(last_line(m->view)->text, "/close closes"));
 	enter(m, "/frob");
 	assert_non_null(strstr(last_line(m->view)->text, "unknown command"));
 	enter(m, "//slash");
@@ -486,7 +537,7 @@ test_reconnect(void **state)
 	assert_null(m->room);
 	assert_int_equal(m->nusers, 0);
 	tui_model_status(m, status, sizeof status);
-	assert_non_null(strstr(status, "| disconnected | id - |"));
+	assert_string_equal(status, "127.0.0.1:8080 | disconnected | F1 help");
 	enter(m, "hello?");
 	expect_no_req(m);
 	tui_model_tick(m);
@@ -560,8 +611,12 @@ test_focus_and_lists(void **state)
 	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_ROOMS);
-	key(m, TUI_KEY_DOWN);		/* status -> a */
-	assert_int_equal(m->sel_left, 1);
+	/* status, lobby; directory: a, lobby */
+	key(m, TUI_KEY_DOWN);
+	key(m, TUI_KEY_ENTER);		/* a conversation: shown, no join */
+	expect_no_req(m);
+	key(m, TUI_KEY_DOWN);		/* -> a in the directory */
+	assert_int_equal(m->sel_left, 2);
 	key(m, TUI_KEY_JOIN);		/* F2 joins the highlighted room */
 	expect_req(m, PROTO_JOIN, "a", NULL, NULL);
 	key(m, TUI_KEY_ENTER);		/* so does Enter */
@@ -569,7 +624,11 @@ test_focus_and_lists(void **state)
 	key(m, TUI_KEY_DOWN);
 	key(m, TUI_KEY_DOWN);
 	key(m, TUI_KEY_DOWN);		/* clamped at lobby */
-	assert_int_equal(m->sel_left, 2);
+	assert_int_equal(m->sel_left, 3);
+	/* Alt-N never reaches the directory, never joins. */
+	jump(m, 3);
+	expect_no_req(m);
+	assert_int_equal(m->view->type, TUI_BUF_ROOM);
 
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_USERS);
@@ -714,6 +773,491 @@ test_timestamp(void **state)
 	expect_no_req(m);
 }
 
+/*
+ * A message that wraps to 152 rows at 100x30 (a pane of 68 x 27) can be
+ * scrolled through whole: each row is seen, in order, and the scroll
+ * stops at its first row (issue 9 item 2: rows past height + 64 were lost).
+ */
+static void
+test_tall_message(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_view_row	 rows[27];
+	char			 text[152 * 8 + 1], want[16];
+	const struct tui_line	*l;
+	size_t			 n, i, seen = 0;
+	int			 pages = 0;
+
+	connect_and_join(m);
+	tui_model_resize(m, 68, 27);
+	for (i = 0; i < 152; i++)
+		snprintf(text + i * 8, 9, "row %03zu\n", i + 1);
+	text[152 * 8 - 1] = '\0';
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", text);
+	l = last_line(m->view);
+	assert_int_equal(l->nrows, 152);
+	assert_int_equal(l->indent, (int)strlen("00:00 <1> "));
+
+	/* From the bottom up a page at a time, rows seen newest first. */
+	for (;;) {
+		n = tui_buffer_visible(m->view, 27, rows);
+		assert_int_equal(n, 27);
+		for (i = n; i > 0; i--) {
+			const struct tui_view_row *v = &rows[i - 1];
+
+			if (v->line != l || v->row != 151 - seen)
+				continue;
+			snprintf(want, sizeof want, "row %03zu", 152 - seen);
+			assert_int_equal(strncmp(l->body + l->rows[v->row].off,
+			    want, 7), 0);
+			seen++;
+		}
+		if (seen == 152)
+			break;
+		key(m, TUI_KEY_PGUP);
+		assert_true(++pages < 10);
+	}
+	assert_int_equal(m->view->scroll, (int)m->view->nrows - 27);
+	key(m, TUI_KEY_PGUP);		/* clamped: no further */
+	assert_int_equal(m->view->scroll, (int)m->view->nrows - 27);
+
+	/* Narrower: wrapped again, the same text in more rows. */
+	tui_model_resize(m, 12, 27);
+	assert_true(l->nrows > 152);
+	assert_true(m->view->scroll <= (int)m->view->nrows - 27);
+	tui_model_resize(m, 68, 27);
+	assert_int_equal(l->nrows, 152);
+}
+
+static void
+paste(struct tui_model *m, const char *s)
+{
+	tui_model_paste(m, s, strlen(s));
+}
+
+/* Bracketed paste: one unit, never commands, asked, paced, whole. */
+static void
+test_paste(void **state)
+{
+	struct tui_model	*m = *state;
+	struct proto_msg	 r;
+	char			 text[120 * 9 + 1], want[16], *big;
+	size_t			 i, got = 0;
+	long long		 t = 5000;
+
+	connect_and_join(m);
+	/* One line is typing, even with a slash. */
+	paste(m, "/quit now");
+	assert_string_equal(m->edit.buf, "/quit now");
+	expect_no_req(m);
+	key(m, TUI_KEY_KILL_LINE);
+
+	/* A few lines go as they are, commands included as text. */
+	paste(m, "/join x\r/quit\r\nhello\n");
+	assert_int_equal(m->prompt, TUI_PROMPT_NONE);
+	expect_no_req(m);
+	assert_true(tui_model_pace(m, t) == -1);
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "/join x");
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "/quit");
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "hello");
+	expect_no_req(m);
+	assert_false(m->quit);
+
+	/* 120 lines: asked first; Esc drops them. */
+	for (i = 0; i < 120; i++)
+		snprintf(text + i * 9, 10, "line %03zu\n", i + 1);
+	paste(m, text);
+	assert_int_equal(m->prompt, TUI_PROMPT_PASTE);
+	assert_string_equal(tui_model_prompt(m), "send 120 pasted lines to "
+	    "lobby? (Enter: yes, Esc: no) ");
+	key(m, TUI_KEY_ESC);
+	assert_int_equal(m->prompt, TUI_PROMPT_NONE);
+	assert_true(tui_model_pace(m, t += 10000) == -1);
+	expect_no_req(m);
+
+	/* Enter sends them, paced: a burst, then TUI_PASTE_RATE a second. */
+	type(m, "draft");
+	paste(m, text);
+	key(m, TUI_KEY_ENTER);
+	assert_string_equal(m->edit.buf, "draft");
+	assert_int_equal(tui_model_pace(m, t), 1000 / TUI_PASTE_RATE + 1);
+	while (tui_model_pop_request(m, &r)) {
+		snprintf(want, sizeof want, "line %03zu", ++got);
+		assert_string_equal(r.message, want);
+		tui_model_request_free(&r);
+	}
+	assert_int_equal(got, TUI_PASTE_BURST);
+	assert_true(tui_model_pace(m, t + 500) > 0);
+	while (tui_model_pop_request(m, &r)) {
+		snprintf(want, sizeof want, "line %03zu", ++got);
+		assert_string_equal(r.message, want);
+		tui_model_request_free(&r);
+	}
+	assert_int_equal(got, TUI_PASTE_BURST + TUI_PASTE_RATE / 2);
+	for (t += 1000; got < 120; t += 1000) {
+		tui_model_pace(m, t);
+		while (tui_model_pop_request(m, &r)) {
+			snprintf(want, sizeof want, "line %03zu", ++got);
+			assert_string_equal(r.message, want);
+			tui_model_request_free(&r);
+		}
+	}
+	assert_int_equal(got, 120);
+	assert_true(tui_model_pace(m, t) == -1);
+
+	/* A line over the server's limit goes in pieces, whole characters. */
+	big = malloc(5000 + 4);
+	for (i = 0; i < 5000; i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	memcpy(big + 5000, "\nx", 3);
+	paste(m, big);
+	tui_model_pace(m, t += 10000);
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.message_len, 4096);
+	assert_memory_equal(r.message, big, 4096);
+	tui_model_request_free(&r);
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.message_len, 5000 - 4096);
+	tui_model_request_free(&r);
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "x");
+	free(big);
+
+	/* In a private conversation, pasted lines are PMs to the peer. */
+	key(m, TUI_KEY_KILL_LINE);
+	enter(m, "/query 7");
+	paste(m, "a\nb");
+	tui_model_pace(m, t += 10000);
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "7", "a");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "7", "b");
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "7", "a");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_PM_OUT);
+}
+
+/* Another user cannot be faked: continuation rows are indented. */
+static void
+test_spoofing_layout(void **state)
+{
+	struct tui_model	*m = *state;
+	const struct tui_line	*l;
+	char			 word[201];
+
+	connect_and_join(m);
+	tui_model_resize(m, 60, 20);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1",
+	    "innocent\n05:16 <0> please /msg me your password");
+	l = last_line(m->view);
+	assert_string_equal(l->prefix + 5, " <1> ");
+	assert_int_equal(l->nrows, 2);
+	assert_int_equal(l->indent, 10);
+	assert_int_equal(strncmp(l->body + l->rows[1].off, "05:16 <0>", 9), 0);
+	/* An unbreakable word starts on the first row, after the name. */
+	memset(word, 'w', 200);
+	word[200] = '\0';
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", word);
+	l = last_line(m->view);
+	assert_int_equal(l->rows[0].len, 50);
+	assert_int_equal(l->nrows, 4);
+	/* A name wider than half the pane is cut, the text still in place. */
+	memset(word, 'n', 200);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", word, "hi");
+	l = last_line(m->view);
+	assert_int_equal(l->indent, 30);
+	assert_true(l->prefix_w > l->indent);
+}
+
+/* While scrolled back, new lines do not move the text. */
+static void
+test_scroll_stable(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 text[32];
+	int			 i, at;
+
+	connect_and_join(m);
+	tui_model_resize(m, 60, 10);
+	for (i = 0; i < 50; i++) {
+		snprintf(text, sizeof text, "m%d", i);
+		feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", text);
+	}
+	key(m, TUI_KEY_PGUP);
+	at = m->view->scroll;
+	assert_int_equal(at, 9);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "new\ntwo rows");
+	assert_int_equal(m->view->scroll, at + 2);
+	assert_int_equal(m->view->below, 1);
+	key(m, TUI_KEY_BOTTOM);			/* Alt-End */
+	assert_int_equal(m->view->scroll, 0);
+	assert_int_equal(m->view->below, 0);
+	key(m, TUI_KEY_PGUP);
+	enter(m, "/bottom");
+	assert_int_equal(m->view->scroll, 0);
+	key(m, TUI_KEY_PGUP);
+	enter(m, "sent");			/* sending returns too */
+	assert_int_equal(m->view->scroll, 0);
+	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "sent");
+}
+
+/* Keys added for IRC users, and panes the terminal hides. */
+static void
+test_more_keys(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 id[8];
+	int			 i;
+
+	connect_and_join(m);
+	type(m, "one two three");
+	key(m, TUI_KEY_WORD_LEFT);
+	key(m, TUI_KEY_WORD_LEFT);
+	key(m, TUI_KEY_KILL_END);		/* Ctrl-K */
+	assert_string_equal(m->edit.buf, "one ");
+	key(m, TUI_KEY_HOME);
+	key(m, TUI_KEY_YANK);			/* Ctrl-Y */
+	assert_string_equal(m->edit.buf, "two threeone ");
+	key(m, TUI_KEY_HOME);
+	key(m, TUI_KEY_WORD_RIGHT);
+	assert_int_equal(m->edit.cursor, 3);
+	key(m, TUI_KEY_KILL_LINE);
+
+	/* Ctrl-N/P and Alt-0 move among conversations, never join. */
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "a", "b", "lobby",
+	    (char *)NULL);
+	for (i = 1; i <= 9; i++) {
+		snprintf(id, sizeof id, "%d", 10 + i);
+		feed(m, PROTO_PRIVATE_MESSAGE, NULL, id, "x");
+	}
+	jump(m, 10);				/* status lobby @11..@19 */
+	assert_string_equal(m->view->name, "18");
+	key(m, TUI_KEY_NEXT_CONV);
+	assert_string_equal(m->view->name, "19");
+	key(m, TUI_KEY_NEXT_CONV);		/* wraps, past no directory */
+	assert_int_equal(m->view->type, TUI_BUF_STATUS);
+	key(m, TUI_KEY_PREV_CONV);
+	assert_string_equal(m->view->name, "19");
+	expect_no_req(m);
+
+	/* A hidden pane cannot take the focus. */
+	tui_model_panes(m, false, false);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	tui_model_panes(m, true, false);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_ROOMS);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	tui_model_panes(m, false, false);
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+}
+
+/* Commands: aliases, any case, the table in the help. */
+static void
+test_command_table(void **state)
+{
+	struct tui_model	*m = *state;
+	char			**lines;
+	size_t			 n, i;
+	bool			 query = false, names = false;
+
+	connect_and_join(m);
+	enter(m, "/J other room");
+	expect_req(m, PROTO_JOIN, "other room", NULL, NULL);
+	enter(m, "/List");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	enter(m, "/names");
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	enter(m, "/PART");
+	expect_req(m, PROTO_LEAVE, NULL, NULL, NULL);
+	feed(m, PROTO_LEAVE, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	enter(m, "/leave");			/* in no room: said here */
+	expect_no_req(m);
+	assert_string_equal(last_line(m->view)->text, "you are not in a room");
+	enter(m, "/clear");
+	assert_int_equal(m->view->nlines, 0);
+
+	n = tui_model_help(&lines);
+	for (i = 0; i < n; i++) {
+		if (strstr(lines[i], "/query ID") != NULL)
+			query = true;
+		if (strstr(lines[i], "/who [ROOM] /names") != NULL)
+			names = true;
+		free(lines[i]);
+	}
+	free(lines);
+	assert_true(query);
+	assert_true(names);
+
+	/* Tab: room names with spaces, each candidate once, at prompts. */
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "my room", "my room",
+	    "my rooms", (char *)NULL);
+	type(m, "/join my r");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/join my room");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/join my room");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/join my rooms");
+	key(m, TUI_KEY_KILL_LINE);
+	key(m, TUI_KEY_JOIN);
+	type(m, "my");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "my room");
+	type(m, "/");
+	key(m, TUI_KEY_ESC);
+	type(m, "/que");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/query ");
+}
+
+/* WeeChat's read marker: where you stopped reading, one per buffer. */
+static void
+test_read_marker(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*lobby;
+	size_t			 i, shown;
+
+	connect_and_join(m);
+	lobby = m->view;
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "read");
+	jump(m, 1);				/* away to status */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "new one");
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "new two");
+	assert_int_equal(tui_model_line(lobby, lobby->nlines - 3)->kind,
+	    TUI_LINE_MARKER);
+	assert_string_equal(tui_model_line(lobby, lobby->nlines - 4)->text,
+	    "read");
+	jump(m, 2);				/* back: the marker is there */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "seen live");
+	assert_int_equal(last_line(lobby)->kind, TUI_LINE_MSG);
+	jump(m, 1);				/* away again: it moves */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "later");
+	for (i = 0, shown = 0; i < lobby->nlines; i++) {
+		const struct tui_line *l = tui_model_line(lobby, i);
+
+		if (l->kind == TUI_LINE_MARKER && !l->hidden) {
+			shown++;
+			assert_int_equal(l->nrows, 1);
+			assert_string_equal(tui_model_line(lobby, i + 1)->text,
+			    "later");
+		}
+	}
+	assert_int_equal(shown, 1);
+}
+
+/* Floods of joins and leaves fold into one line. */
+static void
+test_fold_joins(void **state)
+{
+	struct tui_model	*m = *state;
+	size_t			 n0;
+	int			 i;
+	char			 id[8];
+
+	connect_and_join(m);
+	n0 = m->view->nlines;
+	feed(m, PROTO_JOIN, "lobby", "7", NULL);
+	feed(m, PROTO_JOIN, "lobby", "8", NULL);
+	feed(m, PROTO_LEAVE, "lobby", "7", NULL);
+	assert_int_equal(m->view->nlines, n0 + 1);
+	assert_string_equal(last_line(m->view)->body,
+	    "7 joined, 8 joined, 7 left");
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof id, "%d", 20 + i);
+		feed(m, PROTO_JOIN, "lobby", id, NULL);
+	}
+	/* At most 8 to a line. */
+	assert_int_equal(m->view->nlines, n0 + 2);
+	/* Anything else ends the run. */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "hi");
+	feed(m, PROTO_JOIN, "lobby", "40", NULL);
+	assert_string_equal(last_line(m->view)->body, "40 joined");
+}
+
+/* A rooms reply with the n names in names. */
+static void
+feed_rooms(struct tui_model *m, char **names, size_t n)
+{
+	struct proto_msg	msg;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_ROOMS;
+	msg.list = names;
+	msg.nlist = n;
+	msg.has_list = true;
+	tui_model_message(m, &msg);
+}
+
+/*
+ * Names from the server are of any size and number (issue 9): Tab after
+ * "/join" with two 6,000-byte rooms, 300 rooms and 300 conversations, all
+ * reachable and counted.
+ */
+static void
+test_hostile_sizes(void **state)
+{
+	struct tui_model	*m = *state;
+	char			*names[300], id[16], status[4096];
+	struct tui_entry	*ents;
+	size_t			 n, i;
+
+	connect_and_join(m);
+	names[0] = malloc(6001);
+	names[1] = malloc(6001);
+	memset(names[0], 'r', 6000);
+	memset(names[1], 'r', 6000);
+	names[0][6000] = names[1][6000] = '\0';
+	names[1][5999] = 's';
+	feed_rooms(m, names, 2);
+	type(m, "/join ");
+	key(m, TUI_KEY_TAB);
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/join ");
+	key(m, TUI_KEY_KILL_LINE);
+	free(names[0]);
+	free(names[1]);
+
+	for (i = 0; i < 300; i++) {
+		if (asprintf(&names[i], "room%03zu", i) == -1)
+			abort();
+	}
+	feed_rooms(m, names, 300);
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof id, "%zu", 1000 + i);
+		feed(m, PROTO_PRIVATE_MESSAGE, NULL, id, "hi");
+	}
+	ents = tui_model_entries_all(m, &n);
+	/* status, lobby, 300 conversations; 300 rooms, lobby (unlisted) */
+	assert_int_equal(n, 2 + 300 + 300 + 1);
+	assert_string_equal(ents[301].name, "1299");
+	assert_string_equal(ents[302].name, "room000");
+	assert_string_equal(ents[n - 2].name, "room299");
+	assert_string_equal(ents[n - 1].name, "lobby");
+	free(ents);
+	tui_model_status(m, status, sizeof status);
+	assert_non_null(strstr(status, "@1000(1)"));
+
+	/* The last room of the list is reachable from the keyboard. */
+	key(m, TUI_KEY_FOCUS_NEXT);
+	for (i = 0; i < 601; i++)
+		key(m, TUI_KEY_DOWN);
+	assert_int_equal(m->sel_left, 601);
+	key(m, TUI_KEY_ENTER);
+	expect_req(m, PROTO_JOIN, "room299", NULL, NULL);
+	key(m, TUI_KEY_JOIN);
+	expect_req(m, PROTO_JOIN, "room299", NULL, NULL);
+
+	/* /rooms prints the whole list. */
+	key(m, TUI_KEY_ESC);
+	enter(m, "/rooms");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	feed_rooms(m, names, 300);
+	assert_non_null(strstr(last_line(m->view)->text, ", room299"));
+	for (i = 0; i < 300; i++)
+		free(names[i]);
+}
+
 int
 main(void)
 {
@@ -736,6 +1280,15 @@ main(void)
 		T(test_history_and_completion),
 		T(test_scrollback_bounded),
 		T(test_timestamp),
+		T(test_hostile_sizes),
+		T(test_tall_message),
+		T(test_paste),
+		T(test_spoofing_layout),
+		T(test_scroll_stable),
+		T(test_more_keys),
+		T(test_command_table),
+		T(test_read_marker),
+		T(test_fold_joins),
 	};
 #undef T
 

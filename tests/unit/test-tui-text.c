@@ -55,6 +55,15 @@ test_width(void **state)
 	/* e + combining acute: one column. */
 	assert_int_equal(tui_text_width("e\xcc\x81", 3), 1);
 	assert_int_equal(tui_text_cp_width(0x1f600), 2);
+	/* Joiners count nothing: a ZWJ family is three emoji wide, a skin
+	 * tone or a variation selector adds nothing (issue 10). */
+	assert_int_equal(tui_text_width("\xf0\x9f\x91\xa8\xe2\x80\x8d"
+	    "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7", 18), 6);
+	assert_int_equal(tui_text_width("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
+	    8), 2);
+	assert_int_equal(tui_text_width("\xe2\x9d\xa4\xef\xb8\x8f", 6), 1);
+	assert_true(tui_text_joiner(0x200d) && tui_text_joiner(0xfe0f));
+	assert_false(tui_text_joiner(0x0301));
 }
 
 static void
