@@ -1,0 +1,299 @@
+"""Redis and several chat-server nodes for the cluster tests.
+
+	from redislib import *
+
+	rd = await RedisServer(aof=True).start()
+	nodes = await Nodes(3, ["--redis", rd.url], suite).start()
+	a = await nodes.client()	# round-robin over the nodes
+	rd.pause()			# SIGSTOP: Redis hangs, sockets stay open
+	rd.resume()			# SIGCONT
+	await rd.kill()			# kill -9
+	await rd.start()		# again, same port and directory
+
+Every RedisServer is our own `redis-server --port N --save ''` on a free
+loopback port with a temporary directory (never the system service); it is
+stopped by PID and its directory removed at exit.  `await rd.command(...)`
+is a minimal RESP client, for tests that look at what Redis holds.
+"""
+
+import atexit
+import shutil
+import tempfile
+
+import chatlib
+from chatlib import *
+from chatlib import _free_port
+
+# `from redislib import *` gives chatlib's names too.
+__all__ = chatlib.__all__ + ["RedisServer", "Nodes", "RedisError"]
+
+_live = []
+
+
+def _cleanup():
+	for r in list(_live):
+		r._kill_now()
+	_live.clear()
+
+
+atexit.register(_cleanup)
+
+
+class RedisError(Exception):
+	"""An error reply (-ERR ...) from Redis."""
+
+
+class RedisServer:
+	"""One redis-server of our own, restartable on the same port and dir."""
+
+	def __init__(self, aof=False, unix=False, extra=()):
+		self.aof = aof
+		self.unix = unix
+		self.extra = [str(a) for a in extra]
+		self.dir = tempfile.mkdtemp(prefix="chat-redis-")
+		self.port = None
+		self.proc = None
+		self.log = None
+		self.cmd = None
+		self.paused = False
+		_live.append(self)
+
+	@property
+	def socket_path(self):
+		return os.path.join(self.dir, "redis.sock")
+
+	@property
+	def url(self):
+		"""What chat-server's --redis takes."""
+		if self.unix:
+			return "unix:" + self.socket_path
+		return "redis://127.0.0.1:%d" % self.port
+
+	def _command(self):
+		exe = shutil.which("redis-server")
+		check(exe is not None, "redis-server not found: apt-get install "
+		    "redis-server (tools/deps.sh)")
+		cmd = [exe, "--port", str(self.port), "--bind", "127.0.0.1",
+		    "--save", "", "--dir", self.dir, "--daemonize", "no",
+		    "--logfile", "", "--appendonly",
+		    "yes" if self.aof else "no"]
+		if self.unix:
+			cmd += ["--unixsocket", self.socket_path,
+			    "--unixsocketperm", "700"]
+		return cmd + self.extra
+
+	async def start(self):
+		"""Start, or start again on the same port and directory."""
+		check(not self.alive(), "redis-server already running")
+		restart = self.port is not None
+		for attempt in range(5):
+			if not restart:
+				self.port = _free_port()
+			self.cmd = self._command()
+			self.log = tempfile.TemporaryFile()
+			self.proc = await asyncio.create_subprocess_exec(
+			    *self.cmd, stdin=asyncio.subprocess.DEVNULL,
+			    stdout=self.log, stderr=self.log)
+			self.paused = False
+			if await self._wait_ready():
+				return self
+			await self.proc.wait()
+			# A first start takes another free port (this one
+			# was taken meanwhile); a restart keeps its port,
+			# which the nodes know: wait for it.
+			await asyncio.sleep(0.2)
+		fail("redis-server did not start: %s\n%s" %
+		    (" ".join(self.cmd), self.tail()))
+
+	async def _wait_ready(self):
+		deadline = time.monotonic() + scaled(10)
+		while time.monotonic() < deadline:
+			if self.proc.returncode is not None:
+				return False
+			try:
+				if await self.command("PING", timeout=1) == \
+				    "PONG":
+					# AOF loaded: it answers PING
+					# only when it is done loading.
+					return True
+			except (OSError, RedisError, asyncio.TimeoutError):
+				pass
+			await asyncio.sleep(0.02)
+		self._kill_now()
+		fail("redis-server did not answer within %.0fs\n%s" %
+		    (scaled(10), self.tail()))
+
+	def alive(self):
+		return self.proc is not None and self.proc.returncode is None
+
+	@property
+	def pid(self):
+		return self.proc.pid
+
+	def tail(self, lines=20):
+		if self.log is None:
+			return ""
+		try:
+			self.log.seek(0)
+			data = self.log.read().decode("utf-8", "replace")
+		except (OSError, ValueError):
+			return ""
+		out = data.splitlines()[-lines:]
+		return "redis-server output (last %d lines):\n%s" % (len(out),
+		    "\n".join("  " + l for l in out))
+
+	def pause(self):
+		"""SIGSTOP: connections stay open and nothing answers."""
+		check(self.alive(), "redis-server not running")
+		self.proc.send_signal(signal.SIGSTOP)
+		self.paused = True
+
+	def resume(self):
+		if self.alive():
+			self.proc.send_signal(signal.SIGCONT)
+		self.paused = False
+
+	async def kill(self):
+		"""kill -9: no shutdown, no final save (the AOF is what is on
+		disk, appendfsync everysec)."""
+		if self.alive():
+			self.proc.kill()
+			if self.paused:
+				self.proc.send_signal(signal.SIGCONT)
+			await self.proc.wait()
+		self.paused = False
+
+	async def stop(self, timeout=10):
+		"""SIGTERM and wait; fail unless it exits with status 0."""
+		if not self.alive():
+			return
+		self.resume()
+		self.proc.terminate()
+		try:
+			rc = await asyncio.wait_for(self.proc.wait(),
+			    scaled(timeout))
+		except asyncio.TimeoutError:
+			await self.kill()
+			fail("redis-server did not exit on SIGTERM\n%s" %
+			    self.tail())
+		check(rc == 0, "redis-server exited with status %d\n%s" %
+		    (rc, self.tail()))
+
+	async def close(self):
+		"""Stop and remove the directory."""
+		try:
+			await self.stop()
+		finally:
+			self._kill_now()
+
+	def _kill_now(self):
+		if self.alive():
+			try:
+				self.proc.kill()
+				self.proc.send_signal(signal.SIGCONT)
+			except ProcessLookupError:
+				pass
+		shutil.rmtree(self.dir, True)
+		if self in _live:
+			_live.remove(self)
+
+	async def command(self, *args, timeout=2.0):
+		"""One command on a new connection; the decoded reply (bytes
+		as str, arrays as lists, nil as None).  Raises RedisError for
+		an error reply and asyncio.TimeoutError when Redis does not
+		answer (paused)."""
+		if self.unix:
+			conn = asyncio.open_unix_connection(self.socket_path)
+		else:
+			conn = asyncio.open_connection("127.0.0.1", self.port)
+		r, w = await asyncio.wait_for(conn, scaled(timeout))
+		try:
+			out = b"*%d\r\n" % len(args)
+			for a in args:
+				a = a if isinstance(a, bytes) else \
+				    str(a).encode()
+				out += b"$%d\r\n%s\r\n" % (len(a), a)
+			w.write(out)
+			return await asyncio.wait_for(_resp_read(r),
+			    scaled(timeout))
+		finally:
+			w.close()
+
+
+async def _resp_read(r):
+	line = (await r.readline()).rstrip(b"\r\n")
+	if not line:
+		raise ConnectionError("redis closed the connection")
+	t, rest = line[:1], line[1:].decode()
+	if t == b"+":
+		return rest
+	if t == b"-":
+		raise RedisError(rest)
+	if t == b":":
+		return int(rest)
+	if t == b"$":
+		n = int(rest)
+		if n < 0:
+			return None
+		data = await r.readexactly(n + 2)
+		return data[:-2].decode("utf-8", "replace")
+	if t == b"*":
+		n = int(rest)
+		if n < 0:
+			return None
+		return [await _resp_read(r) for _ in range(n)]
+	raise ConnectionError("bad RESP reply %r" % line)
+
+
+class Nodes:
+	"""Several chat-server processes with the same arguments; clients
+	are handed out round-robin over them, like a load balancer."""
+
+	def __init__(self, n, args=(), suite=None, tls=None):
+		self.servers = [Server(args, suite, tls) for _ in range(n)]
+		self.next = 0
+
+	def __getitem__(self, i):
+		return self.servers[i]
+
+	def __len__(self):
+		return len(self.servers)
+
+	@property
+	def ports(self):
+		return [s.port for s in self.servers]
+
+	async def start(self):
+		for s in self.servers:
+			await s.start()
+		return self
+
+	def _pick(self):
+		s = self.servers[self.next % len(self.servers)]
+		self.next += 1
+		return s
+
+	async def client(self, **kw):
+		return await self._pick().client(**kw)
+
+	async def clients(self, n, **kw):
+		return [await self.client(**kw) for _ in range(n)]
+
+	async def raw(self, **kw):
+		return await self._pick().raw(**kw)
+
+	async def stop(self):
+		"""SIGTERM every node still running; fail unless each exits 0."""
+		errors = []
+		for s in self.servers:
+			if not s.alive():
+				continue
+			try:
+				await s.stop()
+			except Failure as e:
+				errors.append(str(e))
+		check(not errors, "\n".join(errors))
+
+	async def kill(self):
+		for s in self.servers:
+			await s.kill()
