@@ -109,4 +109,32 @@ async def _(srv):
 		await nodes.stop()
 
 
+@suite.test("chat-bench -P: connections spread evenly over the nodes",
+    timeout=30)
+async def _(srv):
+	bench = os.environ.get("CHAT_BENCH_BIN", "")
+	check(os.access(bench, os.X_OK), "chat-bench not built: %r" % bench)
+	nodes = await Nodes(3, [], suite).start()
+	try:
+		proc = await asyncio.create_subprocess_exec(bench, "-P",
+		    ",".join(map(str, nodes.ports)), "--server-pid",
+		    ",".join(str(s.proc.pid) for s in nodes), "conn", "-n",
+		    "30", "-t", "0.2", stdout=asyncio.subprocess.PIPE,
+		    stderr=asyncio.subprocess.STDOUT)
+		out = (await proc.communicate())[0].decode()
+		check(proc.returncode == 0 and "result=PASS" in out,
+		    "chat-bench failed:\n" + out)
+		# CPU and memory of all three processes were read.
+		check("rss_before_kib=-1" not in out and
+		    "server_cpu_s=-1" not in out, "no server figures:\n" + out)
+		# Each node numbered its own 10 connections 0..9.
+		cs = await nodes.clients(3)
+		check([c.id for c in cs] == ["10"] * 3,
+		    "next ids %s, expected 10 on each node" %
+		    [c.id for c in cs])
+		await suite._close_open()
+	finally:
+		await nodes.stop()
+
+
 suite.run()
