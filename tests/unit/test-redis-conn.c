@@ -27,149 +27,8 @@
 #include <hiredis/hiredis.h>
 
 #include "redis-conn.h"
+#include "redis-test.h"
 #include "util.h"
-
-/* ------------------------------------------------------- redis-server */
-
-struct redis_proc {
-	pid_t	 pid;
-	int	 port;
-	char	 dir[64];
-	char	 sock[128];
-	char	 log[128];
-};
-
-static int
-free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
-static void
-msleep(unsigned ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* A blocking PING: 1 when Redis answers PONG. */
-static int
-redis_ping(struct redis_proc *r)
-{
-	struct timeval	 tv = { 0, 300000 };
-	redisContext	*rc = redisConnectWithTimeout("127.0.0.1", r->port, tv);
-	redisReply	*rep;
-	int		 ok = 0;
-
-	if (rc == NULL)
-		return 0;
-	if (rc->err == 0 && redisSetTimeout(rc, tv) == REDIS_OK &&
-	    (rep = redisCommand(rc, "PING")) != NULL) {
-		ok = rep->type == REDIS_REPLY_STATUS &&
-		    strcmp(rep->str, "PONG") == 0;
-		freeReplyObject(rep);
-	}
-	redisFree(rc);
-	return ok;
-}
-
-/* A command on a blocking connection of its own, for checks. */
-static redisReply *
-redis_cmd(struct redis_proc *r, const char *fmt, ...)
-{
-	redisContext	*rc = redisConnect("127.0.0.1", r->port);
-	redisReply	*rep;
-	va_list		 ap;
-
-	assert_non_null(rc);
-	assert_int_equal(rc->err, 0);
-	va_start(ap, fmt);
-	rep = redisvCommand(rc, fmt, ap);
-	va_end(ap);
-	redisFree(rc);
-	assert_non_null(rep);
-	return rep;
-}
-
-static void
-redis_start(struct redis_proc *r)
-{
-	char	port[16];
-	int	i;
-
-	if (r->port == 0) {
-		snprintf(r->dir, sizeof r->dir, "/tmp/test-redis-conn.XXXXXX");
-		assert_non_null(mkdtemp(r->dir));
-		snprintf(r->sock, sizeof r->sock, "%s/redis.sock", r->dir);
-		snprintf(r->log, sizeof r->log, "%s/redis.log", r->dir);
-		r->port = free_port();
-	}
-	snprintf(port, sizeof port, "%d", r->port);
-	r->pid = fork();
-	assert_true(r->pid >= 0);
-	if (r->pid == 0) {
-		/* Its log next to its data, out of the TAP output; an
-		 * exec failure still on our stderr. */
-		FILE	*err = fdopen(fcntl(2, F_DUPFD_CLOEXEC, 3), "w");
-
-		if (err == NULL || freopen(r->log, "a", stdout) == NULL)
-			_exit(126);
-		dup2(1, 2);
-		execlp("redis-server", "redis-server", "--port", port,
-		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--dir", r->dir, "--unixsocket", r->sock,
-		    "--unixsocketperm", "700", "--daemonize", "no",
-		    "--loglevel", "warning", (char *)NULL);
-		fprintf(err, "redis-server: %s (apt-get install "
-		    "redis-server)\n", strerror(errno));
-		fflush(err);
-		_exit(127);
-	}
-	for (i = 0; i < 200; i++) {
-		if (redis_ping(r))
-			return;
-		if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
-			fail_msg("redis-server exited (is it installed?)");
-		msleep(25);
-	}
-	fail_msg("redis-server on port %d did not answer", r->port);
-}
-
-static void
-redis_kill(struct redis_proc *r)
-{
-	if (r->pid <= 0)
-		return;
-	kill(r->pid, SIGKILL);
-	kill(r->pid, SIGCONT);
-	waitpid(r->pid, NULL, 0);
-	r->pid = 0;
-}
-
-static void
-redis_cleanup(struct redis_proc *r)
-{
-	redis_kill(r);
-	if (r->dir[0] != '\0') {
-		unlink(r->sock);
-		unlink(r->log);
-		rmdir(r->dir);
-	}
-}
 
 /* ------------------------------------------------------ the fixture */
 
@@ -297,21 +156,11 @@ fx_new_conn(struct fx *fx)
 	redis_conn_start(fx->rc);
 }
 
-/* CHAT_TEST_TIMEOUT_SCALE: how much slower this run may be (valgrind). */
-static double	scale = 1;
-
 /* Run the loop until *flag reaches want or ms (scaled) pass; 1 if so. */
 static int
 run_until(struct fx *fx, const int *flag, int want, unsigned ms)
 {
-	uint64_t	end = util_now_ms() + (uint64_t)(ms * scale);
-	struct timeval	tick = { 0, 10000 };
-
-	while (*flag < want && util_now_ms() < end) {
-		event_base_loopexit(fx->base, &tick);
-		event_base_loop(fx->base, EVLOOP_ONCE);
-	}
-	return *flag >= want;
+	return redis_test_run(fx->base, flag, want, ms);
 }
 
 static void
@@ -754,10 +603,6 @@ main(void)
 #undef T
 	};
 
-	const char		*env = getenv("CHAT_TEST_TIMEOUT_SCALE");
-
-	if (env != NULL && atof(env) >= 1)
-		scale = atof(env);
 	signal(SIGPIPE, SIG_IGN);
 	log_verbose = 0;
 	return cmocka_run_group_tests(tests, NULL, NULL);
