@@ -62,6 +62,12 @@ server_maybe_done(struct server *s)
 }
 
 static void
+server_idle(void *arg)
+{
+	server_maybe_done(arg);
+}
+
+static void
 server_event(struct bridge_event *ev, void *arg)
 {
 	struct server	*s = arg;
@@ -124,6 +130,7 @@ main(int argc, char **argv)
 {
 	struct server	s;
 	struct chat_io	io;
+	char		*error = NULL;
 	int		rc;
 
 	memset(&s, 0, sizeof s);
@@ -145,8 +152,16 @@ main(int argc, char **argv)
 	io.close = server_close;
 	io.now_ms = server_now;
 	io.arg = &s;
-	if ((s.chat = chat_new(&s.cfg, &io)) == NULL)
+	io.wall_ms = NULL;
+	io.idle = server_idle;
+	if ((s.chat = chat_new(&s.cfg, &io, s.base, 0, &error)) == NULL) {
+		if (error != NULL) {
+			fprintf(stderr, "chat-server: %s\n", error);
+			free(error);
+			rc = EX_CANTCREAT;
+		}
 		goto out;
+	}
 	if ((s.lws = server_lws_new(&s.cfg, s.bridge)) == NULL) {
 		rc = EX_UNAVAILABLE;
 		goto out;

@@ -55,15 +55,15 @@ alloc_map(size_t size)
 	return addr;
 }
 
-/* Remove ptr from the table if it is one of ours; returns its entry. */
+/* ptr's entry if it is one of ours; removed from the table with del. */
 static struct mapping *
-alloc_unmap_entry(void *ptr)
+alloc_entry(void *ptr, int del)
 {
 	struct mapping	*m;
 
 	pthread_mutex_lock(&mappings_lock);
 	HASH_FIND_PTR(mappings, &ptr, m);
-	if (m != NULL)
+	if (m != NULL && del)
 		HASH_DEL(mappings, m);
 	pthread_mutex_unlock(&mappings_lock);
 	return m;
@@ -75,10 +75,14 @@ alloc_lws(void *ptr, size_t size, const char *reason)
 	struct mapping	*m;
 	void		*v;
 
-	if (ptr != NULL && (m = alloc_unmap_entry(ptr)) != NULL) {
+	if (ptr != NULL && (m = alloc_entry(ptr, 0)) != NULL) {
+		/* Like realloc(): on failure the old buffer stays. */
 		v = NULL;
-		if (size != 0 && (v = malloc(size)) != NULL)
+		if (size != 0 && (v = malloc(size)) == NULL)
+			return NULL;
+		if (v != NULL)
 			memcpy(v, ptr, size < m->len ? size : m->len);
+		alloc_entry(ptr, 1);
 		munmap(m->addr, m->len);
 		free(m);
 		return v;

@@ -1,59 +1,46 @@
 /*
- * Protocol dispatch (PROTOCOL.md): decode a request, check flood control,
- * apply it to the registry, encode each reply or notification once and hand
- * it to the registry's fan-out.
+ * Protocol dispatch (doc/protocol.md, versions 1 and 2): decode and
+ * validate a request, start the registry or store operation it asks for,
+ * and encode its answer when that completes.  One request per session is
+ * in flight; the rest wait in its queue (server-session.h).  Room events,
+ * and the replies built from them, are in server-chat-event.c.
+ *
+ * Every request gets exactly one answer: a reply, an error, or (when even
+ * that cannot be encoded) a close with 1011.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chat-limits.h"
-#include "proto.h"
-#include "server-chat.h"
+#include "server-chat-int.h"
 #include "util.h"
 
-struct chat {
-	const struct server_config	*cfg;
-	struct chat_io			 io;
-	struct registry			*reg;
-	unsigned			 nusers;
-};
+static void	chat_run(struct chat *, struct session *);
 
-struct chat *
-chat_new(const struct server_config *cfg, const struct chat_io *io)
+struct reg_where
+chat_at(struct chat *c, const struct session *s)
 {
-	struct chat	*c;
+	struct reg_where	w = { c->reg->node, s->conn };
 
-	c = calloc(1, sizeof *c);
-	if (c == NULL)
-		return NULL;
-	c->cfg = cfg;
-	c->io = *io;
-	c->reg = registry_mem_new(io->send, io->arg);
-	if (c->reg == NULL) {
-		free(c);
-		return NULL;
-	}
-	return c;
+	return w;
 }
 
-void
-chat_free(struct chat *c)
+char *
+chat_u64(char *buf, uint64_t v)
 {
-	if (c == NULL)
-		return;
-	c->reg->ops->destroy(c->reg);
-	free(c);
+	snprintf(buf, CHAT_ID_SIZE, "%llu", (unsigned long long)v);
+	return buf;
 }
 
-unsigned
-chat_users(struct chat *c)
+uint64_t
+chat_wall(struct chat *c)
 {
-	return c->nusers;
+	return c->io.wall_ms != NULL ? c->io.wall_ms(c->io.arg) :
+	    util_epoch_ms();
 }
 
-/* Encode msg once into a frame; NULL only when out of memory. */
-static struct frame *
+struct frame *
 chat_frame(const struct proto_msg *msg)
 {
 	size_t	 len = 0;
@@ -62,200 +49,397 @@ chat_frame(const struct proto_msg *msg)
 	return frame_from_string(json, len);
 }
 
-/* Send an encoded message to one connection on this node. */
-static void
-chat_reply(struct chat *c, struct user *u, const struct proto_msg *msg)
+void
+chat_reply(struct chat *c, struct session *s, const struct proto_msg *msg)
 {
 	struct frame	*f;
 
-	if ((f = chat_frame(msg)) == NULL)
+	if (s->gone || s->replaced)
 		return;
-	c->io.send(c->io.arg, f, &u->conn, 1);
+	if ((f = chat_frame(msg)) == NULL) {
+		c->io.close(c->io.arg, s->conn, 1011, "out of memory");
+		s->replaced = true;	/* says nothing more */
+		return;
+	}
+	c->io.send(c->io.arg, f, &s->conn, 1);
 	frame_unref(f);
 }
 
-/* An error reply; text is len bytes and may hold NUL (0: strlen). */
-static void
-chat_error_len(struct chat *c, struct user *u, const char *text, size_t len)
+void
+chat_error_len(struct chat *c, struct session *s, const char *text,
+    size_t len)
 {
 	struct proto_msg	msg = { .action = PROTO_ERROR };
 
 	msg.message = (char *)text;
 	msg.message_len = len;
-	chat_reply(c, u, &msg);
+	chat_reply(c, s, &msg);
 }
 
-static void
-chat_error(struct chat *c, struct user *u, const char *text)
+void
+chat_error(struct chat *c, struct session *s, const char *text)
 {
-	chat_error_len(c, u, text, 0);
+	chat_error_len(c, s, text, 0);
 }
 
-static void
-chat_publish_room(struct chat *c, struct room *r, const struct proto_msg *msg)
+/* "pre" + what (len bytes, may hold NUL) + "post", as an error. */
+void
+chat_error_fmt(struct chat *c, struct session *s, const char *pre,
+    const char *what, size_t len, const char *post)
 {
-	struct frame	*f;
+	size_t	 a = strlen(pre), b = strlen(post);
+	char	*text;
 
-	if ((f = chat_frame(msg)) == NULL)
-		return;
-	c->reg->ops->publish_room(c->reg, r, f);
-	frame_unref(f);
-}
-
-/* Take u out of its room, telling the members who stay. */
-static void
-chat_leave_room(struct chat *c, struct user *u)
-{
-	struct room		*r = u->room;
-	struct proto_msg	 msg = { .action = PROTO_LEAVE };
-	int			 others = r->nmembers > 1;
-
-	msg.room = r->name;
-	msg.user_id = u->id;
-	/* Encode before leaving: the last member's leave frees the room. */
-	struct frame *f = others ? chat_frame(&msg) : NULL;
-	c->reg->ops->room_leave(c->reg, u);
-	if (f != NULL) {
-		c->reg->ops->publish_room(c->reg, r, f);
-		frame_unref(f);
-	}
-}
-
-static void
-chat_do_join(struct chat *c, struct user *u, const char *name)
-{
-	struct proto_msg	 msg = { .action = PROTO_JOIN };
-	struct room		*r;
-
-	if (u->room != NULL && strcmp(u->room->name, name) == 0)
-		goto reply;
-	if (u->room != NULL)
-		chat_leave_room(c, u);
-	r = c->reg->ops->room_find(c->reg, name);
-	if (r != NULL) {
-		/* Notify before joining: the members are exactly the others. */
-		msg.room = r->name;
-		msg.user_id = u->id;
-		chat_publish_room(c, r, &msg);
-	}
-	if (c->reg->ops->room_join(c->reg, u, name) == NULL) {
-		chat_error(c, u, "out of memory");
+	if ((text = malloc(a + len + b + 1)) == NULL) {
+		chat_error(c, s, "out of memory");
 		return;
 	}
-reply:
-	msg.room = (char *)name;
-	msg.user_id = NULL;
-	chat_reply(c, u, &msg);
+	memcpy(text, pre, a);
+	memcpy(text + a, what, len);
+	memcpy(text + a + len, post, b + 1);
+	chat_error_len(c, s, text, a + len + b);
+	free(text);
+}
+
+/* Keep a copy of what the answer will repeat. */
+int
+chat_stash(struct session *s, const char *str, size_t len)
+{
+	free(s->req_str);
+	s->req_len = 0;
+	if ((s->req_str = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(s->req_str, str, len);
+	s->req_str[len] = '\0';
+	s->req_len = len;
+	return 0;
+}
+
+/* The request in flight is answered: on to the next. */
+void
+chat_done(struct chat *c, struct session *s)
+{
+	free(s->req_str);
+	s->req_str = NULL;
+	s->req_len = 0;
+	s->busy = false;
+	chat_run(c, s);
+}
+
+void
+chat_status_error(struct chat *c, struct session *s, int down)
+{
+	chat_error(c, s, down ? "service unavailable" : "out of memory");
+}
+
+
+/* Closed sessions: leave the registry, release the store session, free. */
+static void
+chat_offline_done(void *arg, const struct reg_result *res)
+{
+	CHAT_CB_START(arg);
+	(void)res;
+	s->online = false;
+	chat_done(c, s);
 }
 
 static void
-chat_do_leave(struct chat *c, struct user *u)
+chat_release_done(void *arg, const struct store_result *res)
 {
-	struct proto_msg	 msg = { .action = PROTO_LEAVE };
-	char			*name;
+	CHAT_CB_START(arg);
+	(void)res;
+	s->has_token = false;
+	chat_done(c, s);
+}
 
-	if (u->room == NULL) {
-		chat_error(c, u, PROTO_ERR_NOT_IN_ROOM_LEAVE);
+/* One step of a closed session's way out; 1 when it is freed. */
+static int
+chat_teardown(struct chat *c, struct session *s)
+{
+	s->busy = true;
+	if (s->online) {
+		c->reg->ops->offline(c->reg, s->user.id, chat_at(c, s),
+		    chat_offline_done, s);
+		return 0;
+	}
+	if (s->has_token) {
+		c->store->ops->session_release(c->store, s->user.id,
+		    chat_wall(c), chat_release_done, s);
+		return 0;
+	}
+	free(s->req_str);
+	session_free(&c->sessions, s);
+	if (HASH_COUNT(c->sessions.by_conn) == 0 && c->io.idle != NULL)
+		c->io.idle(c->io.arg);
+	return 1;
+}
+
+/* join, leave, room_message, nick: the reply came in an event, or is
+ * built here (join of the room one is in; nick outside a room). */
+static void
+chat_join_done(void *arg, const struct reg_result *res)
+{
+	struct proto_msg	msg = { .action = PROTO_JOIN };
+
+	CHAT_CB_START(arg);
+	if (res->status != REG_OK)
+		chat_status_error(c, s, res->status == REG_ERR_DOWN);
+	else if (!s->replied) {
+		msg.room = s->req_str;
+		chat_reply(c, s, &msg);
+	}
+	chat_done(c, s);
+}
+
+static void
+chat_leave_done(void *arg, const struct reg_result *res)
+{
+	CHAT_CB_START(arg);
+	if (res->status == REG_ERR_NOT_IN_ROOM)
+		chat_error(c, s, PROTO_ERR_NOT_IN_ROOM_LEAVE);
+	else if (res->status != REG_OK)
+		chat_status_error(c, s, res->status == REG_ERR_DOWN);
+	chat_done(c, s);
+}
+
+/* Not the session's request in flight any more (see chat_dispatch). */
+static void
+chat_room_message_done(void *arg, const struct reg_result *res)
+{
+	CHAT_CB_START(arg);
+	if (res->status == REG_ERR_NOT_IN_ROOM)
+		chat_error(c, s, PROTO_ERR_NOT_IN_ROOM);
+	else if (res->status != REG_OK)
+		chat_status_error(c, s, res->status == REG_ERR_DOWN);
+}
+
+static void
+chat_private_done(void *arg, const struct reg_result *res)
+{
+	CHAT_CB_START(arg);
+	if (res->status == REG_ERR_NO_USER)
+		chat_error_fmt(c, s, "user ", s->req_str, s->req_len,
+		    " is not on the server");
+	else if (res->status != REG_OK)
+		chat_status_error(c, s, res->status == REG_ERR_DOWN);
+	chat_done(c, s);
+}
+
+static void
+chat_private(struct chat *c, struct session *s, const struct proto_msg *req)
+{
+	const char	*to = req->user_id != NULL ? req->user_id : req->name;
+	size_t		 len = req->user_id != NULL ? req->user_id_len :
+			    req->name_len;
+
+	if (chat_stash(s, to, len) == -1) {
+		chat_error(c, s, "out of memory");
+		chat_done(c, s);
 		return;
 	}
-	if ((name = strdup(u->room->name)) == NULL)
-		return;
-	chat_leave_room(c, u);
-	msg.room = name;
-	chat_reply(c, u, &msg);
-	free(name);
-}
-
-static void
-chat_do_private(struct chat *c, struct user *u, struct proto_msg *req)
-{
-	struct proto_msg	 msg = { .action = PROTO_PRIVATE_MESSAGE };
-	struct user		*to;
-	static const char	 pre[] = "user ", post[] = " is not on the server";
-	struct frame		*f;
-	char			*text;
-	size_t			 len = req->user_id_len;
-
-	/* Ids are decimal: one holding U+0000 is nobody. */
-	to = NULL;
-	if (memchr(req->user_id, '\0', len) == NULL)
-		to = c->reg->ops->user_find(c->reg, req->user_id);
-	if (to == NULL) {
-		/* The id as sent, NUL bytes included. */
-		if ((text = malloc(sizeof pre + len + sizeof post)) == NULL)
-			return;
-		memcpy(text, pre, sizeof pre - 1);
-		memcpy(text + sizeof pre - 1, req->user_id, len);
-		memcpy(text + sizeof pre - 1 + len, post, sizeof post);
-		chat_error_len(c, u, text, sizeof pre - 1 + len +
-		    sizeof post - 1);
-		free(text);
+	/* Ids are decimal and names plain ASCII: one holding U+0000 (or a
+	 * name too long to be one) is nobody. */
+	if (memchr(to, '\0', len) != NULL ||
+	    (req->user_id == NULL && len > CHAT_NAME_MAX)) {
+		chat_private_done(s, &(struct reg_result){
+		    .status = REG_ERR_NO_USER });
 		return;
 	}
-	msg.user_id = u->id;
-	msg.message = req->message;
-	msg.message_len = req->message_len;
-	if ((f = chat_frame(&msg)) != NULL) {
-		c->reg->ops->publish_user(c->reg, to, f);
-		frame_unref(f);
-	}
-	msg.user_id = req->user_id;
-	msg.user_id_len = req->user_id_len;
-	chat_reply(c, u, &msg);
+	c->reg->ops->private_message(c->reg, &s->user, req->user_id,
+	    req->user_id == NULL ? req->name : NULL, req->message,
+	    req->message_len, chat_wall(c), chat_at(c, s), chat_private_done,
+	    s);
 }
 
 static void
-chat_do_room_message(struct chat *c, struct user *u, struct proto_msg *req)
+chat_rooms_done(void *arg, const struct reg_result *res)
 {
-	struct proto_msg	msg = { .action = PROTO_ROOM_MESSAGE };
+	struct proto_msg	msg = { .action = PROTO_ROOMS };
 
-	if (u->room == NULL) {
-		chat_error(c, u, PROTO_ERR_NOT_IN_ROOM);
-		return;
+	CHAT_CB_START(arg);
+	if (res->status != REG_OK)
+		chat_status_error(c, s, res->status == REG_ERR_DOWN);
+	else {
+		msg.list = (char **)res->names;
+		msg.nlist = res->n;
+		msg.has_list = true;
+		chat_reply(c, s, &msg);
 	}
-	msg.room = u->room->name;
-	msg.user_id = u->id;
-	msg.message = req->message;
-	msg.message_len = req->message_len;
-	chat_publish_room(c, u->room, &msg);
+	chat_done(c, s);
 }
 
 static void
-chat_do_rooms(struct chat *c, struct user *u)
-{
-	struct proto_msg	 msg = { .action = PROTO_ROOMS };
-	const char		**names;
-
-	msg.nlist = c->reg->ops->room_list(c->reg, &names);
-	msg.list = (char **)names;
-	msg.has_list = true;
-	chat_reply(c, u, &msg);
-}
-
-static void
-chat_do_participants(struct chat *c, struct user *u, const char *name)
+chat_participants_done(void *arg, const struct reg_result *res)
 {
 	struct proto_msg	  msg = { .action = PROTO_PARTICIPANTS };
-	struct room		 *r;
-	char			**ids, text[128];
+	char			**ids = NULL, **names = NULL;
 	size_t			  i;
 
-	r = c->reg->ops->room_find(c->reg, name);
-	if (r == NULL) {
-		snprintf(text, sizeof text, "room %s does not exist", name);
-		chat_error(c, u, text);
+	CHAT_CB_START(arg);
+	if (res->status == REG_ERR_NO_ROOM) {
+		chat_error_fmt(c, s, "room ", s->req_str, s->req_len,
+		    " does not exist");
+		goto out;
+	}
+	if (res->status != REG_OK ||
+	    (ids = malloc((res->n + 1) * sizeof *ids)) == NULL ||
+	    (names = malloc((res->n + 1) * sizeof *names)) == NULL) {
+		chat_status_error(c, s, res->status == REG_ERR_DOWN);
+		goto out;
+	}
+	for (i = 0; i < res->n; i++) {
+		ids[i] = (char *)res->users[i].id;
+		names[i] = (char *)res->users[i].name;
+	}
+	msg.room = s->req_str;
+	msg.list = ids;
+	msg.nlist = res->n;
+	msg.has_list = true;
+	if (s->version >= 2) {
+		msg.list2 = names;
+		msg.nlist2 = res->n;
+		msg.has_list2 = true;
+	}
+	chat_reply(c, s, &msg);
+out:
+	free(ids);
+	free(names);
+	chat_done(c, s);
+}
+
+/* Start the operation a decoded request asks for. */
+static void
+chat_dispatch(struct chat *c, struct session *s, const struct proto_msg *req)
+{
+	const char	*room = req->room;
+
+	switch (req->action) {
+	case PROTO_JOIN:
+	case PROTO_PARTICIPANTS:
+		if (chat_stash(s, room, req->room_len) == -1) {
+			chat_error(c, s, "out of memory");
+			chat_done(c, s);
+		} else if (req->action == PROTO_JOIN)
+			c->reg->ops->join(c->reg, &s->user, room,
+			    chat_at(c, s), chat_join_done, s);
+		else
+			c->reg->ops->participants(c->reg, room,
+			    chat_participants_done, s);
+		break;
+	case PROTO_LEAVE:
+		c->reg->ops->leave(c->reg, &s->user, chat_at(c, s),
+		    chat_leave_done, s);
+		break;
+	case PROTO_PRIVATE_MESSAGE:
+		chat_private(c, s, req);
+		break;
+	case PROTO_ROOM_MESSAGE:
+		/*
+		 * Pipelined: the session goes on without waiting for the
+		 * store to have the message (a commit, a loop pass later),
+		 * or a sender could get one message a pass through.  Its
+		 * answer still comes in turn: completions come in the order
+		 * the operations were started (registry.h), and its own
+		 * copy in the room's order.
+		 */
+		c->reg->ops->room_message(c->reg, &s->user, req->message,
+		    req->message_len, chat_wall(c), chat_at(c, s),
+		    chat_room_message_done, s);
+		chat_done(c, s);
+		break;
+	case PROTO_ROOMS:
+		c->reg->ops->rooms(c->reg, chat_rooms_done, s);
+		break;
+	case PROTO_HELLO:
+		chat_hello(c, s, req);
+		break;
+	case PROTO_NICK:
+		chat_nick(c, s, req);
+		break;
+	case PROTO_HISTORY:
+		chat_history(c, s, req);
+		break;
+	default:
+		chat_done(c, s);	/* the decoder only returns requests */
+		break;
+	}
+}
+
+/* Handle one request; it ends in exactly one chat_done(). */
+static void
+chat_handle(struct chat *c, struct session *s, enum session_req_kind kind,
+    const char *buf, size_t len)
+{
+	struct proto_msg	 req;
+	char			*error;
+	size_t			 error_len;
+
+	s->busy = true;
+	s->replied = false;
+	if (kind == SESSION_REQ_BINARY) {
+		chat_error(c, s, PROTO_ERR_BINARY);
+		chat_done(c, s);
 		return;
 	}
-	if ((ids = malloc(r->nmembers * sizeof *ids + 1)) == NULL)
+	if (kind == SESSION_REQ_RATE) {
+		s->hello_closed = true;
+		chat_error(c, s, PROTO_ERR_RATE_LIMIT);
+		chat_done(c, s);
 		return;
-	for (i = 0; i < r->nmembers; i++)
-		ids[i] = r->members[i]->id;
-	msg.room = r->name;
-	msg.list = ids;
-	msg.nlist = r->nmembers;
-	msg.has_list = true;
-	chat_reply(c, u, &msg);
-	free(ids);
+	}
+	if (proto_decode_request_v(buf, len, c->cfg->max_message, s->version,
+	    &req, &error, &error_len) == -1) {
+		if (error != NULL && strcmp(error, PROTO_ERR_INVALID_TOKEN) == 0 &&
+		    s->hello_closed) {
+			/* Any later hello, whatever its token. */
+			chat_error(c, s, PROTO_ERR_HELLO_FIRST);
+		} else if (error != NULL) {
+			/* A failed hello keeps the door open; nothing else. */
+			if (strcmp(error, PROTO_ERR_INVALID_TOKEN) != 0)
+				s->hello_closed = true;
+			chat_error_len(c, s, error, error_len);
+		} else {
+			s->hello_closed = true;
+			chat_error(c, s, "out of memory");
+		}
+		free(error);
+		chat_done(c, s);
+		return;
+	}
+	if (req.action != PROTO_HELLO)
+		s->hello_closed = true;
+	/* The decoder checked the protocol's 64 bytes; the server may be
+	 * configured to allow less (history takes any string). */
+	if (req.room != NULL && req.action != PROTO_HISTORY &&
+	    req.room_len > c->cfg->max_room_name) {
+		chat_error(c, s, PROTO_ERR_INVALID_ROOM);
+		chat_done(c, s);
+	} else
+		chat_dispatch(c, s, &req);
+	proto_msg_free(&req);
+}
+
+/* Work the queue until a request is in flight or it is empty. */
+static void
+chat_run(struct chat *c, struct session *s)
+{
+	struct session_req	*r;
+
+	if (s->running)
+		return;
+	s->running = true;
+	while (!s->busy) {
+		if (s->gone) {
+			if (chat_teardown(c, s))
+				return;		/* freed */
+			continue;
+		}
+		if (s->replaced || (r = session_pop(s)) == NULL)
+			break;
+		chat_handle(c, s, r->kind, r->buf, r->len);
+		free(r);
+	}
+	s->running = false;
 }
 
 /*
@@ -264,125 +448,205 @@ chat_do_participants(struct chat *c, struct user *u, const char *name)
  * without once letting its bucket fill up again) is closed.
  */
 static int
-chat_rate_ok(struct chat *c, struct user *u)
+chat_rate_ok(struct chat *c, struct session *s)
 {
 	uint64_t	now;
 
 	if (c->cfg->rate <= 0)
 		return 1;
 	now = c->io.now_ms(c->io.arg);
-	u->tokens += (double)(now - u->tokens_ms) * c->cfg->rate / 1000.0;
-	u->tokens_ms = now;
-	if (u->tokens >= c->cfg->burst) {
-		u->tokens = c->cfg->burst;
-		u->strikes = 0;
+	s->tokens += (double)(now - s->tokens_ms) * c->cfg->rate / 1000.0;
+	s->tokens_ms = now;
+	if (s->tokens >= c->cfg->burst) {
+		s->tokens = c->cfg->burst;
+		s->strikes = 0;
 	}
-	if (u->tokens >= 1.0) {
-		u->tokens -= 1.0;
+	if (s->tokens >= 1.0) {
+		s->tokens -= 1.0;
 		return 1;
 	}
-	if (++u->strikes >= CHAT_RATE_STRIKES_MAX) {
-		log_info("user %s: flooding, closing", u->id);
-		c->io.close(c->io.arg, u->conn, 1008, PROTO_ERR_RATE_LIMIT);
-		return 0;
+	if (++s->strikes >= CHAT_RATE_STRIKES_MAX) {
+		log_info("user %s: flooding, closing", s->user.id);
+		c->io.close(c->io.arg, s->conn, 1008, PROTO_ERR_RATE_LIMIT);
+		s->replaced = true;
+		return -1;
 	}
-	chat_error(c, u, PROTO_ERR_RATE_LIMIT);
 	return 0;
+}
+
+/* A request arrives: answer it now if the session is idle, else queue. */
+static void
+chat_request(struct chat *c, uint64_t conn, enum session_req_kind kind,
+    const char *buf, size_t len)
+{
+	struct session	*s = session_find(&c->sessions, conn);
+	int		 ok;
+
+	if (s == NULL || s->gone || s->replaced)
+		return;
+	if ((ok = chat_rate_ok(c, s)) == -1)
+		return;
+	if (!ok)
+		kind = SESSION_REQ_RATE;
+	if (!s->busy && s->q_head == NULL && !s->running) {
+		chat_handle(c, s, kind, buf, len);
+		return;
+	}
+	if (session_push(s, kind, buf, len) == -1) {
+		c->io.close(c->io.arg, s->conn, 1011, "out of memory");
+		s->replaced = true;
+	}
+}
+
+static void
+chat_online_done(void *arg, const struct reg_result *res)
+{
+	struct proto_msg	msg = { .action = PROTO_CONNECTION };
+
+	CHAT_CB_START(arg);
+	if (res->status != REG_OK) {
+		c->io.close(c->io.arg, s->conn, 1011, "registry failure");
+		s->replaced = true;
+	} else {
+		s->online = true;
+		msg.user_id = s->user.id;
+		chat_reply(c, s, &msg);
+		if (!s->gone)
+			log_info("user %s connected", s->user.id);
+	}
+	chat_done(c, s);
+}
+
+static void
+chat_id_done(void *arg, const struct store_result *res)
+{
+	CHAT_CB_START(arg);
+	if (res->status != STORE_OK) {
+		c->io.close(c->io.arg, s->conn, 1011, "store failure");
+		s->replaced = true;
+		chat_done(c, s);
+		return;
+	}
+	chat_u64(s->user.id, res->id);
+	if (s->gone) {
+		chat_done(c, s);
+		return;
+	}
+	c->reg->ops->online(c->reg, &s->user, chat_at(c, s), chat_online_done,
+	    s);
 }
 
 void
 chat_opened(struct chat *c, uint64_t conn)
 {
-	struct proto_msg	 msg = { .action = PROTO_CONNECTION };
-	struct user		*u;
+	struct session	*s;
 
-	u = c->reg->ops->user_add(c->reg, conn);
-	if (u == NULL) {
+	if ((s = session_new(&c->sessions, conn)) == NULL) {
 		c->io.close(c->io.arg, conn, 1011, "out of memory");
 		return;
 	}
-	c->nusers++;
-	u->tokens = c->cfg->burst;
-	u->tokens_ms = c->io.now_ms(c->io.arg);
-	msg.user_id = u->id;
-	chat_reply(c, u, &msg);
-	log_info("user %s connected", u->id);
+	s->chat = c;
+	s->tokens = c->cfg->burst;
+	s->tokens_ms = c->io.now_ms(c->io.arg);
+	s->busy = true;
+	c->store->ops->id_next(c->store, chat_id_done, s);
 }
 
 void
 chat_message(struct chat *c, uint64_t conn, const char *buf, size_t len)
 {
-	struct proto_msg	 req;
-	struct user		*u;
-	char			*error;
-	size_t			 error_len;
-
-	if ((u = c->reg->ops->user_by_conn(c->reg, conn)) == NULL)
-		return;
-	if (!chat_rate_ok(c, u))
-		return;
-	if (proto_decode_request(buf, len, c->cfg->max_message, &req,
-	    &error, &error_len) == -1) {
-		if (error != NULL)
-			chat_error_len(c, u, error, error_len);
-		else
-			chat_error(c, u, PROTO_ERR_INVALID_JSON);
-		free(error);
-		return;
-	}
-	/* The decoder checked the protocol's 64 bytes; the server may
-	 * be configured to allow less. */
-	if (req.room != NULL && req.room_len > c->cfg->max_room_name) {
-		chat_error(c, u, PROTO_ERR_INVALID_ROOM);
-		proto_msg_free(&req);
-		return;
-	}
-	switch (req.action) {
-	case PROTO_JOIN:
-		chat_do_join(c, u, req.room);
-		break;
-	case PROTO_LEAVE:
-		chat_do_leave(c, u);
-		break;
-	case PROTO_PRIVATE_MESSAGE:
-		chat_do_private(c, u, &req);
-		break;
-	case PROTO_ROOM_MESSAGE:
-		chat_do_room_message(c, u, &req);
-		break;
-	case PROTO_ROOMS:
-		chat_do_rooms(c, u);
-		break;
-	case PROTO_PARTICIPANTS:
-		chat_do_participants(c, u, req.room);
-		break;
-	default:
-		break;	/* the decoder only returns requests */
-	}
-	proto_msg_free(&req);
+	chat_request(c, conn, SESSION_REQ_TEXT, buf, len);
 }
 
 void
 chat_binary(struct chat *c, uint64_t conn)
 {
-	struct user	*u;
-
-	if ((u = c->reg->ops->user_by_conn(c->reg, conn)) == NULL)
-		return;
-	if (chat_rate_ok(c, u))
-		chat_error(c, u, PROTO_ERR_BINARY);
+	chat_request(c, conn, SESSION_REQ_BINARY, NULL, 0);
 }
 
 void
 chat_closed(struct chat *c, uint64_t conn)
 {
-	struct user	*u;
+	struct session	*s = session_find(&c->sessions, conn);
 
-	if ((u = c->reg->ops->user_by_conn(c->reg, conn)) == NULL)
+	if (s == NULL || s->gone)
 		return;
-	log_info("user %s disconnected", u->id);
-	if (u->room != NULL)
-		chat_leave_room(c, u);
-	c->reg->ops->user_remove(c->reg, u);
-	c->nusers--;
+	if (s->user.id[0] != '\0')
+		log_info("user %s disconnected", s->user.id);
+	s->gone = true;
+	c->sessions.live--;
+	/* Out of the fan-out at once; the registry's leave follows. */
+	if (s->in_room) {
+		local_room_del(&c->rooms, s->room, s->conn, s->version);
+		s->in_room = false;
+	}
+	chat_run(c, s);
+}
+
+unsigned
+chat_users(struct chat *c)
+{
+	return HASH_COUNT(c->sessions.by_conn);
+}
+
+struct chat *
+chat_new_on(const struct server_config *cfg, const struct chat_io *io,
+    struct registry *reg, struct store *store)
+{
+	struct chat	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		reg->ops->destroy(reg);
+		store->ops->destroy(store);
+		return NULL;
+	}
+	c->cfg = cfg;
+	c->io = *io;
+	c->reg = reg;
+	c->store = store;
+	reg->event = chat_event;
+	reg->event_arg = c;
+	return c;
+}
+
+struct chat *
+chat_new(const struct server_config *cfg, const struct chat_io *io,
+    struct event_base *base, int flags, char **error)
+{
+	struct event_base	*defer = (flags & CHAT_DEFER) ? base : NULL;
+	struct registry		*reg;
+	struct store		*store;
+
+	*error = NULL;
+	if (cfg->db != NULL)
+		store = store_sqlite_new(cfg->db, cfg->history,
+		    cfg->session_ttl * 1000, base, error);
+	else
+		store = store_mem_new(cfg->history, cfg->session_ttl * 1000,
+		    defer);
+	if (store == NULL)
+		return NULL;
+	if ((reg = registry_mem_new(store, defer, NULL, NULL)) == NULL) {
+		store->ops->destroy(store);
+		return NULL;
+	}
+	return chat_new_on(cfg, io, reg, store);
+}
+
+void
+chat_free(struct chat *c)
+{
+	struct session	*s, *tmp;
+
+	if (c == NULL)
+		return;
+	/* Completions that still come find c->closing and do nothing. */
+	c->closing = 1;
+	c->reg->ops->destroy(c->reg);
+	c->store->ops->destroy(c->store);
+	HASH_ITER(hh, c->sessions.by_conn, s, tmp)
+		free(s->req_str);
+	session_free_all(&c->sessions);
+	local_rooms_free(&c->rooms);
+	free(c);
 }

@@ -36,6 +36,8 @@ config_defaults(struct server_config *c)
 	c->ping_interval = CHAT_PING_INTERVAL_DEFAULT;
 	c->ping_timeout = CHAT_PING_TIMEOUT_DEFAULT;
 	c->shutdown_grace_ms = CHAT_SHUTDOWN_GRACE_MS;
+	c->history = CHAT_HISTORY_DEFAULT;
+	c->session_ttl = CHAT_SESSION_TTL_DEFAULT;
 }
 
 void
@@ -44,6 +46,7 @@ config_free(struct server_config *c)
 	free(c->listen);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->db);
 	for (int i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 }
@@ -140,6 +143,14 @@ config_set(struct server_config *c, const char *key, const char *value,
 	} else if (strcmp(key, "shutdown-grace") == 0) {
 		if (!(bad = parse_ulong(value, 600000, &v)))
 			c->shutdown_grace_ms = (int)v;
+	} else if (strcmp(key, "db") == 0)
+		bad = set_string(&c->db, value);
+	else if (strcmp(key, "history") == 0) {
+		if (!(bad = parse_ulong(value, 1000000, &v)))
+			c->history = (unsigned)v;
+	} else if (strcmp(key, "session-ttl") == 0) {
+		if (!(bad = parse_ulong(value, 100ULL * 365 * 86400, &v) || v < 1))
+			c->session_ttl = v;
 	} else if (strcmp(key, "tls-cert") == 0)
 		bad = set_string(&c->tls_cert, value);
 	else if (strcmp(key, "tls-key") == 0)
@@ -230,6 +241,10 @@ usage(FILE *f)
 "      --ping-timeout SEC        drop clients that do not answer (10)\n"
 "      --shutdown-grace MS       on SIGTERM, wait this long for clients to\n"
 "                                finish closing (1500)\n"
+"      --db FILE                 keep ids, sessions, names and history in\n"
+"                                this SQLite database (default: memory)\n"
+"      --history N               messages kept per room (1000; 0 = none)\n"
+"      --session-ttl SEC         forget sessions unused this long (2592000)\n"
 "      --tls-cert FILE           serve wss:// with this certificate...\n"
 "      --tls-key FILE            ...and this private key\n"
 "      --allow-origin ORIGIN     accept browser upgrades only from ORIGIN\n"
@@ -258,6 +273,9 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		{ "ping-interval", required_argument, NULL, 0 },
 		{ "ping-timeout", required_argument, NULL, 0 },
 		{ "shutdown-grace", required_argument, NULL, 0 },
+		{ "db", required_argument, NULL, 0 },
+		{ "history", required_argument, NULL, 0 },
+		{ "session-ttl", required_argument, NULL, 0 },
 		{ "tls-cert", required_argument, NULL, 0 },
 		{ "tls-key", required_argument, NULL, 0 },
 		{ "allow-origin", required_argument, NULL, 0 },

@@ -21,6 +21,9 @@ struct server_config {
 	int		 ping_interval;		/* seconds, 0 = off */
 	int		 ping_timeout;
 	int		 shutdown_grace_ms;	/* for close handshakes on exit */
+	char		*db;			/* SQLite file, NULL: memory */
+	unsigned	 history;		/* messages kept per room */
+	unsigned long long session_ttl;		/* seconds */
 	char		*tls_cert;
 	char		*tls_key;
 	char		*origins[CONFIG_ORIGINS_MAX];

@@ -42,6 +42,9 @@
 #include "bridge.h"
 #include "util.h"
 
+/* Frames are handed to lws_write() in place (frame.h). */
+_Static_assert(FRAME_PRE >= LWS_PRE, "FRAME_PRE below LWS_PRE");
+
 struct bridge {
 	pthread_mutex_t		 lock;
 	struct bridge_event	*ev_head;

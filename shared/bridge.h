@@ -18,32 +18,9 @@
 
 #include <libwebsockets.h>
 
+#include "frame.h"
+
 struct event_base;
-
-/*
- * A reference-counted WebSocket message, encoded once and shared by every
- * recipient.  buf holds LWS_PRE bytes of headroom and then the payload; the
- * last hdr_len bytes of the headroom hold a ready-made unmasked (server to
- * client) text-frame header, so queued frames can be written back to back
- * with LWS_WRITE_RAW.
- */
-struct frame {
-	atomic_uint	 refs;
-	uint32_t	 len;		/* payload bytes */
-	uint8_t		 hdr_len;
-	unsigned char	 buf[];		/* LWS_PRE headroom + payload + NUL */
-};
-
-#define FRAME_PAYLOAD(f)	((f)->buf + LWS_PRE)
-#define FRAME_WIRE(f)		((f)->buf + LWS_PRE - (f)->hdr_len)
-#define FRAME_WIRE_LEN(f)	((size_t)(f)->hdr_len + (f)->len)
-
-/* New frame with one reference, payload copied; NULL on allocation failure. */
-struct frame	*frame_new(const void *payload, size_t len);
-/* Adopt a malloc'd payload (freed here), e.g. from proto_encode(). */
-struct frame	*frame_from_string(char *payload, size_t len);
-struct frame	*frame_ref(struct frame *f);
-void		 frame_unref(struct frame *f);
 
 enum bridge_event_type {
 	BRIDGE_OPENED,		/* data: peer address */

@@ -9,6 +9,27 @@
 /* Room names: 1..64 bytes, no control characters (PROTOCOL.md). */
 #define CHAT_ROOM_NAME_MAX		64
 
+/* User ids: decimal uint64 as on the wire, with its NUL. */
+#define CHAT_ID_SIZE			24
+
+/* Version 2 names: 1..32 bytes of [A-Za-z0-9_-], starting with a letter. */
+#define CHAT_NAME_MAX			32
+
+/* Version 2 session tokens: base64url of this many random bytes (43
+ * characters); the store keeps only a SHA-256 of each. */
+#define CHAT_TOKEN_BYTES		32
+#define CHAT_TOKEN_LEN			43
+#define CHAT_TOKEN_HASH_SIZE		32
+
+/* A disconnected session expires after this many seconds (--session-ttl). */
+#define CHAT_SESSION_TTL_DEFAULT	2592000
+
+/* Room messages kept per room (--history; 0 keeps none). */
+#define CHAT_HISTORY_DEFAULT		1000
+/* Messages per history reply: default and largest "limit". */
+#define CHAT_HISTORY_PAGE_DEFAULT	50
+#define CHAT_HISTORY_PAGE_MAX		200
+
 /* Message text, counted in bytes after JSON decoding. */
 #define CHAT_MESSAGE_MAX_DEFAULT	4096
 

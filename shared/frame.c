@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bridge.h"
+#include "frame.h"
 
 static void
 frame_write_header(struct frame *f)
@@ -43,7 +43,7 @@ frame_new(const void *payload, size_t len)
 
 	if (len > UINT32_MAX)
 		return NULL;
-	f = malloc(sizeof *f + LWS_PRE + len + 1);
+	f = malloc(sizeof *f + FRAME_PRE + len + 1);
 	if (f == NULL)
 		return NULL;
 	atomic_init(&f->refs, 1);

@@ -33,6 +33,9 @@ static const char *proto_action_names[] = {
 	[PROTO_ROOM_MESSAGE] = "room_message",
 	[PROTO_ROOMS] = "rooms",
 	[PROTO_PARTICIPANTS] = "participants",
+	[PROTO_HELLO] = "hello",
+	[PROTO_NICK] = "nick",
+	[PROTO_HISTORY] = "history",
 };
 #define PROTO_NACTIONS \
 	(sizeof proto_action_names / sizeof proto_action_names[0])
@@ -43,15 +46,19 @@ static const char *proto_action_names[] = {
  */
 struct proto_request {
 	enum proto_action	 action;
+	unsigned		 version;	/* the first that knows it */
 	const char		*fields[2];
 };
 static const struct proto_request proto_requests[] = {
-	{ PROTO_JOIN, { "room", NULL } },
-	{ PROTO_LEAVE, { NULL, NULL } },
-	{ PROTO_PRIVATE_MESSAGE, { "user_id", "message" } },
-	{ PROTO_ROOM_MESSAGE, { "message", NULL } },
-	{ PROTO_ROOMS, { NULL, NULL } },
-	{ PROTO_PARTICIPANTS, { "room", NULL } },
+	{ PROTO_JOIN, 1, { "room", NULL } },
+	{ PROTO_LEAVE, 1, { NULL, NULL } },
+	{ PROTO_PRIVATE_MESSAGE, 1, { "user_id", "message" } },
+	{ PROTO_ROOM_MESSAGE, 1, { "message", NULL } },
+	{ PROTO_ROOMS, 1, { NULL, NULL } },
+	{ PROTO_PARTICIPANTS, 1, { "room", NULL } },
+	{ PROTO_HELLO, 1, { NULL, NULL } },
+	{ PROTO_NICK, 2, { "name", NULL } },
+	{ PROTO_HISTORY, 2, { "room", NULL } },
 };
 
 /*
@@ -110,6 +117,39 @@ proto_room_name_valid(const char *name, size_t len)
 		/* U+0080-U+009F: 0xc2 is always a lead byte, never a tail. */
 		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
 		    p[i + 1] <= 0x9f)
+			return (false);
+	}
+	return (true);
+}
+
+bool
+proto_name_valid(const char *name, size_t len)
+{
+	size_t	i;
+
+	if (name == NULL || len == 0 || len > CHAT_NAME_MAX ||
+	    !((name[0] >= 'a' && name[0] <= 'z') ||
+	    (name[0] >= 'A' && name[0] <= 'Z')))
+		return (false);
+	for (i = 0; i < len; i++) {
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '_' || name[i] == '-'))
+			return (false);
+	}
+	return (true);
+}
+
+bool
+proto_digits_valid(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (s == NULL || len == 0)
+		return (false);
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
 			return (false);
 	}
 	return (true);
@@ -354,9 +394,19 @@ proto_msg_free(struct proto_msg *msg)
 	free(msg->user_id);
 	free(msg->message);
 	free(msg->ts);
+	free(msg->name);
+	free(msg->token);
+	free(msg->epoch);
+	free(msg->seq);
+	free(msg->limit);
+	free(msg->before);
+	free(msg->after);
 	for (i = 0; i < msg->nlist; i++)
 		free(msg->list[i]);
 	free(msg->list);
+	for (i = 0; i < msg->nlist2; i++)
+		free(msg->list2[i]);
+	free(msg->list2);
 	memset(msg, 0, sizeof *msg);
 }
 
@@ -382,10 +432,15 @@ proto_error_fmt(const char *prefix, const char *what, size_t wlen,
  * not allowed in a room name; in a message it is text like any other.
  */
 static const char *
-proto_check_field(const char *field, const char *value, size_t len,
-    size_t message_max)
+proto_check_field(enum proto_action a, const char *field, const char *value,
+    size_t len, size_t message_max)
 {
-	if (strcmp(field, "room") == 0) {
+	if (strcmp(field, "room") == 0 && a == PROTO_HISTORY)
+		return (NULL);		/* any string */
+	if (strcmp(field, "name") == 0) {
+		if (len != 0 && !proto_name_valid(value, len))
+			return (PROTO_ERR_INVALID_NAME);
+	} else if (strcmp(field, "room") == 0) {
 		if (!proto_room_name_valid(value, len))
 			return (PROTO_ERR_INVALID_ROOM);
 	} else if (strcmp(field, "message") == 0) {
@@ -404,9 +459,80 @@ proto_action_lookup_len(const char *name, size_t len)
 	return (proto_action_lookup(name));
 }
 
+/*
+ * An optional string field of a version 2 request: *dst NULL when absent;
+ * *bad when present but not a string of ASCII digits (empty_ok: or, for
+ * hello's token, not a non-empty string).
+ */
+static int
+proto_doc_optional(const struct proto_doc *doc, const char *key, bool digits,
+    char **dst, bool *bad)
+{
+	const cJSON	*item;
+	size_t		 len;
+
+	*dst = NULL;
+	*bad = false;
+	item = cJSON_GetObjectItemCaseSensitive(doc->tree, key);
+	if (item == NULL)
+		return (0);
+	if (proto_doc_string(doc, key, dst, &len) != 0)
+		return (-1);
+	if (*dst == NULL || len == 0 || (digits && !proto_digits_valid(*dst,
+	    len)) || (!digits && strlen(*dst) != len))
+		*bad = true;
+	return (0);
+}
+
+/* The version 2 checks after the required fields (see proto.h). */
+static int
+proto_decode_v2(const struct proto_doc *doc, struct proto_msg *msg,
+    const char **fault)
+{
+	bool		 bad;
+	unsigned long	 limit;
+
+	*fault = NULL;
+	if (msg->action == PROTO_HELLO) {
+		if (proto_doc_optional(doc, "token", false, &msg->token,
+		    &bad) != 0)
+			return (-1);
+		if (bad)
+			*fault = PROTO_ERR_INVALID_TOKEN;
+	} else if (msg->action == PROTO_HISTORY) {
+		if (proto_doc_optional(doc, "limit", true, &msg->limit,
+		    &bad) != 0)
+			return (-1);
+		if (bad || (msg->limit != NULL &&
+		    (strlen(msg->limit) > 3 ||
+		    (limit = strtoul(msg->limit, NULL, 10)) < 1 ||
+		    limit > CHAT_HISTORY_PAGE_MAX))) {
+			*fault = PROTO_ERR_INVALID_LIMIT;
+			return (0);
+		}
+		if (proto_doc_optional(doc, "before", true, &msg->before,
+		    &bad) != 0)
+			return (-1);
+		if (!bad && proto_doc_optional(doc, "after", true,
+		    &msg->after, &bad) != 0)
+			return (-1);
+		if (bad)
+			*fault = PROTO_ERR_INVALID_SEQ;
+	}
+	return (0);
+}
+
 int
 proto_decode_request(const char *buf, size_t len, size_t message_max,
     struct proto_msg *msg, char **error, size_t *error_len)
+{
+	return (proto_decode_request_v(buf, len, message_max, 1, msg, error,
+	    error_len));
+}
+
+int
+proto_decode_request_v(const char *buf, size_t len, size_t message_max,
+    unsigned version, struct proto_msg *msg, char **error, size_t *error_len)
 {
 	struct proto_doc		 doc;
 	const struct proto_request	*req = NULL;
@@ -430,7 +556,8 @@ proto_decode_request(const char *buf, size_t len, size_t message_max,
 	}
 	a = proto_action_lookup_len(action, action_len);
 	for (i = 0; i < sizeof proto_requests / sizeof proto_requests[0]; i++) {
-		if (proto_requests[i].action == a)
+		if (proto_requests[i].action == a &&
+		    proto_requests[i].version <= version)
 			req = &proto_requests[i];
 	}
 	if (req == NULL) {
@@ -443,6 +570,15 @@ proto_decode_request(const char *buf, size_t len, size_t message_max,
 	for (i = 0; i < 2 && (field = req->fields[i]) != NULL; i++) {
 		if (proto_doc_string(&doc, field, &values[i], &lens[i]) != 0)
 			goto nomem;
+		/* Version 2: a private message may name its target. */
+		if (values[i] == NULL && version >= 2 &&
+		    strcmp(field, "user_id") == 0) {
+			if (proto_doc_string(&doc, "name", &msg->name,
+			    &msg->name_len) != 0)
+				goto nomem;
+			if (msg->name != NULL)
+				continue;
+		}
 		if (values[i] == NULL) {
 			*error = proto_error_fmt("missing field: ", field,
 			    strlen(field), &elen);
@@ -450,12 +586,21 @@ proto_decode_request(const char *buf, size_t len, size_t message_max,
 		}
 	}
 	for (i = 0; i < 2 && (field = req->fields[i]) != NULL; i++) {
-		fault = proto_check_field(field, values[i], lens[i],
+		if (values[i] == NULL)
+			continue;	/* user_id given by name */
+		fault = proto_check_field(a, field, values[i], lens[i],
 		    message_max);
 		if (fault != NULL) {
 			*error = strdup(fault);
 			goto fail;
 		}
+	}
+	msg->action = a;
+	if (proto_decode_v2(&doc, msg, &fault) != 0)
+		goto nomem;
+	if (fault != NULL) {
+		*error = strdup(fault);
+		goto fail;
 	}
 
 	/* Only the fields the action uses are kept; the rest is ignored. */
@@ -469,6 +614,9 @@ proto_decode_request(const char *buf, size_t len, size_t message_max,
 		} else if (strcmp(field, "user_id") == 0) {
 			msg->user_id = values[i];
 			msg->user_id_len = lens[i];
+		} else if (strcmp(field, "name") == 0) {
+			msg->name = values[i];
+			msg->name_len = lens[i];
 		} else {
 			msg->message = values[i];
 			msg->message_len = lens[i];
@@ -484,6 +632,8 @@ fail:
 	free(action);
 	free(values[0]);
 	free(values[1]);
+	msg->action_name = NULL;
+	proto_msg_free(msg);
 	proto_doc_free(&doc);
 out:
 	if (error_len != NULL)
@@ -527,6 +677,19 @@ proto_decode_list(const struct proto_doc *doc, const cJSON *array,
 	return (0);
 }
 
+/* Client side: the version 2 strings a client may need. */
+static int
+proto_decode_v2_strings(const struct proto_doc *doc, struct proto_msg *msg)
+{
+	size_t	len;
+
+	if (proto_doc_string(doc, "token", &msg->token, &len) != 0 ||
+	    proto_doc_string(doc, "epoch", &msg->epoch, &len) != 0 ||
+	    proto_doc_string(doc, "seq", &msg->seq, &len) != 0)
+		return (-1);
+	return (0);
+}
+
 int
 proto_decode(const char *buf, size_t len, struct proto_msg *msg)
 {
@@ -548,7 +711,9 @@ proto_decode(const char *buf, size_t len, struct proto_msg *msg)
 	    &msg->user_id_len) != 0 ||
 	    proto_doc_string(&doc, "message", &msg->message,
 	    &msg->message_len) != 0 ||
-	    proto_doc_string(&doc, "ts", &msg->ts, &msg->ts_len) != 0)
+	    proto_doc_string(&doc, "ts", &msg->ts, &msg->ts_len) != 0 ||
+	    proto_doc_string(&doc, "name", &msg->name, &msg->name_len) != 0 ||
+	    proto_decode_v2_strings(&doc, msg) != 0)
 		goto fail;
 
 	if (msg->action == PROTO_ROOMS)
@@ -570,201 +735,3 @@ fail:
 	return (-1);
 }
 
-/* The length of a string to encode: 0 means it is NUL-terminated. */
-static size_t
-proto_len(const char *s, size_t len)
-{
-	return (len != 0 ? len : strlen(s));
-}
-
-/* Bytes s (len bytes) takes as the inside of a JSON string. */
-static size_t
-proto_escaped_len(const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = 0, i;
-
-	for (i = 0; i < len; i++) {
-		switch (p[i]) {
-		case '"':
-		case '\\':
-		case '\b':
-		case '\f':
-		case '\n':
-		case '\r':
-		case '\t':
-			n += 2;
-			break;
-		default:
-			n += p[i] < 0x20 ? 6 : 1;
-			break;
-		}
-	}
-	return (n);
-}
-
-/* Write s (len bytes) as a quoted JSON string at out; returns the end. */
-static char *
-proto_put_string(char *out, const char *s, size_t len)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i;
-
-	*out++ = '"';
-	for (i = 0; i < len; i++) {
-		switch (p[i]) {
-		case '"':
-		case '\\':
-			*out++ = '\\';
-			*out++ = (char)p[i];
-			break;
-		case '\b':
-			*out++ = '\\';
-			*out++ = 'b';
-			break;
-		case '\f':
-			*out++ = '\\';
-			*out++ = 'f';
-			break;
-		case '\n':
-			*out++ = '\\';
-			*out++ = 'n';
-			break;
-		case '\r':
-			*out++ = '\\';
-			*out++ = 'r';
-			break;
-		case '\t':
-			*out++ = '\\';
-			*out++ = 't';
-			break;
-		default:
-			if (p[i] < 0x20) {
-				memcpy(out, "\\u00", 4);
-				out[4] = hex[p[i] >> 4];
-				out[5] = hex[p[i] & 0xf];
-				out += 6;
-			} else
-				*out++ = (char)p[i];
-			break;
-		}
-	}
-	*out++ = '"';
-	return (out);
-}
-
-/* Write ,"key": (or just "key": when first). */
-static char *
-proto_put_key(char *out, const char *key, size_t keylen)
-{
-	*out++ = ',';
-	*out++ = '"';
-	memcpy(out, key, keylen);
-	out += keylen;
-	*out++ = '"';
-	*out++ = ':';
-	return (out);
-}
-
-/* The optional string fields in output order. */
-#define PROTO_NFIELDS 4
-static void
-proto_encode_fields(const struct proto_msg *msg, const char **names,
-    const char **values, size_t *lens)
-{
-	names[0] = "room";
-	values[0] = msg->room;
-	lens[0] = msg->room_len;
-	names[1] = "user_id";
-	values[1] = msg->user_id;
-	lens[1] = msg->user_id_len;
-	names[2] = "message";
-	values[2] = msg->message;
-	lens[2] = msg->message_len;
-	names[3] = "ts";
-	values[3] = msg->ts;
-	lens[3] = msg->ts_len;
-}
-
-char *
-proto_encode(const struct proto_msg *msg, size_t *len)
-{
-	const char	*names[PROTO_NFIELDS], *values[PROTO_NFIELDS];
-	size_t		 lens[PROTO_NFIELDS];
-	const char	*action, *listkey = NULL, *entry;
-	size_t		 size, i, action_len = 0;
-	char		*buf, *out;
-
-	action = proto_action_name(msg->action);
-	if (msg->action == PROTO_UNKNOWN && msg->action_name != NULL) {
-		action = msg->action_name;
-		action_len = msg->action_name_len;
-	}
-	action_len = proto_len(action, action_len);
-	if (msg->has_list && msg->action == PROTO_ROOMS)
-		listkey = "rooms";
-	else if (msg->has_list && msg->action == PROTO_PARTICIPANTS)
-		listkey = "participants";
-	proto_encode_fields(msg, names, values, lens);
-
-	/* {"action":"..."} */
-	size = sizeof "{\"action\":\"\"}" - 1 +
-	    proto_escaped_len(action, action_len);
-	for (i = 0; i < PROTO_NFIELDS; i++) {
-		if (values[i] != NULL) {
-			lens[i] = proto_len(values[i], lens[i]);
-			/* ,"key":"..." */
-			size += strlen(names[i]) + 6 +
-			    proto_escaped_len(values[i], lens[i]);
-		}
-	}
-	if (listkey != NULL) {
-		/* ,"key":[] and "...", per entry */
-		size += strlen(listkey) + 6;
-		for (i = 0; i < msg->nlist; i++) {
-			size += (i > 0) + 2;
-			if ((entry = msg->list[i]) != NULL)
-				size += proto_escaped_len(entry, strlen(entry));
-		}
-	}
-
-	if ((buf = malloc(size + 1)) == NULL)
-		return (NULL);
-	out = buf;
-	memcpy(out, "{\"action\":", 10);
-	out = proto_put_string(out + 10, action, action_len);
-	for (i = 0; i < PROTO_NFIELDS; i++) {
-		if (values[i] != NULL) {
-			out = proto_put_key(out, names[i], strlen(names[i]));
-			out = proto_put_string(out, values[i], lens[i]);
-		}
-	}
-	if (listkey != NULL) {
-		out = proto_put_key(out, listkey, strlen(listkey));
-		*out++ = '[';
-		for (i = 0; i < msg->nlist; i++) {
-			if (i > 0)
-				*out++ = ',';
-			entry = msg->list[i] != NULL ? msg->list[i] : "";
-			out = proto_put_string(out, entry, strlen(entry));
-		}
-		*out++ = ']';
-	}
-	*out++ = '}';
-	*out = '\0';
-	if (len != NULL)
-		*len = (size_t)(out - buf);
-	return (buf);
-}
-
-char *
-proto_encode_error(const char *text, size_t *len)
-{
-	struct proto_msg	msg;
-
-	memset(&msg, 0, sizeof msg);
-	msg.action = PROTO_ERROR;
-	msg.message = (char *)text;
-	return (proto_encode(&msg, len));
-}

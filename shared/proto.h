@@ -1,5 +1,5 @@
 /*
- * The chat protocol (PROTOCOL.md, version 1): one message type, a strict
+ * The chat protocol (doc/protocol.md, versions 1 and 2): one message type, a strict
  * decoder for client requests (server side) that yields exactly the error
  * texts of the contract, a lenient decoder for server messages (client side),
  * and one encoder used by both programs.
@@ -20,6 +20,19 @@ enum proto_action {
 	PROTO_ROOM_MESSAGE,
 	PROTO_ROOMS,
 	PROTO_PARTICIPANTS,
+	PROTO_HELLO,		/* version 2 from here on */
+	PROTO_NICK,
+	PROTO_HISTORY,
+};
+
+/* One history entry (encode only); name NULL or "" when none. */
+struct proto_entry {
+	const char	*seq;
+	const char	*ts;
+	const char	*user_id;
+	const char	*name;
+	const char	*message;
+	size_t		 message_len;
 };
 
 /*
@@ -44,9 +57,24 @@ struct proto_msg {
 	size_t			 message_len;	/* bytes, after JSON decoding */
 	char			*ts;		/* extension: server time, ms */
 	size_t			 ts_len;
+	char			*name;		/* version 2 from here on */
+	size_t			 name_len;
+	char			*token;
+	char			*epoch;
+	char			*seq;
+	char			*limit;		/* history request */
+	char			*before;
+	char			*after;
 	char		       **list;		/* "rooms" or "participants" */
 	size_t			 nlist;
 	bool			 has_list;	/* list present (may be empty) */
+	char		       **list2;		/* "names" (participants) or
+						 * "features" (hello) */
+	size_t			 nlist2;
+	bool			 has_list2;
+	const struct proto_entry *entries;	/* history "messages" */
+	size_t			 nentries;
+	bool			 has_entries;
 };
 
 /* Error texts of PROTOCOL.md that take no argument. */
@@ -58,6 +86,11 @@ struct proto_msg {
 #define PROTO_ERR_NOT_IN_ROOM		"user is not in a room"
 #define PROTO_ERR_BINARY		"binary frames are not supported"
 #define PROTO_ERR_RATE_LIMIT		"rate limit exceeded"
+#define PROTO_ERR_INVALID_TOKEN		"invalid token"
+#define PROTO_ERR_HELLO_FIRST		"hello must be the first request"
+#define PROTO_ERR_INVALID_NAME		"invalid name"
+#define PROTO_ERR_INVALID_LIMIT		"invalid limit"
+#define PROTO_ERR_INVALID_SEQ		"invalid seq"
 
 /*
  * Server side: decode and validate one client request of len bytes (need
@@ -73,6 +106,17 @@ struct proto_msg {
  */
 int	proto_decode_request(const char *buf, size_t len, size_t message_max,
 	    struct proto_msg *msg, char **error, size_t *error_len);
+/*
+ * The same for a client of the given protocol version: version 1 knows
+ * hello (its way to version 2) but not nick or history ("unknown action");
+ * version 2 also takes private_message by "name" (user_id wins when both
+ * are strings), and checks hello's token ("invalid token"), nick's name
+ * ("invalid name") and history's limit, before and after ("invalid
+ * limit", "invalid seq"; the default limit is filled in).
+ */
+int	proto_decode_request_v(const char *buf, size_t len, size_t message_max,
+	    unsigned version, struct proto_msg *msg, char **error,
+	    size_t *error_len);
 
 /*
  * Client side: decode one server message.  Lenient: unknown keys are
@@ -84,8 +128,11 @@ int	proto_decode(const char *buf, size_t len, struct proto_msg *msg);
 
 /*
  * Encode msg as compact JSON: "action" first, then "room", "user_id",
- * "message", "ts" when non-NULL, then the list as "rooms" (PROTO_ROOMS) or
- * "participants" (PROTO_PARTICIPANTS) when has_list.  Strings are written
+ * "name", "token", "epoch", "message", "ts", "seq" when non-NULL, then the
+ * list as "rooms" (PROTO_ROOMS) or "participants" (PROTO_PARTICIPANTS)
+ * when has_list, list2 as "names" (PROTO_PARTICIPANTS) or "features"
+ * (PROTO_HELLO) when has_list2, and entries as "messages" when
+ * has_entries.  Strings are written
  * by their lengths (0: strlen(), see struct proto_msg), so U+0000 goes out
  * as \u0000.  Returns a malloc'd, NUL-terminated string and its length in
  * *len, or NULL on allocation failure.  Output is always valid JSON (given
@@ -100,6 +147,11 @@ void	 proto_msg_free(struct proto_msg *msg);
 
 const char *proto_action_name(enum proto_action action);
 enum proto_action proto_action_lookup(const char *name);
+
+/* 1..CHAT_NAME_MAX bytes of [A-Za-z0-9_-], starting with a letter. */
+bool	 proto_name_valid(const char *name, size_t len);
+/* A non-empty string of ASCII digits that fits in 64 bits. */
+bool	 proto_digits_valid(const char *s, size_t len);
 
 /* 1..CHAT_ROOM_NAME_MAX bytes, no U+0000-U+001F, U+007F, U+0080-U+009F. */
 bool	 proto_room_name_valid(const char *name, size_t len);

@@ -6,7 +6,9 @@
 #   sh tools/run-local.sh [chat-tui options]
 #
 # The build goes to build/ (out of tree, so tools/test-all.sh can still
-# build beside it); the server's log to build/chat-server.log.
+# build beside it); the server's log to build/chat-server.log, its database
+# (ids, sessions, names, history: the quick start remembers) to
+# build/chat-server.db.
 set -e
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
@@ -40,7 +42,7 @@ trap 'exit 130' INT TERM HUP
 # Start the server on PORT; fail if it exits at once (port taken).
 start_server() {
 	"$BUILD/server/chat-server" --listen 127.0.0.1 --port "$1" \
-	    >"$BUILD/chat-server.log" 2>&1 &
+	    --db "$BUILD/chat-server.db" >"$BUILD/chat-server.log" 2>&1 &
 	server_pid=$!
 	sleep 0.5
 	if kill -0 "$server_pid" 2>/dev/null; then

@@ -841,6 +841,9 @@ tui_model_message(struct tui_model *m, const struct proto_msg *msg)
 	case PROTO_PARTICIPANTS:
 		tui_model_on_participants(m, msg);
 		break;
+	case PROTO_HELLO:	/* version 2: chat-tui does not opt in */
+	case PROTO_NICK:
+	case PROTO_HISTORY:
 	case PROTO_UNKNOWN:
 		break;		/* newer server: ignore what we do not know */
 	}

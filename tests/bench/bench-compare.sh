@@ -8,15 +8,19 @@
 #   bench-compare.sh [--servers "chat-server go node"] [--duration S]
 #                    [--rounds N] [--scenarios "fanout-1x1000 ..."]
 #
+# chat-server-v2 is chat-server in memory with protocol version 2 clients
+# (hello; seq checked), chat-server-db the same on an SQLite database
+# (--db, issue 11); their ratios to each other are printed at the end.
+#
 # Environment: CHAT_SERVER_BIN, CHAT_BENCH_BIN (set by `make bench`),
 # PEERS_DIR (default: ../shared/peers next to the work tree).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-servers="chat-server go node"
+servers="chat-server chat-server-v2 chat-server-db go node"
 duration=10
 rounds=1
-scenarios="fanout-1x1000 fanout-10x100 pm-50 rate-100k conn-10k conn-19k"
+scenarios="fanout-1x1000 fanout-10x100 fanout-100x2 pm-50 rate-100k conn-10k conn-19k"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--servers) servers=$2; shift 2 ;;
@@ -43,7 +47,7 @@ esac
 # Build the peers in /tmp as their README says; skip one that cannot be.
 peer_setup() {
 	case $1 in
-	chat-server)
+	chat-server|chat-server-v2|chat-server-db)
 		[ -x "$CHAT_SERVER_BIN" ] || { echo "no $CHAT_SERVER_BIN" >&2; return 1; } ;;
 	go)
 		command -v go >/dev/null || { echo "go peer skipped: apt-get install -y" \
@@ -71,8 +75,11 @@ start_server() {
 		# something already answers there: another engineer's server
 		"$CHAT_BENCH_BIN" -p $sport probe -t 0.05 >/dev/null 2>&1 && continue
 		case $1 in
-		chat-server) "$CHAT_SERVER_BIN" -l 127.0.0.1 -p $sport \
-		    --rate-limit 0 >>"$work/$1.log" 2>&1 & ;;
+		chat-server|chat-server-v2) "$CHAT_SERVER_BIN" -l 127.0.0.1 \
+		    -p $sport --rate-limit 0 >>"$work/$1.log" 2>&1 & ;;
+		chat-server-db) rm -f "$work/chat.db"*
+		    "$CHAT_SERVER_BIN" -l 127.0.0.1 -p $sport --rate-limit 0 \
+		    --db "$work/chat.db" >>"$work/$1.log" 2>&1 & ;;
 		go) /tmp/peer-go/chatserver -addr 127.0.0.1:$sport \
 		    >>"$work/$1.log" 2>&1 & ;;
 		node) node /tmp/peer-node/server.js --port $sport \
@@ -97,6 +104,7 @@ scenario_args() {
 	case $1 in
 	fanout-1x1000) echo "fanout --rooms 1 --members 1000 --senders 1 --window 16" ;;
 	fanout-10x100) echo "fanout --rooms 10 --members 100 --senders 2 --window 8" ;;
+	fanout-100x2) echo "fanout --rooms 100 --members 2 --senders 2 --window 8" ;;
 	pm-50) echo "pm --pairs 50" ;;
 	rate-100k) echo "rate --rate 100000 --rooms 10 --members 100 --senders 2" ;;
 	conn-10k) echo "conn -n 10000" ;;
@@ -124,8 +132,10 @@ for round in $(seq 1 $rounds); do
 				cat "$out"
 				continue
 			fi
+			v2=
+			case $s in chat-server-v2|chat-server-db) v2=--v2 ;; esac
 			"$CHAT_BENCH_BIN" -p $sport --server-pid $spid \
-			    $(scenario_args $sc) -t $duration >"$out" 2>&1
+			    $(scenario_args $sc) $v2 -t $duration >"$out" 2>&1
 			cat "$out"
 			stop_server
 		done
@@ -188,6 +198,7 @@ printf "\n"
 rows="fanout-1x1000:deliveries_per_s:>=3x fanout-1x1000:deliveries_per_cpu_s:>=5x
 fanout-1x1000:p99_us:- fanout-10x100:deliveries_per_s:>=3x
 fanout-10x100:deliveries_per_cpu_s:>=5x fanout-10x100:p99_us:-
+fanout-100x2:deliveries_per_s:- fanout-100x2:p99_us:-
 pm-50:round_trips_per_s:>=1.8x pm-50:round_trips_per_cpu_s:-
 pm-50:p99_us:- pm-50:server_thread_max_pct:- pm-50:machine_busy_pct:-
 rate-100k:p50_us:- rate-100k:p99_us:<2000
@@ -216,6 +227,23 @@ for row in $rows; do
 	esac
 	printf "\n"
 done | tee "$work/summary.txt"
+
+# Issue 11: the database's cost, with the same version 2 clients.
+case " $ok_servers " in *" chat-server-db "*) have_db=yes ;; *) have_db=no ;; esac
+case "$have_db $ok_servers " in "yes "*" chat-server-v2 "*)
+	echo
+	echo "== chat-server-db / chat-server-v2 (--db against memory, v2 clients)"
+	for row in fanout-1x1000:deliveries_per_s:">=0.80" \
+	    fanout-10x100:deliveries_per_s:">=0.80" \
+	    fanout-100x2:deliveries_per_s:">=0.70" rate-100k:p99_us:"<2000us(db)"; do
+		sc=${row%%:*}; key=${row#*:}; target=${key#*:}; key=${key%%:*}
+		case " $scenarios " in *" $sc "*) ;; *) continue ;; esac
+		db=$(value chat-server-db $sc $key)
+		mem=$(value chat-server-v2 $sc $key)
+		printf "%-14s %-22s %12s %12s %8s  %s\n" $sc $key "$(fmt "$db")" \
+		    "$(fmt "$mem")" "$(ratio "$db" "$mem" 0)" "$target"
+	done | tee -a "$work/summary.txt" ;;
+esac
 
 # a failed run (lost or reordered message) fails the comparison
 ! grep -q 'result=FAIL' "$work"/*.*.* 2>/dev/null

@@ -217,6 +217,8 @@ bjson_scan(const char *p, size_t len, struct bjmsg *m)
 			slot = &m->user_id;
 		else if (BJSTR_IS(&key, "message"))
 			slot = &m->message;
+		else if (BJSTR_IS(&key, "seq"))
+			slot = &m->seq;
 		if (*p == '"') {
 			p++;
 			if (bjson_string(&p, end, slot) != 0)

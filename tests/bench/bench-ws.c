@@ -546,6 +546,42 @@ bconn_frames(struct bconn *c, const char *buf, size_t len)
 }
 
 static void
+bconn_opened(struct bconn *c)
+{
+	bench.opened++;
+	if (bench.ops->open != NULL)
+		bench.ops->open(c);
+}
+
+/* Version 2: within a room, members see seq increase in delivery order. */
+static bool
+bconn_seq_ok(struct bconn *c, const struct bjstr *seq)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (seq->p == NULL || seq->len == 0 || seq->len > 19) {
+		bench_fail("connection %d: room message without a seq",
+		    c->index);
+		return false;
+	}
+	for (i = 0; i < seq->len; i++) {
+		if (seq->p[i] < '0' || seq->p[i] > '9') {
+			bench_fail("connection %d: bad seq", c->index);
+			return false;
+		}
+		v = v * 10 + (uint64_t)(seq->p[i] - '0');
+	}
+	if (v <= c->last_seq) {
+		bench_fail("connection %d: seq %llu after %llu", c->index,
+		    (unsigned long long)v, (unsigned long long)c->last_seq);
+		return false;
+	}
+	c->last_seq = v;
+	return true;
+}
+
+static void
 bconn_dispatch(struct bconn *c, const char *p, size_t len)
 {
 	struct bjmsg	m;
@@ -572,11 +608,30 @@ bconn_dispatch(struct bconn *c, const char *p, size_t len)
 		c->id[m.user_id.len] = '\0';
 		c->idlen = m.user_id.len;
 		c->has_id = true;
-		bench.opened++;
-		if (bench.ops->open != NULL)
-			bench.ops->open(c);
+		if (bench.v2) {
+			/* Version 2: opened once the hello is answered. */
+			static const char hello[] = "{\"action\":\"hello\"}";
+
+			bench_send_text(c, hello, sizeof hello - 1);
+			c->hello_sent = true;
+			return;
+		}
+		bconn_opened(c);
 		return;
 	}
+	if (c->hello_sent) {
+		if (!BJSTR_IS(&m.action, "hello")) {
+			bench_fail("connection %d: expected the hello reply: "
+			    "%.*s", c->index, (int)len, p);
+			return;
+		}
+		c->hello_sent = false;
+		bconn_opened(c);
+		return;
+	}
+	if (bench.v2 && BJSTR_IS(&m.action, "room_message") &&
+	    !bconn_seq_ok(c, &m.seq))
+		return;
 	bench.ops->msg(c, &m);
 }
 

@@ -25,6 +25,7 @@ struct bjmsg {
 	struct bjstr	 room;
 	struct bjstr	 user_id;
 	struct bjstr	 message;
+	struct bjstr	 seq;		/* version 2 room messages */
 };
 
 /* bench-json.c */
@@ -98,6 +99,8 @@ struct bconn {
 	char		 id[24];	/* from the connection message */
 	size_t		 idlen;
 	bool		 has_id;
+	bool		 hello_sent;	/* --v2: waiting for the hello reply */
+	uint64_t	 last_seq;	/* --v2: seq of the last room message */
 
 	/* scenario state */
 	int		 room;		/* -1: none */
@@ -138,6 +141,7 @@ struct bench {
 	int		 size;
 	int		 sources;
 	int		 concurrency;
+	bool		 v2;		/* clients say hello (protocol v2) */
 
 	/* run state */
 	const struct bench_ops *ops;

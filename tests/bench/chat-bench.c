@@ -44,7 +44,9 @@ usage(void)
 "  --drain S            seconds allowed for in-flight messages (10)\n"
 "  --size B             pad message texts to B bytes\n"
 "  --sources K          127.0.0.x source addresses (8)\n"
-"  --concurrency C      handshakes in flight (256)\n");
+"  --concurrency C      handshakes in flight (256)\n"
+"  --v2                 clients opt in to protocol version 2 (hello) and\n"
+"                       check that seq increases\n");
 	exit(2);
 }
 
@@ -191,6 +193,7 @@ main(int argc, char **argv)
 		{ "size",	 required_argument, NULL, 's' },
 		{ "sources",	 required_argument, NULL, 'k' },
 		{ "concurrency", required_argument, NULL, 'c' },
+		{ "v2",		 no_argument,	    NULL, '2' },
 		{ "help",	 no_argument,	    NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -212,6 +215,9 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "u:h:p:P:n:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case '2':
+			bench.v2 = true;
+			break;
 		case 'u':
 			if (parse_url(optarg) != 0)
 				return 2;

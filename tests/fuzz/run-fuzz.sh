@@ -26,13 +26,16 @@ seconds=${2:-60}
 # pkg-config packages each harness needs besides fuzz-NAME.c.
 case $name in
 proto)
-	sources="shared/proto.c"
+	sources="shared/proto.c shared/proto-encode.c"
 	packages="libcjson"
 	;;
 dispatch)
-	sources="shared/proto.c shared/frame.c shared/util.c
-	    server/server-chat.c server/registry-mem.c server/server-config.c"
-	packages="libcjson libwebsockets"
+	sources="shared/proto.c shared/proto-encode.c shared/frame.c
+	    shared/util.c server/server-chat.c server/server-chat-event.c
+	    server/server-chat-v2.c
+	    server/server-session.c server/registry-mem.c server/store-mem.c
+	    server/store-sqlite.c server/store-util.c server/server-config.c"
+	packages="libcjson libevent sqlite3 libcrypto"
 	;;
 *)
 	echo "$0: no harness named $name (see the table in this script)" >&2

@@ -479,6 +479,62 @@ class Client:
 		"""The connection still answers a request."""
 		await self.rooms()
 
+	# Version 2 (doc/protocol.md): hello, and messages with ts / seq.
+	async def v2_hello(self, token=None):
+		"""Opt in to version 2 (resuming token's session if given);
+		returns the reply, after checking its form."""
+		req = {"action": "hello"}
+		if token is not None:
+			req["token"] = token
+		await self.send(req)
+		m = await self.recv()
+		keys = {"action", "user_id", "token", "epoch", "features"}
+		check(m.get("action") == "hello" and keys <= set(m) and
+		    set(m) <= keys | {"name"} and
+		    re.fullmatch(r"[A-Za-z0-9_-]{43}", m["token"]) is not None
+		    and isinstance(m["epoch"], str) and m["epoch"] != "" and
+		    {"names", "history", "sessions"} <= set(m["features"]),
+		    "client %s: expected a hello reply, got %s" %
+		    (self.id, jdump(m)))
+		self.id = m["user_id"]
+		self.token = m["token"]
+		self.epoch = m["epoch"]
+		return m
+
+	async def expect_text(self, text, timeout=2.0):
+		"""The next frame must be exactly this text (version 1 bytes)."""
+		raw = await self.recv_any(timeout)
+		if raw != text:
+			fail("client %s: expected exactly %s\n  got %r" %
+			    (self.id, text, raw))
+
+	async def expect_v2(self, exp, timeout=2.0):
+		"""The next message must be exp plus, unless exp names them,
+		"ts" and "seq" as decimal strings; returns it."""
+		got = await self.recv(timeout)
+		g = dict(got)
+		for k in ("ts", "seq"):
+			if k in g and k not in exp:
+				check(isinstance(g[k], str) and g[k].isdigit(),
+				    "client %s: %s must be a decimal string: %s"
+				    % (self.id, k, jdump(got)))
+				del g[k]
+		if g != exp:
+			fail("client %s: expected %s (+ts/seq)\n  got %s" %
+			    (self.id, jdump(exp), jdump(got)))
+		return got
+
+	async def history(self, room, **kw):
+		"""The messages of a history reply (kw: limit, before, after)."""
+		req = {"action": "history", "room": room}
+		req.update({k: str(v) for k, v in kw.items()})
+		m = await self.request(req)
+		check(m.get("action") == "history" and m.get("room") == room and
+		    isinstance(m.get("messages"), list),
+		    "client %s: expected a history reply, got %s" %
+		    (self.id, jdump(m)))
+		return m["messages"]
+
 	@property
 	def closed(self):
 		return self.ws.closed

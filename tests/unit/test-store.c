@@ -1,0 +1,319 @@
+/*
+ * The store variants (server/store-mem.c, server/store-sqlite.c) through
+ * the one interface of server/store.h: every test body runs against each,
+ * completions awaited on a real libevent loop (SQLite completes after its
+ * commit, a loop pass later).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "store.h"
+#include "store-util.h"
+
+#define TTL	1000		/* ms */
+
+struct fixture {
+	const char		*kind;		/* "memory" or "sqlite" */
+	struct event_base	*base;
+	struct store		*st;
+	char			 dir[64];
+	char			 path[128];
+	unsigned		 history;
+};
+
+/* The last completion, copied. */
+static struct store_result	got;
+static int			ndone;
+
+static void
+done(void *arg, const struct store_result *res)
+{
+	(void)arg;
+	store_result_free_msgs(&got);
+	assert_int_equal(store_result_copy(&got, res), 0);
+	ndone++;
+}
+
+/* Run expr (one store operation) and wait for its completion, which
+ * may come before it returns (memory) or a loop pass later (SQLite). */
+#define CALL(fx, expr)	do {						\
+	int want_ = ndone + 1;						\
+	expr;								\
+	await_done((fx), want_);					\
+} while (0)
+
+static void
+await_done(struct fixture *fx, int want)
+{
+	for (int i = 0; i < 1000 && ndone < want; i++)
+		event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	assert_int_equal(ndone, want);
+}
+
+static struct store *
+open_store(struct fixture *fx)
+{
+	char	*error = NULL;
+
+	if (strcmp(fx->kind, "memory") == 0)
+		return store_mem_new(fx->history, TTL, NULL);
+	fx->st = store_sqlite_new(fx->path, fx->history, TTL, fx->base,
+	    &error);
+	if (fx->st == NULL)
+		fail_msg("%s", error);
+	return fx->st;
+}
+
+static int
+setup(void **state, const char *kind, unsigned history)
+{
+	struct fixture	*fx = calloc(1, sizeof *fx);
+
+	assert_non_null(fx);
+	fx->kind = kind;
+	fx->history = history;
+	assert_non_null(fx->base = event_base_new());
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/test-store.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof fx->path, "%s/chat.db", fx->dir);
+	assert_non_null(fx->st = open_store(fx));
+	*state = fx;
+	return 0;
+}
+
+static int setup_mem(void **s) { return setup(s, "memory", 5); }
+static int setup_sql(void **s) { return setup(s, "sqlite", 5); }
+
+static int
+teardown(void **state)
+{
+	struct fixture	*fx = *state;
+	char		 wal[160];
+
+	fx->st->ops->destroy(fx->st);
+	event_base_free(fx->base);
+	unlink(fx->path);
+	snprintf(wal, sizeof wal, "%s-wal", fx->path);
+	unlink(wal);
+	snprintf(wal, sizeof wal, "%s-shm", fx->path);
+	unlink(wal);
+	rmdir(fx->dir);
+	store_result_free_msgs(&got);
+	free(fx);
+	return 0;
+}
+
+static void
+hash_of(const char *token, unsigned char hash[CHAT_TOKEN_HASH_SIZE])
+{
+	store_token_hash(token, strlen(token), hash);
+}
+
+static void
+test_ids(void **state)
+{
+	struct fixture	*fx = *state;
+
+	for (uint64_t i = 0; i < 5; i++) {
+		CALL(fx, fx->st->ops->id_next(fx->st, done, NULL));
+		assert_int_equal(got.status, STORE_OK);
+		assert_int_equal(got.id, i);
+	}
+	assert_true(strlen(fx->st->ops->epoch(fx->st)) > 0);
+}
+
+static void
+test_sessions(void **state)
+{
+	struct fixture	*fx = *state;
+	struct store	*st = fx->st;
+	unsigned char	 h1[CHAT_TOKEN_HASH_SIZE], h2[CHAT_TOKEN_HASH_SIZE];
+
+	hash_of("token-one", h1);
+	hash_of("token-two", h2);
+	CALL(fx, st->ops->session_create(st, "7", h1, 100, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	CALL(fx, st->ops->session_resume(st, h2, 100, done, NULL));
+	assert_int_equal(got.status, STORE_ERR_NOT_FOUND);
+	CALL(fx, st->ops->session_resume(st, h1, 100, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	assert_string_equal(got.user_id, "7");
+	assert_string_equal(got.name, "");
+	/* Connected: never expires. */
+	CALL(fx, st->ops->session_resume(st, h1, 100 + 10 * TTL, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	/* Released at t: alive at t + TTL, gone after. */
+	CALL(fx, st->ops->session_release(st, "7", 20000, done, NULL));
+	CALL(fx, st->ops->session_resume(st, h1, 20000 + TTL, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	CALL(fx, st->ops->session_release(st, "7", 30000, done, NULL));
+	CALL(fx, st->ops->session_resume(st, h1, 30001 + TTL, done, NULL));
+	assert_int_equal(got.status, STORE_ERR_NOT_FOUND);
+}
+
+static void
+test_names(void **state)
+{
+	struct fixture	*fx = *state;
+	struct store	*st = fx->st;
+	unsigned char	 h1[CHAT_TOKEN_HASH_SIZE], h2[CHAT_TOKEN_HASH_SIZE];
+
+	hash_of("a", h1);
+	hash_of("b", h2);
+	CALL(fx, st->ops->session_create(st, "1", h1, 0, done, NULL));
+	CALL(fx, st->ops->session_create(st, "2", h2, 0, done, NULL));
+	CALL(fx, st->ops->name_set(st, "1", "Alice", 0, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	CALL(fx, st->ops->name_set(st, "2", "aLICE", 0, done, NULL));
+	assert_int_equal(got.status, STORE_ERR_TAKEN);
+	/* Its own name again, another case. */
+	CALL(fx, st->ops->name_set(st, "1", "ALICE", 0, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	CALL(fx, st->ops->session_resume(st, h1, 0, done, NULL));
+	assert_string_equal(got.name, "ALICE");
+	/* Reserved while disconnected, free once expired. */
+	CALL(fx, st->ops->session_release(st, "1", 1000, done, NULL));
+	CALL(fx, st->ops->name_set(st, "2", "alice", 1000 + TTL, done, NULL));
+	assert_int_equal(got.status, STORE_ERR_TAKEN);
+	CALL(fx, st->ops->name_set(st, "2", "alice", 1001 + TTL, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	/* "" removes it: free for others. */
+	CALL(fx, st->ops->name_set(st, "2", "", 2000 + TTL, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	CALL(fx, st->ops->session_resume(st, h2, 2000 + TTL, done, NULL));
+	assert_string_equal(got.name, "");
+}
+
+static uint64_t
+append(struct fixture *fx, const char *room, const char *text)
+{
+	struct store_msg	m;
+
+	memset(&m, 0, sizeof m);
+	m.ts = 42;
+	snprintf(m.user_id, sizeof m.user_id, "3");
+	snprintf(m.name, sizeof m.name, "bob");
+	m.text = text;
+	m.text_len = strlen(text);
+	CALL(fx, fx->st->ops->history_append(fx->st, room, &m, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	return got.seq;
+}
+
+/* Query and compare the texts (joined with ','). */
+static void
+query(struct fixture *fx, const char *room, unsigned limit, int has_before,
+    uint64_t before, int has_after, uint64_t after, const char *want)
+{
+	struct store_query	q;
+	char			buf[256] = "";
+
+	memset(&q, 0, sizeof q);
+	q.room = room;
+	q.room_len = strlen(room);
+	q.limit = limit;
+	q.has_before = has_before;
+	q.before = before;
+	q.has_after = has_after;
+	q.after = after;
+	CALL(fx, fx->st->ops->history_query(fx->st, &q, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	for (size_t i = 0; i < got.n; i++) {
+		if (i > 0)
+			strcat(buf, ",");
+		strncat(buf, got.msgs[i].text, got.msgs[i].text_len);
+		assert_int_equal(got.msgs[i].ts, 42);
+		assert_string_equal(got.msgs[i].user_id, "3");
+		assert_string_equal(got.msgs[i].name, "bob");
+		if (i > 0)
+			assert_true(got.msgs[i].seq > got.msgs[i - 1].seq);
+	}
+	assert_string_equal(buf, want);
+}
+
+static void
+test_history(void **state)
+{
+	struct fixture	*fx = *state;
+	uint64_t	 s[7];
+	const char	*texts[] = { "a", "b", "c", "d", "e", "f", "g" };
+
+	for (int i = 0; i < 7; i++) {
+		s[i] = append(fx, "r", texts[i]);
+		if (i > 0)
+			assert_true(s[i] > s[i - 1]);
+		/* Another room takes seqs too. */
+		append(fx, "other", "x");
+	}
+	/* history 5: the last five of r are kept. */
+	query(fx, "r", 50, 0, 0, 0, 0, "c,d,e,f,g");
+	query(fx, "r", 2, 0, 0, 0, 0, "f,g");
+	query(fx, "r", 2, 1, s[5], 0, 0, "d,e");
+	query(fx, "r", 2, 0, 0, 1, s[2], "d,e");
+	query(fx, "r", 50, 1, s[6], 1, s[3], "e,f");
+	query(fx, "r", 50, 1, 0, 0, 0, "");
+	query(fx, "r", 50, 0, 0, 1, UINT64_MAX, "");
+	query(fx, "nowhere", 50, 0, 0, 0, 0, "");
+	/* A message with U+0000 comes back byte for byte. */
+	struct store_msg m = { .ts = 1, .text = "x\0y", .text_len = 3 };
+	CALL(fx, fx->st->ops->history_append(fx->st, "nul", &m, done, NULL));
+	struct store_query q = { .room = "nul", .room_len = 3, .limit = 5 };
+	CALL(fx, fx->st->ops->history_query(fx->st, &q, done, NULL));
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.msgs[0].text_len, 3);
+	assert_memory_equal(got.msgs[0].text, "x\0y", 3);
+}
+
+/* SQLite only: everything survives a reopen (the same body, reopened). */
+static void
+test_reopen(void **state)
+{
+	struct fixture	*fx = *state;
+	unsigned char	 h[CHAT_TOKEN_HASH_SIZE];
+	char		 epoch[64];
+	uint64_t	 seq;
+
+	hash_of("keep", h);
+	CALL(fx, fx->st->ops->id_next(fx->st, done, NULL));
+	CALL(fx, fx->st->ops->session_create(fx->st, "0", h, 0, done, NULL));
+	CALL(fx, fx->st->ops->name_set(fx->st, "0", "Keeper", 0, done, NULL));
+	seq = append(fx, "r", "kept");
+	snprintf(epoch, sizeof epoch, "%s", fx->st->ops->epoch(fx->st));
+	fx->st->ops->destroy(fx->st);
+	assert_non_null(fx->st = open_store(fx));
+	assert_string_equal(fx->st->ops->epoch(fx->st), epoch);
+	CALL(fx, fx->st->ops->id_next(fx->st, done, NULL));
+	assert_int_equal(got.id, 1);
+	CALL(fx, fx->st->ops->session_resume(fx->st, h, 0, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	assert_string_equal(got.name, "Keeper");
+	query(fx, "r", 50, 0, 0, 0, 0, "kept");
+	assert_true(append(fx, "r", "next") > seq);
+}
+
+#define EACH(t)	cmocka_unit_test_setup_teardown(t, setup_mem, teardown), \
+		cmocka_unit_test_setup_teardown(t, setup_sql, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		EACH(test_ids),
+		EACH(test_sessions),
+		EACH(test_names),
+		EACH(test_history),
+		cmocka_unit_test_setup_teardown(test_reopen, setup_sql,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
