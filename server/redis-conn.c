@@ -732,6 +732,12 @@ redis_conn_free(struct redis_conn *c)
 	free(c);
 }
 
+void
+redis_conn_reset(struct redis_conn *c, const char *why)
+{
+	conn_fail(c, "%s", why);
+}
+
 int
 redis_conn_up(const struct redis_conn *c)
 {

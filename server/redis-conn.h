@@ -63,6 +63,9 @@ void	redis_conn_start(struct redis_conn *);
  * Not from inside one of this connection's callbacks. */
 void	redis_conn_free(struct redis_conn *);
 int	redis_conn_up(const struct redis_conn *);
+/* Drop the connection now (e.g. a gap in a channel's events): "down",
+ * then reconnect as after any failure. */
+void	redis_conn_reset(struct redis_conn *, const char *why);
 /* Times it went up, for logs and tests. */
 uint64_t redis_conn_ups(const struct redis_conn *);
 

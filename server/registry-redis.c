@@ -1,0 +1,969 @@
+/*
+ * registry-redis: registry.h on Redis (see registry-redis.h, redis-lua.h).
+ *
+ * An operation (struct rr_op) goes: [waiting for its room's subscription:
+ * joins only] -> sent (one EVALSHA) -> waiting for the events it published
+ * to channels this node is subscribed to -> done.  Each channel
+ * (struct rr_chan) counts what it delivered (cseq); a script's reply says
+ * which cseq it published where, so the operation waits on exactly those.
+ * A cseq that skips one is a gap (Redis dropped us as a slow subscriber,
+ * say): the whole connection is reset, the node closes its clients, they
+ * resume and recover from history.
+ */
+#include <sys/queue.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <uthash.h>
+
+#include "chat-limits.h"
+#include "redis-conn.h"
+#include "redis-lua.h"
+#include "registry-redis.h"
+#include "util.h"
+
+#define RR_ARGS_MAX	10
+
+enum op_state {
+	OP_WAIT_SUB,		/* its room's SUBSCRIBE not confirmed yet */
+	OP_SENT,		/* the script's reply not in yet */
+	OP_WAIT_EVENTS,		/* its events not all delivered yet */
+};
+
+struct registry_redis;
+struct rr_chan;
+
+struct rr_op {
+	TAILQ_ENTRY(rr_op)	 entry;		/* rr->ops */
+	TAILQ_ENTRY(rr_op)	 sub_entry;	/* chan->sub_waiters */
+	struct registry_redis	*rr;		/* NULL: orphaned by destroy */
+	enum op_state		 state;
+	enum redis_lua		 script;
+	reg_done_cb		 done;
+	void			*arg;
+	struct rr_chan		*join_chan;	/* holds its subscription */
+	int			 nwaits;
+	struct reg_result	 res;
+	int			 argc;
+	const char		*argv[RR_ARGS_MAX];
+	size_t			 lens[RR_ARGS_MAX];
+	char			*args;		/* the copies argv points into */
+};
+
+struct rr_wait {
+	TAILQ_ENTRY(rr_wait)	 entry;
+	struct rr_op		*op;
+	long long		 cseq;
+};
+
+enum chan_state {
+	CH_SUBSCRIBING,
+	CH_SUBSCRIBED,
+};
+
+struct rr_chan {
+	UT_hash_handle		 hh;
+	struct registry_redis	*rr;
+	char			*name;		/* the channel */
+	char			*room;		/* NULL: this node's channel */
+	enum chan_state		 state;
+	long long		 last;		/* cseq delivered; 0: none yet */
+	unsigned		 local;		/* this node's members */
+	unsigned		 pending;	/* joins in flight */
+	unsigned		 busy;		/* delivering: keep it */
+	TAILQ_HEAD(, rr_op)	 sub_waiters;
+	TAILQ_HEAD(, rr_wait)	 waits;
+};
+
+/* A connection of this node that is online (for nusers). */
+struct rr_conn {
+	UT_hash_handle		 hh;
+	uint64_t		 conn;
+};
+
+struct registry_redis {
+	struct registry		 reg;
+	struct event_base	*base;
+	struct redis_conn	*rc;
+	char			 prefix[32];	/* channels: chat:<db>: */
+	unsigned		 history_max;
+	uint64_t		 session_ttl_ms;
+	struct rr_chan		*chans;
+	struct rr_chan		*node_chan;
+	struct rr_conn		*conns;
+	TAILQ_HEAD(, rr_op)	 ops;
+	struct event		*ev_alive;
+	void			(*up_done)(void *, int);
+	void			*up_arg;
+};
+
+#define RR(r)	((struct registry_redis *)(r))
+
+static void	op_send(struct rr_op *);
+static void	up_finish(struct registry_redis *, int);
+
+/* ------------------------------------------------------------ channels */
+
+static struct rr_chan *
+chan_find(struct registry_redis *rr, const char *name, size_t len)
+{
+	struct rr_chan	*ch;
+
+	HASH_FIND(hh, rr->chans, name, len, ch);
+	return ch;
+}
+
+static void
+chan_subscribed(void *arg, int ok)
+{
+	struct rr_chan	*ch = arg;
+	struct rr_op	*op;
+
+	if (!ok)
+		return;		/* down: registry_redis_down cleans up */
+	ch->state = CH_SUBSCRIBED;
+	if (ch == ch->rr->node_chan)
+		up_finish(ch->rr, 1);
+	while ((op = TAILQ_FIRST(&ch->sub_waiters)) != NULL) {
+		TAILQ_REMOVE(&ch->sub_waiters, op, sub_entry);
+		op_send(op);
+	}
+}
+
+static struct rr_chan *
+chan_new(struct registry_redis *rr, const char *room)
+{
+	struct rr_chan	*ch;
+	int		 len;
+
+	if ((ch = calloc(1, sizeof *ch)) == NULL)
+		return NULL;
+	ch->rr = rr;
+	if (room != NULL) {
+		len = asprintf(&ch->name, "%sr:%s", rr->prefix, room);
+		ch->room = strdup(room);
+	} else {
+		len = asprintf(&ch->name, "%sn:%" PRIu64, rr->prefix,
+		    rr->reg.node);
+	}
+	if (len < 0 || (room != NULL && ch->room == NULL)) {
+		if (len >= 0)
+			free(ch->name);
+		free(ch->room);
+		free(ch);
+		return NULL;
+	}
+	TAILQ_INIT(&ch->sub_waiters);
+	TAILQ_INIT(&ch->waits);
+	ch->state = CH_SUBSCRIBING;
+	if (redis_conn_subscribe(rr->rc, ch->name, chan_subscribed, ch) != 0) {
+		free(ch->name);
+		free(ch->room);
+		free(ch);
+		return NULL;
+	}
+	HASH_ADD_KEYPTR(hh, rr->chans, ch->name, strlen(ch->name), ch);
+	return ch;
+}
+
+static void
+chan_free(struct registry_redis *rr, struct rr_chan *ch, int unsubscribe)
+{
+	struct rr_wait	*w;
+
+	HASH_DELETE(hh, rr->chans, ch);
+	if (unsubscribe)
+		redis_conn_unsubscribe(rr->rc, ch->name);
+	while ((w = TAILQ_FIRST(&ch->waits)) != NULL) {
+		TAILQ_REMOVE(&ch->waits, w, entry);
+		free(w);
+	}
+	if (ch == rr->node_chan)
+		rr->node_chan = NULL;
+	free(ch->name);
+	free(ch->room);
+	free(ch);
+}
+
+/* A room nobody here is in or joining any more: unsubscribe. */
+static void
+chan_maybe_release(struct registry_redis *rr, struct rr_chan *ch)
+{
+	if (ch->room != NULL && ch->local == 0 && ch->pending == 0 &&
+	    ch->busy == 0 &&
+	    TAILQ_EMPTY(&ch->waits) && TAILQ_EMPTY(&ch->sub_waiters))
+		chan_free(rr, ch, 1);
+}
+
+/* ---------------------------------------------------------- operations */
+
+static void
+op_finish(struct rr_op *op, enum reg_status status)
+{
+	struct registry_redis	*rr = op->rr;
+
+	if (rr == NULL) {			/* orphaned */
+		free(op->args);
+		free(op);
+		return;
+	}
+	TAILQ_REMOVE(&rr->ops, op, entry);
+	if (op->join_chan != NULL) {
+		op->join_chan->pending--;
+		chan_maybe_release(rr, op->join_chan);
+	}
+	op->res.status = status;
+	op->done(op->arg, &op->res);
+	free(op->args);
+	free(op);
+}
+
+/* A new operation with its arguments copied; NULL (done called with
+ * REG_ERR_NOMEM) when out of memory. */
+static struct rr_op *
+op_new(struct registry_redis *rr, enum redis_lua script, reg_done_cb done,
+    void *arg, int argc, const char *const *argv, const size_t *lens)
+{
+	struct rr_op	*op;
+	size_t		 total = 0, l[RR_ARGS_MAX];
+	char		*p;
+	int		 i;
+
+	for (i = 0; i < argc; i++) {
+		l[i] = lens != NULL && lens[i] != (size_t)-1 ? lens[i] :
+		    strlen(argv[i]);
+		total += l[i] + 1;
+	}
+	if ((op = calloc(1, sizeof *op)) == NULL ||
+	    (op->args = malloc(total + 1)) == NULL) {
+		struct reg_result	res = { .status = REG_ERR_NOMEM };
+
+		free(op);
+		done(arg, &res);
+		return NULL;
+	}
+	op->rr = rr;
+	op->script = script;
+	op->done = done;
+	op->arg = arg;
+	op->argc = argc;
+	for (p = op->args, i = 0; i < argc; i++) {
+		memcpy(p, argv[i], l[i]);
+		p[l[i]] = '\0';
+		op->argv[i] = p;
+		op->lens[i] = l[i];
+		p += l[i] + 1;
+	}
+	TAILQ_INSERT_TAIL(&rr->ops, op, entry);
+	return op;
+}
+
+/* The events the script published: wait for those on our channels. */
+static void
+op_wait_events(struct rr_op *op, const redisReply *out)
+{
+	struct registry_redis	*rr = op->rr;
+	struct rr_chan		*ch;
+	struct rr_wait		*w;
+	size_t			 i;
+
+	for (i = 0; i + 1 < out->elements; i += 2) {
+		if (out->element[i]->type != REDIS_REPLY_STRING ||
+		    out->element[i + 1]->type != REDIS_REPLY_INTEGER)
+			continue;
+		ch = chan_find(rr, out->element[i]->str, out->element[i]->len);
+		if (ch == NULL || ch->state != CH_SUBSCRIBED ||
+		    (ch->last != 0 && ch->last >= out->element[i + 1]->integer))
+			continue;
+		if ((w = calloc(1, sizeof *w)) == NULL)
+			continue;	/* done without waiting, then */
+		w->op = op;
+		w->cseq = out->element[i + 1]->integer;
+		TAILQ_INSERT_TAIL(&ch->waits, w, entry);
+		op->nwaits++;
+	}
+}
+
+static void
+op_reply(void *arg, const redisReply *r)
+{
+	struct rr_op		*op = arg;
+	const redisReply	*data;
+	const char		*nl;
+
+	if (op->rr == NULL || r == NULL) {
+		op_finish(op, REG_ERR_DOWN);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[2]->type != REDIS_REPLY_ARRAY) {
+		log_warn("redis: registry script %d: %s", (int)op->script,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
+		op_finish(op, REG_ERR_DOWN);
+		return;
+	}
+	data = r->element[1];
+	switch (r->element[0]->integer) {
+	case 0:
+		break;
+	case 1:
+		op_finish(op, REG_ERR_NOT_IN_ROOM);
+		return;
+	default:
+		op_finish(op, REG_ERR_NO_USER);
+		return;
+	}
+	if (data->type == REDIS_REPLY_STRING && data->len > 0) {
+		if (op->script == RL_REG_MESSAGE || op->script == RL_REG_NODE)
+			op->res.seq = strtoull(data->str, NULL, 10);
+		else if (op->script == RL_REG_PRIVATE &&
+		    (nl = memchr(data->str, '\n', data->len)) != NULL) {
+			snprintf(op->res.target.id, sizeof op->res.target.id,
+			    "%.*s", (int)(nl - data->str), data->str);
+			snprintf(op->res.target.name,
+			    sizeof op->res.target.name, "%.*s",
+			    (int)(data->str + data->len - nl - 1), nl + 1);
+		}
+	}
+	op_wait_events(op, r->element[2]);
+	if (op->nwaits == 0)
+		op_finish(op, REG_OK);
+	else
+		op->state = OP_WAIT_EVENTS;
+}
+
+static void
+op_send(struct rr_op *op)
+{
+	op->state = OP_SENT;
+	if (redis_conn_eval(op->rr->rc, op->script, 0, op->argc, op->argv,
+	    op->lens, op_reply, op) != 0)
+		op_finish(op, REG_ERR_DOWN);
+}
+
+/* ------------------------------------------------------------- events */
+
+/* The fields of an event as published (redis-lua.h). */
+enum {
+	F_CSEQ, F_TYPE, F_FLAGS, F_ROOM, F_UID, F_UNAME, F_UNODE, F_UCONN,
+	F_TID, F_TNAME, F_TNODE, F_TCONN, F_ONODE, F_OCONN, F_SEQ, F_TS,
+	F_TEXT, F_COUNT
+};
+
+static void
+user_copy(struct reg_user *u, const char *id, const char *name)
+{
+	snprintf(u->id, sizeof u->id, "%s", id);
+	snprintf(u->name, sizeof u->name, "%s", name);
+}
+
+static int
+event_parse(char *buf, size_t len, char **f, size_t *textlen)
+{
+	char	*p = buf, *end = buf + len, *nl;
+	int	 i;
+
+	for (i = 0; i < F_TEXT; i++) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			return -1;
+		*nl = '\0';
+		f[i] = p;
+		p = nl + 1;
+	}
+	f[F_TEXT] = p;
+	*textlen = end - p;
+	return 0;
+}
+
+static void
+rr_message(struct registry_redis *rr, const char *channel, size_t chlen,
+    const char *data, size_t len)
+{
+	struct rr_chan		*ch;
+	struct rr_wait		*w, *wn;
+	struct reg_event	 ev;
+	char			*buf, *f[F_COUNT], why[160];
+	size_t			 textlen;
+	long long		 cseq;
+	uint64_t		 unode;
+
+	if ((ch = chan_find(rr, channel, chlen)) == NULL ||
+	    ch->state != CH_SUBSCRIBED)
+		return;
+	if ((buf = malloc(len + 1)) == NULL)
+		return;
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+	if (event_parse(buf, len, f, &textlen) != 0) {
+		log_warn("redis: a malformed event on %s", ch->name);
+		free(buf);
+		return;
+	}
+	cseq = strtoll(f[F_CSEQ], NULL, 10);
+	if (ch->last != 0 && cseq != ch->last + 1) {
+		snprintf(why, sizeof why, "event %lld on %s after %lld: events "
+		    "were lost", cseq, ch->name, ch->last);
+		free(buf);
+		redis_conn_reset(rr->rc, why);
+		return;
+	}
+	ch->last = cseq;
+
+	memset(&ev, 0, sizeof ev);
+	switch (f[F_TYPE][0]) {
+	case 'J': ev.type = REG_EV_JOIN; break;
+	case 'L': ev.type = REG_EV_LEAVE; break;
+	case 'M': ev.type = REG_EV_MESSAGE; break;
+	case 'N': ev.type = REG_EV_NICK; break;
+	case 'P': ev.type = REG_EV_PRIVATE; break;
+	default: ev.type = REG_EV_KICK; break;
+	}
+	ev.flags = (unsigned)strtoul(f[F_FLAGS], NULL, 10);
+	ev.room = f[F_ROOM][0] != '\0' ? f[F_ROOM] : NULL;
+	user_copy(&ev.user, f[F_UID], f[F_UNAME]);
+	user_copy(&ev.target, f[F_TID], f[F_TNAME]);
+	ev.target_at.node = strtoull(f[F_TNODE], NULL, 10);
+	ev.target_at.conn = strtoull(f[F_TCONN], NULL, 10);
+	ev.origin.node = strtoull(f[F_ONODE], NULL, 10);
+	ev.origin.conn = strtoull(f[F_OCONN], NULL, 10);
+	ev.seq = strtoull(f[F_SEQ], NULL, 10);
+	ev.ts = strtoull(f[F_TS], NULL, 10);
+	ev.text = f[F_TEXT];
+	ev.text_len = textlen;
+	unode = strtoull(f[F_UNODE], NULL, 10);
+
+	/* This node's members, for the subscription's lifetime. */
+	if (ch->room != NULL && unode == rr->reg.node) {
+		if (ev.type == REG_EV_JOIN)
+			ch->local++;
+		else if (ev.type == REG_EV_LEAVE && ch->local > 0)
+			ch->local--;
+	}
+	if (ev.type == REG_EV_KICK && ev.target_at.node == rr->reg.node) {
+		struct rr_conn	*c;
+
+		HASH_FIND(hh, rr->conns, &ev.target_at.conn,
+		    sizeof ev.target_at.conn, c);
+		if (c != NULL) {
+			HASH_DELETE(hh, rr->conns, c);
+			free(c);
+		}
+	}
+	ch->busy++;
+	rr->reg.event(rr->reg.event_arg, &ev);
+	free(buf);
+
+	/* Operations whose events have all arrived are done. */
+	for (w = TAILQ_FIRST(&ch->waits); w != NULL; w = wn) {
+		wn = TAILQ_NEXT(w, entry);
+		if (w->cseq > ch->last)
+			continue;
+		TAILQ_REMOVE(&ch->waits, w, entry);
+		if (--w->op->nwaits == 0)
+			op_finish(w->op, REG_OK);
+		free(w);
+		wn = TAILQ_FIRST(&ch->waits);	/* done may have added */
+	}
+	ch->busy--;
+	chan_maybe_release(rr, ch);
+}
+
+void
+registry_redis_message(struct registry *reg, const char *channel,
+    size_t chlen, const char *data, size_t len)
+{
+	rr_message(RR(reg), channel, chlen, data, len);
+}
+
+/* ------------------------------------------------------------ the ops */
+
+#define NUM(buf, v)	(snprintf(buf, sizeof buf, "%" PRIu64, (uint64_t)(v)))
+
+static void
+rr_online(struct registry *reg, const struct reg_user *user,
+    struct reg_where at, reg_done_cb done, void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	char			 node[24], conn[24];
+	const char		*argv[] = { rr->prefix, user->id, user->name,
+				    node, conn };
+	struct rr_op		*op;
+	struct rr_conn		*c;
+
+	NUM(node, at.node);
+	NUM(conn, at.conn);
+	if ((op = op_new(rr, RL_REG_ONLINE, done, arg, 5, argv, NULL)) == NULL)
+		return;
+	HASH_FIND(hh, rr->conns, &at.conn, sizeof at.conn, c);
+	if (c == NULL && (c = calloc(1, sizeof *c)) != NULL) {
+		c->conn = at.conn;
+		HASH_ADD(hh, rr->conns, conn, sizeof c->conn, c);
+	}
+	op_send(op);
+}
+
+static void
+rr_offline(struct registry *reg, const char *id, struct reg_where at,
+    reg_done_cb done, void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	char			 node[24], conn[24];
+	const char		*argv[] = { rr->prefix, id, node, conn };
+	struct rr_op		*op;
+	struct rr_conn		*c;
+
+	NUM(node, at.node);
+	NUM(conn, at.conn);
+	HASH_FIND(hh, rr->conns, &at.conn, sizeof at.conn, c);
+	if (c != NULL) {
+		HASH_DELETE(hh, rr->conns, c);
+		free(c);
+	}
+	if ((op = op_new(rr, RL_REG_OFFLINE, done, arg, 4, argv, NULL)) != NULL)
+		op_send(op);
+}
+
+static void
+rr_join(struct registry *reg, const struct reg_user *user, const char *room,
+    struct reg_where origin, reg_done_cb done, void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	char			 node[24], conn[24], *name;
+	const char		*argv[] = { rr->prefix, user->id, user->name,
+				    room, node, conn };
+	struct rr_op		*op;
+	struct rr_chan		*ch;
+
+	NUM(node, origin.node);
+	NUM(conn, origin.conn);
+	if ((op = op_new(rr, RL_REG_JOIN, done, arg, 6, argv, NULL)) == NULL)
+		return;
+	/* Subscribed before the join happens, so nothing is missed. */
+	if (asprintf(&name, "%sr:%s", rr->prefix, room) < 0) {
+		op_finish(op, REG_ERR_NOMEM);
+		return;
+	}
+	ch = chan_find(rr, name, strlen(name));
+	free(name);
+	if (ch == NULL && (ch = chan_new(rr, room)) == NULL) {
+		op_finish(op, redis_conn_up(rr->rc) ? REG_ERR_NOMEM :
+		    REG_ERR_DOWN);
+		return;
+	}
+	ch->pending++;
+	op->join_chan = ch;
+	if (ch->state == CH_SUBSCRIBED) {
+		op_send(op);
+	} else {
+		op->state = OP_WAIT_SUB;
+		TAILQ_INSERT_TAIL(&ch->sub_waiters, op, sub_entry);
+	}
+}
+
+static void
+rr_simple(struct registry *reg, enum redis_lua script,
+    const struct reg_user *user, struct reg_where origin, reg_done_cb done,
+    void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	char			 node[24], conn[24];
+	const char		*argv[] = { rr->prefix, user->id, user->name,
+				    node, conn };
+	struct rr_op		*op;
+
+	NUM(node, origin.node);
+	NUM(conn, origin.conn);
+	if ((op = op_new(rr, script, done, arg, 5, argv, NULL)) != NULL)
+		op_send(op);
+}
+
+static void
+rr_leave(struct registry *reg, const struct reg_user *user,
+    struct reg_where origin, reg_done_cb done, void *arg)
+{
+	rr_simple(reg, RL_REG_LEAVE, user, origin, done, arg);
+}
+
+static void
+rr_nick(struct registry *reg, const struct reg_user *user,
+    struct reg_where origin, reg_done_cb done, void *arg)
+{
+	rr_simple(reg, RL_REG_NICK, user, origin, done, arg);
+}
+
+static void
+rr_room_message(struct registry *reg, const struct reg_user *user,
+    const char *text, size_t len, uint64_t ts, struct reg_where origin,
+    reg_done_cb done, void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	char			 node[24], conn[24], t[24], keep[16];
+	const char		*argv[] = { rr->prefix, user->id, user->name,
+				    node, conn, t, text, keep };
+	size_t			 lens[] = { -1, -1, -1, -1, -1, -1, len, -1 };
+	struct rr_op		*op;
+
+	NUM(node, origin.node);
+	NUM(conn, origin.conn);
+	NUM(t, ts);
+	NUM(keep, rr->history_max);
+	if ((op = op_new(rr, RL_REG_MESSAGE, done, arg, 8, argv, lens)) ==
+	    NULL)
+		return;
+	op->res.ts = ts;
+	op_send(op);
+}
+
+static void
+rr_private_message(struct registry *reg, const struct reg_user *from,
+    const char *to_id, const char *to_name, const char *text, size_t len,
+    uint64_t ts, struct reg_where origin, reg_done_cb done, void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	char			 node[24], conn[24], t[24];
+	char			 fold[CHAT_NAME_MAX + 1];
+	const char		*argv[] = { rr->prefix, from->id, from->name,
+				    node, conn, to_id != NULL ? to_id : "",
+				    fold, t, text };
+	size_t			 lens[] = { -1, -1, -1, -1, -1, -1, -1, -1,
+				    len };
+	struct rr_op		*op;
+	size_t			 i;
+
+	NUM(node, origin.node);
+	NUM(conn, origin.conn);
+	NUM(t, ts);
+	fold[0] = '\0';
+	if (to_id == NULL && to_name != NULL) {
+		for (i = 0; to_name[i] != '\0' && i < CHAT_NAME_MAX; i++)
+			fold[i] = (char)(to_name[i] >= 'A' &&
+			    to_name[i] <= 'Z' ? to_name[i] + 32 : to_name[i]);
+		fold[i] = '\0';
+	}
+	if ((op = op_new(rr, RL_REG_PRIVATE, done, arg, 9, argv, lens)) ==
+	    NULL)
+		return;
+	op->res.ts = ts;
+	op_send(op);
+}
+
+/* ------------------------------------------------------- read-only ops */
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+cmp_user(const void *a, const void *b)
+{
+	const struct reg_user	*x = a, *y = b;
+	size_t			 lx = strlen(x->id), ly = strlen(y->id);
+
+	/* Decimal ids without leading zeros: shorter is smaller. */
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static void
+rooms_reply(void *arg, const redisReply *r)
+{
+	struct rr_op	*op = arg;
+	const char	**names;
+	size_t		 i;
+
+	if (op->rr == NULL || r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		op_finish(op, REG_ERR_DOWN);
+		return;
+	}
+	if ((names = calloc(r->elements + 1, sizeof *names)) == NULL) {
+		op_finish(op, REG_ERR_NOMEM);
+		return;
+	}
+	for (i = 0; i < r->elements; i++)
+		names[i] = r->element[i]->str;
+	qsort(names, r->elements, sizeof *names, cmp_name);
+	op->res.names = names;
+	op->res.n = r->elements;
+	op_finish(op, REG_OK);
+	free(names);
+}
+
+static void
+rr_rooms(struct registry *reg, reg_done_cb done, void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	struct rr_op		*op;
+
+	if ((op = op_new(rr, RL_COUNT, done, arg, 0, NULL, NULL)) == NULL)
+		return;
+	op->state = OP_SENT;
+	if (redis_conn_command(rr->rc, rooms_reply, op,
+	    "SMEMBERS chat:rooms") != 0)
+		op_finish(op, REG_ERR_DOWN);
+}
+
+static void
+participants_reply(void *arg, const redisReply *r)
+{
+	struct rr_op		*op = arg;
+	const redisReply	*ids, *names;
+	struct reg_user		*users;
+	size_t			 i;
+
+	if (op->rr == NULL || r == NULL) {
+		op_finish(op, REG_ERR_DOWN);
+		return;
+	}
+	if (r->type == REDIS_REPLY_INTEGER) {
+		op_finish(op, REG_ERR_NO_ROOM);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->elements != r->element[1]->elements) {
+		op_finish(op, REG_ERR_DOWN);
+		return;
+	}
+	ids = r->element[0];
+	names = r->element[1];
+	if ((users = calloc(ids->elements + 1, sizeof *users)) == NULL) {
+		op_finish(op, REG_ERR_NOMEM);
+		return;
+	}
+	for (i = 0; i < ids->elements; i++)
+		user_copy(&users[i], ids->element[i]->str,
+		    names->element[i]->str != NULL ? names->element[i]->str :
+		    "");
+	qsort(users, ids->elements, sizeof *users, cmp_user);
+	op->res.users = users;
+	op->res.n = ids->elements;
+	op_finish(op, REG_OK);
+	free(users);
+}
+
+static void
+rr_participants(struct registry *reg, const char *room, reg_done_cb done,
+    void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	const char		*argv[] = { room };
+	struct rr_op		*op;
+
+	if ((op = op_new(rr, RL_REG_PARTICIPANTS, done, arg, 1, argv, NULL)) ==
+	    NULL)
+		return;
+	op->state = OP_SENT;
+	if (redis_conn_eval(rr->rc, RL_REG_PARTICIPANTS, 0, 1, op->argv,
+	    op->lens, participants_reply, op) != 0)
+		op_finish(op, REG_ERR_DOWN);
+}
+
+static size_t
+rr_nusers(struct registry *reg)
+{
+	return HASH_COUNT(RR(reg)->conns);
+}
+
+static size_t
+rr_nrooms(struct registry *reg)
+{
+	struct rr_chan	*ch, *tmp;
+	size_t		 n = 0;
+
+	HASH_ITER(hh, RR(reg)->chans, ch, tmp) {
+		if (ch->room != NULL)
+			n++;
+	}
+	return n;
+}
+
+/* -------------------------------------------------------- node life */
+
+static void	rr_alive(evutil_socket_t, short, void *);
+
+/* Status 1 of the liveness script: the others took us for dead. */
+static void
+alive_done(void *arg, const struct reg_result *res)
+{
+	struct registry_redis	*rr = arg;
+
+	if (res->status == REG_ERR_NOT_IN_ROOM)
+		redis_conn_reset(rr->rc, "this node was declared dead");
+}
+
+/* Refresh our key, reap the dead: every CHAT_REDIS_ALIVE_MS. */
+static void
+rr_alive(evutil_socket_t fd, short what, void *arg)
+{
+	struct registry_redis	*rr = arg;
+	char			 node[24], ttl[16], now[24], sttl[24];
+	const char		*argv[] = { rr->prefix, node, ttl, now, sttl };
+	struct timeval		 tv = { CHAT_REDIS_ALIVE_MS / 1000,
+				    (CHAT_REDIS_ALIVE_MS % 1000) * 1000 };
+	struct rr_op		*op;
+
+	(void)fd;
+	(void)what;
+	if (!redis_conn_up(rr->rc))
+		return;
+	NUM(node, rr->reg.node);
+	NUM(ttl, CHAT_REDIS_ALIVE_TTL_MS);
+	NUM(now, util_epoch_ms());
+	NUM(sttl, rr->session_ttl_ms);
+	if ((op = op_new(rr, RL_REG_ALIVE, alive_done, rr, 5, argv,
+	    NULL)) == NULL)
+		return;
+	op_send(op);
+	evtimer_add(rr->ev_alive, &tv);
+}
+
+static void
+up_finish(struct registry_redis *rr, int ok)
+{
+	void	(*fn)(void *, int) = rr->up_done;
+
+	rr->up_done = NULL;
+	if (fn != NULL)
+		fn(rr->up_arg, ok);
+}
+
+static void
+node_done(void *arg, const struct reg_result *res)
+{
+	struct registry_redis	*rr = arg;
+
+	if (res->status != REG_OK || res->seq == 0) {
+		up_finish(rr, 0);
+		return;
+	}
+	rr->reg.node = res->seq;
+	log_info("redis: this server is node %" PRIu64, rr->reg.node);
+	/* up_done runs once its channel is subscribed (chan_subscribed). */
+	if ((rr->node_chan = chan_new(rr, NULL)) == NULL) {
+		up_finish(rr, 0);
+		return;
+	}
+	rr_alive(-1, 0, rr);
+}
+
+void
+registry_redis_up(struct registry *reg, void (*done)(void *, int), void *arg)
+{
+	struct registry_redis	*rr = RR(reg);
+	char			 ttl[16];
+	const char		*argv[] = { rr->prefix, ttl };
+	struct rr_op		*op;
+
+	rr->up_done = done;
+	rr->up_arg = arg;
+	NUM(ttl, CHAT_REDIS_ALIVE_TTL_MS);
+	if ((op = op_new(rr, RL_REG_NODE, node_done, rr, 2, argv, NULL)) !=
+	    NULL)
+		op_send(op);
+}
+
+void
+registry_redis_down(struct registry *reg)
+{
+	struct registry_redis	*rr = RR(reg);
+	struct rr_chan		*ch, *tmp;
+	struct rr_op		*op, *next;
+	struct rr_conn		*c, *ctmp;
+
+	evtimer_del(rr->ev_alive);
+	up_finish(rr, 0);
+	/* What waits on subscriptions or events now never gets them; what
+	 * was sent already got its NULL reply from redis-conn. */
+	for (op = TAILQ_FIRST(&rr->ops); op != NULL; op = next) {
+		next = TAILQ_NEXT(op, entry);
+		if (op->join_chan != NULL) {
+			op->join_chan->pending--;
+			op->join_chan = NULL;
+		}
+		if (op->state == OP_SENT)
+			continue;
+		TAILQ_REMOVE(&rr->ops, op, entry);
+		op->res.status = REG_ERR_DOWN;
+		op->done(op->arg, &op->res);
+		free(op->args);
+		free(op);
+	}
+	HASH_ITER(hh, rr->chans, ch, tmp)
+		chan_free(rr, ch, 0);
+	HASH_ITER(hh, rr->conns, c, ctmp) {
+		HASH_DELETE(hh, rr->conns, c);
+		free(c);
+	}
+}
+
+static void
+rr_destroy(struct registry *reg)
+{
+	struct registry_redis	*rr = RR(reg);
+	struct rr_op		*op;
+	struct rr_chan		*ch, *tmp;
+
+	/* Leave Redis tidy if it is there. */
+	if (redis_conn_up(rr->rc)) {
+		HASH_ITER(hh, rr->chans, ch, tmp)
+			redis_conn_unsubscribe(rr->rc, ch->name);
+	}
+	registry_redis_down(reg);
+	/* Sent ones complete now; their replies find them orphaned. */
+	while ((op = TAILQ_FIRST(&rr->ops)) != NULL) {
+		TAILQ_REMOVE(&rr->ops, op, entry);
+		op->rr = NULL;
+		op->res.status = REG_ERR_DOWN;
+		op->done(op->arg, &op->res);
+	}
+	event_free(rr->ev_alive);
+	free(rr);
+}
+
+static const struct registry_ops registry_redis_ops = {
+	.name = "redis",
+	.online = rr_online,
+	.offline = rr_offline,
+	.join = rr_join,
+	.leave = rr_leave,
+	.room_message = rr_room_message,
+	.private_message = rr_private_message,
+	.nick = rr_nick,
+	.rooms = rr_rooms,
+	.participants = rr_participants,
+	.nusers = rr_nusers,
+	.nrooms = rr_nrooms,
+	.destroy = rr_destroy,
+};
+
+struct registry *
+registry_redis_new(struct event_base *base, struct redis_conn *rc, int db,
+    unsigned history_max, uint64_t session_ttl_ms, reg_event_cb event,
+    void *arg)
+{
+	struct registry_redis	*rr;
+
+	if ((rr = calloc(1, sizeof *rr)) == NULL)
+		return NULL;
+	if ((rr->ev_alive = evtimer_new(base, rr_alive, rr)) == NULL) {
+		free(rr);
+		return NULL;
+	}
+	rr->reg.ops = &registry_redis_ops;
+	rr->reg.event = event;
+	rr->reg.event_arg = arg;
+	rr->base = base;
+	rr->rc = rc;
+	rr->history_max = history_max;
+	rr->session_ttl_ms = session_ttl_ms;
+	snprintf(rr->prefix, sizeof rr->prefix, "chat:%d:", db);
+	TAILQ_INIT(&rr->ops);
+	return &rr->reg;
+}
