@@ -76,7 +76,7 @@ class RedisServer:
 		cmd = [exe, "--port", str(self.port), "--bind", "127.0.0.1",
 		    "--save", "", "--dir", self.dir, "--daemonize", "no",
 		    "--logfile", "", "--appendonly",
-		    "yes" if self.aof else "no"]
+		    "yes" if self.aof else "no", "--appendfsync", "always"]
 		if self.unix:
 			cmd += ["--unixsocket", self.socket_path,
 			    "--unixsocketperm", "700"]
@@ -154,8 +154,9 @@ class RedisServer:
 		self.paused = False
 
 	async def kill(self):
-		"""kill -9: no shutdown, no final save (the AOF is what is on
-		disk, appendfsync everysec)."""
+		"""kill -9: no shutdown, no final save.  The AOF has every
+		write Redis acknowledged: appendfsync always (with everysec
+		Redis answers before it writes while an fsync is slow)."""
 		if self.alive():
 			self.proc.kill()
 			if self.paused:

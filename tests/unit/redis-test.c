@@ -116,6 +116,7 @@ redis_start(struct redis_proc *r)
 		dup2(1, 2);
 		execlp("redis-server", "redis-server", "--port", port,
 		    "--bind", "127.0.0.1", "--save", "", "--appendonly", r->aof ? "yes" : "no",
+		    "--appendfsync", "always",
 		    "--dir", r->dir, "--unixsocket", r->sock,
 		    "--unixsocketperm", "700", "--daemonize", "no",
 		    "--loglevel", "warning", (char *)NULL);

@@ -18,7 +18,9 @@ struct redis_proc {
 	char	 dir[64];
 	char	 sock[128];
 	char	 log[128];
-	int	 aof;		/* set before the first start */
+	int	 aof;		/* set before the first start; fsync always:
+				 * with everysec, Redis may answer before
+				 * writing the AOF while an fsync is slow */
 };
 
 /* Start (again, on the same port and directory); fails the test if it
