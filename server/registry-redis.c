@@ -436,6 +436,8 @@ rr_message(struct registry_redis *rr, const char *channel, size_t chlen,
 	ev.text = f[F_TEXT];
 	ev.text_len = textlen;
 	unode = strtoull(f[F_UNODE], NULL, 10);
+	ev.user_at.node = unode;
+	ev.user_at.conn = strtoull(f[F_UCONN], NULL, 10);
 
 	/* This node's members, for the subscription's lifetime. */
 	if (ch->room != NULL && unode == rr->reg.node) {

@@ -14,6 +14,7 @@
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+#include "redis-addr.h"
 #include "server-config.h"
 #include "chat-limits.h"
 
@@ -47,6 +48,7 @@ config_free(struct server_config *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->db);
+	free(c->redis);
 	for (int i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 }
@@ -145,6 +147,16 @@ config_set(struct server_config *c, const char *key, const char *value,
 			c->shutdown_grace_ms = (int)v;
 	} else if (strcmp(key, "db") == 0)
 		bad = set_string(&c->db, value);
+	else if (strcmp(key, "redis") == 0) {
+		struct redis_addr	a;
+		char			err[256];
+
+		if ((bad = redis_addr_parse(value, &a, err, sizeof err)) != 0)
+			fprintf(stderr, "chat-server: %s\n", err);
+		else
+			redis_addr_free(&a);
+		bad = bad || set_string(&c->redis, value);
+	}
 	else if (strcmp(key, "history") == 0) {
 		if (!(bad = parse_ulong(value, 1000000, &v)))
 			c->history = (unsigned)v;
@@ -243,6 +255,8 @@ usage(FILE *f)
 "                                finish closing (1500)\n"
 "      --db FILE                 keep ids, sessions, names and history in\n"
 "                                this SQLite database (default: memory)\n"
+"      --redis URL               a node of a cluster: all state in Redis at\n"
+"                                redis://HOST[:PORT][/DB] or unix:/PATH\n"
 "      --history N               messages kept per room (1000; 0 = none)\n"
 "      --session-ttl SEC         forget sessions unused this long (2592000)\n"
 "      --tls-cert FILE           serve wss:// with this certificate...\n"
@@ -274,6 +288,7 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		{ "ping-timeout", required_argument, NULL, 0 },
 		{ "shutdown-grace", required_argument, NULL, 0 },
 		{ "db", required_argument, NULL, 0 },
+		{ "redis", required_argument, NULL, 0 },
 		{ "history", required_argument, NULL, 0 },
 		{ "session-ttl", required_argument, NULL, 0 },
 		{ "tls-cert", required_argument, NULL, 0 },

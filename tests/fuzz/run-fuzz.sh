@@ -34,8 +34,11 @@ dispatch)
 	    shared/util.c server/server-chat.c server/server-chat-event.c
 	    server/server-chat-v2.c
 	    server/server-session.c server/registry-mem.c server/store-mem.c
-	    server/store-sqlite.c server/store-util.c server/server-config.c"
-	packages="libcjson libevent sqlite3 libcrypto"
+	    server/store-sqlite.c server/store-util.c server/server-config.c
+	    server/server-cluster.c server/registry-redis.c
+	    server/store-redis.c server/redis-conn.c server/redis-lua.c
+	    server/redis-addr.c"
+	packages="libcjson libevent sqlite3 libcrypto hiredis"
 	;;
 *)
 	echo "$0: no harness named $name (see the table in this script)" >&2
