@@ -58,14 +58,14 @@ const char *const redis_lua[RL_COUNT] = {
 	"return 1\n",
 
 	/* KEYS: tok.  ARGV: now.  {id, name}, or nil when unknown or
-	 * expired (an expired session is removed, its name freed). */
+	 * expired (now past exp: it is removed, its name freed). */
 	[RL_SESSION_RESUME] =
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return false end\n"
 	"local u = 'chat:user:' .. id\n"
 	"local f = redis.call('HMGET', u, 'exp', 'name')\n"
 	"local exp = tonumber(f[1])\n"
-	"if exp == nil or (exp ~= 0 and exp <= tonumber(ARGV[1])) then\n"
+	"if exp == nil or (exp ~= 0 and exp < tonumber(ARGV[1])) then\n"
 	"  if f[2] and f[2] ~= '' then\n"
 	"    local k = string.lower(f[2])\n"
 	"    if redis.call('HGET', 'chat:names', k) == id then\n"
@@ -102,11 +102,11 @@ const char *const redis_lua[RL_COUNT] = {
 	"    local cu = 'chat:user:' .. cur\n"
 	"    local f = redis.call('HMGET', cu, 'exp', 'name', 'tok')\n"
 	"    local exp = tonumber(f[1])\n"
-	"    if exp ~= nil and (exp == 0 or exp > tonumber(ARGV[4])) and\n"
+	"    if exp ~= nil and (exp == 0 or exp >= tonumber(ARGV[4])) and\n"
 	"        f[2] and string.lower(f[2]) == ARGV[3] then\n"
 	"      return 0\n"
 	"    end\n"
-	"    if exp ~= nil and (exp ~= 0 and exp <= tonumber(ARGV[4])) then\n"
+	"    if exp ~= nil and (exp ~= 0 and exp < tonumber(ARGV[4])) then\n"
 	"      if f[3] then redis.call('DEL', 'chat:tok:' .. f[3]) end\n"
 	"      redis.call('DEL', cu)\n"
 	"    end\n"

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "redis-conn.h"
 #include "redis-test.h"
 #include "util.h"
 
@@ -166,20 +167,39 @@ redis_cleanup(struct redis_proc *r)
 	}
 }
 
-int
-redis_test_run(struct event_base *base, const int *flag, int want,
-    unsigned ms)
+static double
+test_scale(void)
 {
 	static double	 scale;
 	const char	*env;
-	uint64_t	 end;
-	struct timeval	 tick = { 0, 10000 };
 
 	if (scale == 0) {
 		env = getenv("CHAT_TEST_TIMEOUT_SCALE");
 		scale = env != NULL && atof(env) >= 1 ? atof(env) : 1;
 	}
-	end = util_now_ms() + (uint64_t)(ms * scale);
+	return scale;
+}
+
+void
+redis_test_timing(struct redis_conn_timing *t)
+{
+	double	s = test_scale();
+
+	t->connect_ms = (unsigned)(1000 * s);
+	t->command_ms = (unsigned)(1000 * s);
+	t->heartbeat_ms = (unsigned)(200 * s);
+	t->backoff_min_ms = 20;
+	t->backoff_max_ms = (unsigned)(200 * s);
+}
+
+int
+redis_test_run(struct event_base *base, const int *flag, int want,
+    unsigned ms)
+{
+	uint64_t	 end;
+	struct timeval	 tick = { 0, 10000 };
+
+	end = util_now_ms() + (uint64_t)(ms * test_scale());
 	while (*flag < want && util_now_ms() < end) {
 		event_base_loopexit(base, &tick);
 		event_base_loop(base, EVLOOP_ONCE);

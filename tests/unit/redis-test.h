@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 struct event_base;
+struct redis_conn_timing;
 
 struct redis_proc {
 	pid_t	 pid;
@@ -38,5 +39,8 @@ void		 msleep(unsigned ms);
  * pass; 1 if it got there. */
 int		 redis_test_run(struct event_base *, const int *flag, int want,
 		    unsigned ms);
+/* Deadlines short enough for quick tests, long enough for a loaded
+ * machine (times CHAT_TEST_TIMEOUT_SCALE). */
+void		 redis_test_timing(struct redis_conn_timing *);
 
 #endif

@@ -121,12 +121,7 @@ fx_setup(void **st)
 	redis_start(&fx->rp);
 	snprintf(url, sizeof url, "redis://127.0.0.1:%d", fx->rp.port);
 	assert_int_equal(redis_addr_parse(url, &fx->addr, err, sizeof err), 0);
-	/* Short deadlines so the tests are quick. */
-	fx->t.connect_ms = 500;
-	fx->t.command_ms = 400;
-	fx->t.heartbeat_ms = 100;
-	fx->t.backoff_min_ms = 20;
-	fx->t.backoff_max_ms = 200;
+	redis_test_timing(&fx->t);
 	*st = fx;
 	return 0;
 }
@@ -357,11 +352,11 @@ test_restart(void **st)
 	fx_up(fx);
 	assert_int_equal(redis_conn_subscribe(fx->rc, "ch", on_subscribed,
 	    &sub), 0);
-	assert_true(run_until(fx, &sub, 1, 2000));
+	assert_true(run_until(fx, &sub, 1, 4000));
 	assert_int_equal(redis_conn_command(fx->rc, on_reply, &a,
 	    "BLPOP nothing 0"), 0);
 	redis_kill(&fx->rp);
-	assert_true(run_until(fx, &fx->downs, 1, 2000));
+	assert_true(run_until(fx, &fx->downs, 1, 4000));
 	assert_int_equal(a.done, 1);
 	assert_int_equal(a.null, 1);
 	assert_false(redis_conn_up(fx->rc));
@@ -381,7 +376,7 @@ test_restart(void **st)
 	assert_int_equal(redis_conn_subscribe(fx->rc, "ch", on_subscribed,
 	    &sub), 0);
 	sub = 0;
-	assert_true(run_until(fx, &sub, 1, 2000));
+	assert_true(run_until(fx, &sub, 1, 4000));
 	assert_int_equal(redis_conn_ups(fx->rc), 2);
 }
 
@@ -402,11 +397,11 @@ test_noscript(void **st)
 	    NULL, on_reply, &a), 0);
 	assert_int_equal(redis_conn_eval(fx->rc, SCRIPT_INCR, 1, 1, argv,
 	    NULL, on_reply, &b), 0);
-	assert_true(run_until(fx, &a.done, 1, 2000));
-	assert_true(run_until(fx, &b.done, 1, 2000));
+	assert_true(run_until(fx, &a.done, 1, 4000));
+	assert_true(run_until(fx, &b.done, 1, 4000));
 	assert_int_equal(a.null, 1);
 	assert_int_equal(b.null, 1);
-	assert_true(run_until(fx, &fx->downs, 1, 2000));
+	assert_true(run_until(fx, &fx->downs, 1, 4000));
 	assert_true(run_until(fx, &fx->ups, 2, 3000));
 	assert_int_equal(redis_conn_eval(fx->rc, SCRIPT_INCR, 1, 1, argv,
 	    NULL, on_reply, &c), 0);
@@ -454,7 +449,7 @@ test_command_timeout(void **st)
 	t0 = util_now_ms();
 	assert_int_equal(redis_conn_command(fx->rc, on_reply, &a,
 	    "BLPOP nothing 0"), 0);
-	assert_true(run_until(fx, &a.done, 1, 2000));
+	assert_true(run_until(fx, &a.done, 1, 4000));
 	assert_int_equal(a.null, 1);
 	assert_true(util_now_ms() - t0 >= fx->t.command_ms);
 	assert_true(run_until(fx, &fx->ups, 2, 3000));
@@ -490,12 +485,12 @@ test_pubsub(void **st)
 	assert_int_equal(redis_conn_subscribe(fx->rc, "room:a", on_subscribed,
 	    &s1), -1);			/* already pending */
 	assert_int_equal(s1, 0);
-	assert_true(run_until(fx, &s1, 1, 2000));
+	assert_true(run_until(fx, &s1, 1, 4000));
 	assert_int_equal(redis_conn_command(fx->rc, on_reply, &p[0],
 	    "PUBLISH room:a one"), 0);
 	command_ok(fx, &p[0]);
 	assert_int_equal(p[0].integer, 1);
-	run_until(fx, &fx->nmsgs, 1, 2000);
+	run_until(fx, &fx->nmsgs, 1, 4000);
 	assert_int_equal(fx->nmsgs, 1);
 	assert_string_equal(fx->msgs[0], "room:a:one");
 
@@ -505,12 +500,12 @@ test_pubsub(void **st)
 	assert_int_equal(redis_conn_unsubscribe(fx->rc, "room:a"), -1);
 	assert_int_equal(redis_conn_subscribe(fx->rc, "room:a", on_subscribed,
 	    &s2), 0);
-	assert_true(run_until(fx, &s2, 1, 2000));
+	assert_true(run_until(fx, &s2, 1, 4000));
 	assert_int_equal(redis_conn_command(fx->rc, on_reply, &p[1],
 	    "PUBLISH room:a two"), 0);
 	command_ok(fx, &p[1]);
 	assert_int_equal(p[1].integer, 1);
-	run_until(fx, &fx->nmsgs, 2, 2000);
+	run_until(fx, &fx->nmsgs, 2, 4000);
 	assert_string_equal(fx->msgs[1], "room:a:two");
 
 	/* Unsubscribed: nothing more arrives. */
@@ -527,7 +522,7 @@ test_pubsub(void **st)
 	assert_int_equal(redis_conn_subscribe(fx->rc, "room:b", on_subscribed,
 	    &s1), 0);
 	redis_kill(&fx->rp);
-	assert_true(run_until(fx, &fx->downs, 1, 2000));
+	assert_true(run_until(fx, &fx->downs, 1, 4000));
 	assert_true(s1 != 0);
 	assert_int_equal(s1, -1);
 }

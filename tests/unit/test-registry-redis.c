@@ -131,11 +131,10 @@ static void
 node_start(struct fx *fx, int i)
 {
 	struct node		*n = &fx->n[i];
-	struct redis_conn_timing t = { .connect_ms = 500, .command_ms = 400,
-				    .heartbeat_ms = 100, .backoff_min_ms = 20,
-				    .backoff_max_ms = 200 };
+	struct redis_conn_timing t;
 
 	n->fx = fx;
+	redis_test_timing(&t);
 	n->rc = redis_conn_new(fx->base, &fx->addr, &t, redis_lua, RL_COUNT,
 	    &ops, n);
 	assert_non_null(n->rc);

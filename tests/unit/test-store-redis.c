@@ -109,10 +109,9 @@ static void
 fx_node(struct fx *fx, int i, unsigned history)
 {
 	int			 want = fx->synced + 1;
-	struct redis_conn_timing t = { .connect_ms = 500, .command_ms = 400,
-				    .heartbeat_ms = 100, .backoff_min_ms = 20,
-				    .backoff_max_ms = 200 };
+	struct redis_conn_timing t;
 
+	redis_test_timing(&t);
 	fx->rc[i] = redis_conn_new(fx->base, &fx->addr, &t, redis_lua,
 	    RL_COUNT, &ops, &fx->ups[i]);
 	assert_non_null(fx->rc[i]);
