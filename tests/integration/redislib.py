@@ -25,7 +25,8 @@ from chatlib import *
 from chatlib import _free_port
 
 # `from redislib import *` gives chatlib's names too.
-__all__ = chatlib.__all__ + ["RedisServer", "Nodes", "RedisError"]
+__all__ = chatlib.__all__ + ["RedisServer", "Nodes", "RedisError",
+    "ClusterServer", "wait_serving"]
 
 _live = []
 
@@ -298,3 +299,124 @@ class Nodes:
 	async def kill(self):
 		for s in self.servers:
 			await s.kill()
+
+
+class ClusterServer:
+	"""What a test sees as one server (chatlib.Server's interface): n
+	chat-server nodes on one redis-server of their own, each client on
+	the next node in turn.  port, ssl, proc: the first node's."""
+
+	def __init__(self, n, args=(), suite=None, tls=None, aof=False):
+		self.redis = RedisServer(aof=aof)
+		self.args = [str(a) for a in args]
+		self.n = n
+		self.suite = suite
+		self.tls = tls
+		self.nodes = None
+
+	async def start(self):
+		await self.redis.start()
+		self.nodes = Nodes(self.n, ["--redis", self.redis.url] +
+		    self.args, self.suite, self.tls)
+		try:
+			await self.nodes.start()
+			# Each node serves once it has Redis: until then 503.
+			for node in self.nodes:
+				await wait_serving(node)
+		except BaseException:
+			await self.nodes.kill()
+			self.redis._kill_now()
+			raise
+		return self
+
+	@property
+	def port(self):
+		return self.nodes[0].port
+
+	@property
+	def ssl(self):
+		return self.nodes[0].ssl
+
+	@property
+	def proc(self):
+		return self.nodes[0].proc
+
+	@property
+	def stopping(self):
+		return any(s.stopping for s in self.nodes)
+
+	@property
+	def url(self):
+		return self.nodes[0].url
+
+	def alive(self):
+		return all(s.alive() for s in self.nodes)
+
+	def tail(self, lines=40):
+		return "\n".join("node %d: %s" % (i, s.tail(lines))
+		    for i, s in enumerate(self.nodes)) + "\n" + \
+		    self.redis.tail()
+
+	def send_signal(self, sig):
+		for s in self.nodes:
+			s.send_signal(sig)
+
+	async def wait(self, timeout):
+		rc = 0
+		for s in self.nodes:
+			r = await s.wait(timeout)
+			if r is None:
+				return None
+			rc = rc or r
+		return rc
+
+	async def stop(self, sig=signal.SIGTERM, timeout=10):
+		try:
+			# Each node signalled once (a second SIGTERM could
+			# find one already past its handlers).
+			res = await asyncio.gather(*(s.stop(sig, timeout)
+			    for s in self.nodes), return_exceptions=True)
+			errs = [str(e) for e in res if e is not None]
+			check(not errs, "\n".join(errs))
+		finally:
+			await self.redis.close()
+
+	async def kill(self):
+		await self.nodes.kill()
+		self.redis._kill_now()
+
+	async def client(self, **kw):
+		return await self.nodes.client(**kw)
+
+	async def clients(self, n, **kw):
+		return await self.nodes.clients(n, **kw)
+
+	async def raw(self, **kw):
+		return await self.nodes.raw(**kw)
+
+
+async def wait_serving(node, timeout=10):
+	"""Until the node serves: a plain GET of the chat path answers 503
+	while Redis is not there (or its node number not taken), 400 once
+	upgrades are served."""
+	deadline = time.monotonic() + scaled(timeout)
+	req = "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (PATH,
+	    node.port)
+	while True:
+		try:
+			r, w = await asyncio.open_connection("127.0.0.1",
+			    node.port, ssl=node.ssl)
+			try:
+				w.write(req.encode())
+				line = await asyncio.wait_for(r.readline(),
+				    scaled(2))
+			finally:
+				w.transport.abort()
+			if line.startswith(b"HTTP/1.1 400 "):
+				return
+		except (OSError, asyncio.TimeoutError):
+			pass
+		if time.monotonic() > deadline:
+			fail("node on port %d not serving within %.0fs\n%s" %
+			    (node.port, scaled(timeout), node.tail()))
+		await asyncio.sleep(0.02)
