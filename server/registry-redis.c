@@ -21,94 +21,14 @@
 #include <uthash.h>
 
 #include "chat-limits.h"
-#include "redis-conn.h"
-#include "redis-lua.h"
-#include "registry-redis.h"
+#include "registry-redis-int.h"
 #include "util.h"
 
-#define RR_ARGS_MAX	10
-
-enum op_state {
-	OP_WAIT_SUB,		/* its room's SUBSCRIBE not confirmed yet */
-	OP_SENT,		/* the script's reply not in yet */
-	OP_WAIT_EVENTS,		/* its events not all delivered yet */
-};
-
-struct registry_redis;
-struct rr_chan;
-
-struct rr_op {
-	TAILQ_ENTRY(rr_op)	 entry;		/* rr->ops */
-	TAILQ_ENTRY(rr_op)	 sub_entry;	/* chan->sub_waiters */
-	struct registry_redis	*rr;		/* NULL: orphaned by destroy */
-	enum op_state		 state;
-	enum redis_lua		 script;
-	reg_done_cb		 done;
-	void			*arg;
-	struct rr_chan		*join_chan;	/* holds its subscription */
-	int			 nwaits;
-	struct reg_result	 res;
-	int			 argc;
-	const char		*argv[RR_ARGS_MAX];
-	size_t			 lens[RR_ARGS_MAX];
-	char			*args;		/* the copies argv points into */
-};
-
-struct rr_wait {
-	TAILQ_ENTRY(rr_wait)	 entry;
-	struct rr_op		*op;
-	long long		 cseq;
-};
-
-enum chan_state {
-	CH_SUBSCRIBING,
-	CH_SUBSCRIBED,
-};
-
-struct rr_chan {
-	UT_hash_handle		 hh;
-	struct registry_redis	*rr;
-	char			*name;		/* the channel */
-	char			*room;		/* NULL: this node's channel */
-	enum chan_state		 state;
-	long long		 last;		/* cseq delivered; 0: none yet */
-	unsigned		 local;		/* this node's members */
-	unsigned		 pending;	/* joins in flight */
-	unsigned		 busy;		/* delivering: keep it */
-	TAILQ_HEAD(, rr_op)	 sub_waiters;
-	TAILQ_HEAD(, rr_wait)	 waits;
-};
-
-/* A connection of this node that is online (for nusers). */
-struct rr_conn {
-	UT_hash_handle		 hh;
-	uint64_t		 conn;
-};
-
-struct registry_redis {
-	struct registry		 reg;
-	struct event_base	*base;
-	struct redis_conn	*rc;
-	char			 prefix[32];	/* channels: chat:<db>: */
-	unsigned		 history_max;
-	uint64_t		 session_ttl_ms;
-	struct rr_chan		*chans;
-	struct rr_chan		*node_chan;
-	struct rr_conn		*conns;
-	TAILQ_HEAD(, rr_op)	 ops;
-	struct event		*ev_alive;
-	void			(*up_done)(void *, int);
-	void			*up_arg;
-};
-
-#define RR(r)	((struct registry_redis *)(r))
-
-static void	op_send(struct rr_op *);
 static void	up_finish(struct registry_redis *, int);
 
 /* ------------------------------------------------------------ channels */
 
-static struct rr_chan *
+struct rr_chan *
 chan_find(struct registry_redis *rr, const char *name, size_t len)
 {
 	struct rr_chan	*ch;
@@ -134,7 +54,7 @@ chan_subscribed(void *arg, int ok)
 	}
 }
 
-static struct rr_chan *
+struct rr_chan *
 chan_new(struct registry_redis *rr, const char *room)
 {
 	struct rr_chan	*ch;
@@ -201,7 +121,7 @@ chan_maybe_release(struct registry_redis *rr, struct rr_chan *ch)
 
 /* ---------------------------------------------------------- operations */
 
-static void
+void
 op_finish(struct rr_op *op, enum reg_status status)
 {
 	struct registry_redis	*rr = op->rr;
@@ -224,7 +144,7 @@ op_finish(struct rr_op *op, enum reg_status status)
 
 /* A new operation with its arguments copied; NULL (done called with
  * REG_ERR_NOMEM) when out of memory. */
-static struct rr_op *
+struct rr_op *
 op_new(struct registry_redis *rr, enum redis_lua script, reg_done_cb done,
     void *arg, int argc, const char *const *argv, const size_t *lens)
 {
@@ -337,7 +257,7 @@ op_reply(void *arg, const redisReply *r)
 		op->state = OP_WAIT_EVENTS;
 }
 
-static void
+void
 op_send(struct rr_op *op)
 {
 	op->state = OP_SENT;
@@ -354,13 +274,6 @@ enum {
 	F_TID, F_TNAME, F_TNODE, F_TCONN, F_ONODE, F_OCONN, F_SEQ, F_TS,
 	F_TEXT, F_COUNT
 };
-
-static void
-user_copy(struct reg_user *u, const char *id, const char *name)
-{
-	snprintf(u->id, sizeof u->id, "%s", id);
-	snprintf(u->name, sizeof u->name, "%s", name);
-}
 
 static int
 event_parse(char *buf, size_t len, char **f, size_t *textlen)
@@ -482,310 +395,6 @@ registry_redis_message(struct registry *reg, const char *channel,
 	rr_message(RR(reg), channel, chlen, data, len);
 }
 
-/* ------------------------------------------------------------ the ops */
-
-#define NUM(buf, v)	(snprintf(buf, sizeof buf, "%" PRIu64, (uint64_t)(v)))
-
-static void
-rr_online(struct registry *reg, const struct reg_user *user,
-    struct reg_where at, reg_done_cb done, void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	char			 node[24], conn[24];
-	const char		*argv[] = { rr->prefix, user->id, user->name,
-				    node, conn };
-	struct rr_op		*op;
-	struct rr_conn		*c;
-
-	NUM(node, at.node);
-	NUM(conn, at.conn);
-	if ((op = op_new(rr, RL_REG_ONLINE, done, arg, 5, argv, NULL)) == NULL)
-		return;
-	HASH_FIND(hh, rr->conns, &at.conn, sizeof at.conn, c);
-	if (c == NULL && (c = calloc(1, sizeof *c)) != NULL) {
-		c->conn = at.conn;
-		HASH_ADD(hh, rr->conns, conn, sizeof c->conn, c);
-	}
-	op_send(op);
-}
-
-static void
-rr_offline(struct registry *reg, const char *id, struct reg_where at,
-    reg_done_cb done, void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	char			 node[24], conn[24];
-	const char		*argv[] = { rr->prefix, id, node, conn };
-	struct rr_op		*op;
-	struct rr_conn		*c;
-
-	NUM(node, at.node);
-	NUM(conn, at.conn);
-	HASH_FIND(hh, rr->conns, &at.conn, sizeof at.conn, c);
-	if (c != NULL) {
-		HASH_DELETE(hh, rr->conns, c);
-		free(c);
-	}
-	if ((op = op_new(rr, RL_REG_OFFLINE, done, arg, 4, argv, NULL)) != NULL)
-		op_send(op);
-}
-
-static void
-rr_join(struct registry *reg, const struct reg_user *user, const char *room,
-    struct reg_where origin, reg_done_cb done, void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	char			 node[24], conn[24], *name;
-	const char		*argv[] = { rr->prefix, user->id, user->name,
-				    room, node, conn };
-	struct rr_op		*op;
-	struct rr_chan		*ch;
-
-	NUM(node, origin.node);
-	NUM(conn, origin.conn);
-	if ((op = op_new(rr, RL_REG_JOIN, done, arg, 6, argv, NULL)) == NULL)
-		return;
-	/* Subscribed before the join happens, so nothing is missed. */
-	if (asprintf(&name, "%sr:%s", rr->prefix, room) < 0) {
-		op_finish(op, REG_ERR_NOMEM);
-		return;
-	}
-	ch = chan_find(rr, name, strlen(name));
-	free(name);
-	if (ch == NULL && (ch = chan_new(rr, room)) == NULL) {
-		op_finish(op, redis_conn_up(rr->rc) ? REG_ERR_NOMEM :
-		    REG_ERR_DOWN);
-		return;
-	}
-	ch->pending++;
-	op->join_chan = ch;
-	if (ch->state == CH_SUBSCRIBED) {
-		op_send(op);
-	} else {
-		op->state = OP_WAIT_SUB;
-		TAILQ_INSERT_TAIL(&ch->sub_waiters, op, sub_entry);
-	}
-}
-
-static void
-rr_simple(struct registry *reg, enum redis_lua script,
-    const struct reg_user *user, struct reg_where origin, reg_done_cb done,
-    void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	char			 node[24], conn[24];
-	const char		*argv[] = { rr->prefix, user->id, user->name,
-				    node, conn };
-	struct rr_op		*op;
-
-	NUM(node, origin.node);
-	NUM(conn, origin.conn);
-	if ((op = op_new(rr, script, done, arg, 5, argv, NULL)) != NULL)
-		op_send(op);
-}
-
-static void
-rr_leave(struct registry *reg, const struct reg_user *user,
-    struct reg_where origin, reg_done_cb done, void *arg)
-{
-	rr_simple(reg, RL_REG_LEAVE, user, origin, done, arg);
-}
-
-static void
-rr_nick(struct registry *reg, const struct reg_user *user,
-    struct reg_where origin, reg_done_cb done, void *arg)
-{
-	rr_simple(reg, RL_REG_NICK, user, origin, done, arg);
-}
-
-static void
-rr_room_message(struct registry *reg, const struct reg_user *user,
-    const char *text, size_t len, uint64_t ts, struct reg_where origin,
-    reg_done_cb done, void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	char			 node[24], conn[24], t[24], keep[16];
-	const char		*argv[] = { rr->prefix, user->id, user->name,
-				    node, conn, t, text, keep };
-	size_t			 lens[] = { -1, -1, -1, -1, -1, -1, len, -1 };
-	struct rr_op		*op;
-
-	NUM(node, origin.node);
-	NUM(conn, origin.conn);
-	NUM(t, ts);
-	NUM(keep, rr->history_max);
-	if ((op = op_new(rr, RL_REG_MESSAGE, done, arg, 8, argv, lens)) ==
-	    NULL)
-		return;
-	op->res.ts = ts;
-	op_send(op);
-}
-
-static void
-rr_private_message(struct registry *reg, const struct reg_user *from,
-    const char *to_id, const char *to_name, const char *text, size_t len,
-    uint64_t ts, struct reg_where origin, reg_done_cb done, void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	char			 node[24], conn[24], t[24];
-	char			 fold[CHAT_NAME_MAX + 1];
-	const char		*argv[] = { rr->prefix, from->id, from->name,
-				    node, conn, to_id != NULL ? to_id : "",
-				    fold, t, text };
-	size_t			 lens[] = { -1, -1, -1, -1, -1, -1, -1, -1,
-				    len };
-	struct rr_op		*op;
-	size_t			 i;
-
-	NUM(node, origin.node);
-	NUM(conn, origin.conn);
-	NUM(t, ts);
-	fold[0] = '\0';
-	if (to_id == NULL && to_name != NULL) {
-		for (i = 0; to_name[i] != '\0' && i < CHAT_NAME_MAX; i++)
-			fold[i] = (char)(to_name[i] >= 'A' &&
-			    to_name[i] <= 'Z' ? to_name[i] + 32 : to_name[i]);
-		fold[i] = '\0';
-	}
-	if ((op = op_new(rr, RL_REG_PRIVATE, done, arg, 9, argv, lens)) ==
-	    NULL)
-		return;
-	op->res.ts = ts;
-	op_send(op);
-}
-
-/* ------------------------------------------------------- read-only ops */
-
-static int
-cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int
-cmp_user(const void *a, const void *b)
-{
-	const struct reg_user	*x = a, *y = b;
-	size_t			 lx = strlen(x->id), ly = strlen(y->id);
-
-	/* Decimal ids without leading zeros: shorter is smaller. */
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
-static void
-rooms_reply(void *arg, const redisReply *r)
-{
-	struct rr_op	*op = arg;
-	const char	**names;
-	size_t		 i;
-
-	if (op->rr == NULL || r == NULL || r->type != REDIS_REPLY_ARRAY) {
-		op_finish(op, REG_ERR_DOWN);
-		return;
-	}
-	if ((names = calloc(r->elements + 1, sizeof *names)) == NULL) {
-		op_finish(op, REG_ERR_NOMEM);
-		return;
-	}
-	for (i = 0; i < r->elements; i++)
-		names[i] = r->element[i]->str;
-	qsort(names, r->elements, sizeof *names, cmp_name);
-	op->res.names = names;
-	op->res.n = r->elements;
-	op_finish(op, REG_OK);
-	free(names);
-}
-
-static void
-rr_rooms(struct registry *reg, reg_done_cb done, void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	struct rr_op		*op;
-
-	if ((op = op_new(rr, RL_COUNT, done, arg, 0, NULL, NULL)) == NULL)
-		return;
-	op->state = OP_SENT;
-	if (redis_conn_command(rr->rc, rooms_reply, op,
-	    "SMEMBERS chat:rooms") != 0)
-		op_finish(op, REG_ERR_DOWN);
-}
-
-static void
-participants_reply(void *arg, const redisReply *r)
-{
-	struct rr_op		*op = arg;
-	const redisReply	*ids, *names;
-	struct reg_user		*users;
-	size_t			 i;
-
-	if (op->rr == NULL || r == NULL) {
-		op_finish(op, REG_ERR_DOWN);
-		return;
-	}
-	if (r->type == REDIS_REPLY_INTEGER) {
-		op_finish(op, REG_ERR_NO_ROOM);
-		return;
-	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->elements != r->element[1]->elements) {
-		op_finish(op, REG_ERR_DOWN);
-		return;
-	}
-	ids = r->element[0];
-	names = r->element[1];
-	if ((users = calloc(ids->elements + 1, sizeof *users)) == NULL) {
-		op_finish(op, REG_ERR_NOMEM);
-		return;
-	}
-	for (i = 0; i < ids->elements; i++)
-		user_copy(&users[i], ids->element[i]->str,
-		    names->element[i]->str != NULL ? names->element[i]->str :
-		    "");
-	qsort(users, ids->elements, sizeof *users, cmp_user);
-	op->res.users = users;
-	op->res.n = ids->elements;
-	op_finish(op, REG_OK);
-	free(users);
-}
-
-static void
-rr_participants(struct registry *reg, const char *room, reg_done_cb done,
-    void *arg)
-{
-	struct registry_redis	*rr = RR(reg);
-	const char		*argv[] = { room };
-	struct rr_op		*op;
-
-	if ((op = op_new(rr, RL_REG_PARTICIPANTS, done, arg, 1, argv, NULL)) ==
-	    NULL)
-		return;
-	op->state = OP_SENT;
-	if (redis_conn_eval(rr->rc, RL_REG_PARTICIPANTS, 0, 1, op->argv,
-	    op->lens, participants_reply, op) != 0)
-		op_finish(op, REG_ERR_DOWN);
-}
-
-static size_t
-rr_nusers(struct registry *reg)
-{
-	return HASH_COUNT(RR(reg)->conns);
-}
-
-static size_t
-rr_nrooms(struct registry *reg)
-{
-	struct rr_chan	*ch, *tmp;
-	size_t		 n = 0;
-
-	HASH_ITER(hh, RR(reg)->chans, ch, tmp) {
-		if (ch->room != NULL)
-			n++;
-	}
-	return n;
-}
-
 /* -------------------------------------------------------- node life */
 
 static void	rr_alive(evutil_socket_t, short, void *);
@@ -905,7 +514,7 @@ registry_redis_down(struct registry *reg)
 	}
 }
 
-static void
+void
 rr_destroy(struct registry *reg)
 {
 	struct registry_redis	*rr = RR(reg);
@@ -928,22 +537,6 @@ rr_destroy(struct registry *reg)
 	event_free(rr->ev_alive);
 	free(rr);
 }
-
-static const struct registry_ops registry_redis_ops = {
-	.name = "redis",
-	.online = rr_online,
-	.offline = rr_offline,
-	.join = rr_join,
-	.leave = rr_leave,
-	.room_message = rr_room_message,
-	.private_message = rr_private_message,
-	.nick = rr_nick,
-	.rooms = rr_rooms,
-	.participants = rr_participants,
-	.nusers = rr_nusers,
-	.nrooms = rr_nrooms,
-	.destroy = rr_destroy,
-};
 
 struct registry *
 registry_redis_new(struct event_base *base, struct redis_conn *rc, int db,
