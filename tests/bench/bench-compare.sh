@@ -87,12 +87,12 @@ peer_setup() {
 	esac
 }
 
-# A free port: nothing answers there (another engineer's server would).
+# A free port: nothing accepts a TCP connection there.
 free_port() {
 	local p
 	while :; do
 		p=$((20000 + RANDOM % 30000))
-		"$CHAT_BENCH_BIN" -p $p probe -t 0.05 >/dev/null 2>&1 || break
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || break
 	done
 	echo $p
 }
@@ -106,6 +106,11 @@ start_cluster() {
 	redis-server --port $rport --bind 127.0.0.1 --save '' --appendonly no \
 	    --daemonize no --dir "$work" --logfile "" >>"$work/redis.log" 2>&1 &
 	rpid=$!
+	for n in $(seq 1 100); do
+		[ "$(redis-cli -p $rport ping 2>/dev/null)" = PONG ] && break
+		kill -0 $rpid 2>/dev/null || break
+		sleep 0.05
+	done
 	pids=$rpid
 	sport= spid=
 	for n in $(seq 1 $2); do
@@ -117,7 +122,7 @@ start_cluster() {
 		    --redis redis://127.0.0.1:$rport >>"$work/$1.log" 2>&1 & ;;
 		esac
 		pid=$!
-		pids="$pids $pid"
+		pids="$pid $pids"	# nodes stop before their Redis
 		sport=${sport:+$sport,}$port
 		spid=${spid:+$spid,}$pid
 		# A node answers an upgrade only once it has Redis.
