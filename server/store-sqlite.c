@@ -1,7 +1,8 @@
 /*
- * The store in SQLite (--db FILE): WAL, synchronous=NORMAL, and the
- * database held in exclusive locking mode, so a second server on the same
- * file is refused rather than let in.
+ * The store in SQLite (--db FILE): WAL, synchronous=NORMAL, checkpoints in
+ * a thread of their own (store-sqlite-wal.c), and an flock() on the file
+ * for the life of the store, so a second server on it is refused rather
+ * than let in.
  *
  * Every operation runs its SQL at once, inside the transaction of the
  * current loop pass, and completes when that transaction commits: one
@@ -14,7 +15,10 @@
  * A write error while running is logged and reported to the callback; the
  * chat goes on, and the counters stay ahead in memory.
  */
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store-sqlite-wal.h"
 #include "store-util.h"
 #include "util.h"
 
@@ -37,10 +42,11 @@ static const char *const sql_migrations[] = {
 	"CREATE TABLE sessions (id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
 	" name TEXT, lname TEXT UNIQUE, connected INTEGER NOT NULL,"
 	" seen INTEGER NOT NULL);"
-	"CREATE TABLE history (seq INTEGER PRIMARY KEY, room BLOB NOT NULL,"
+	/* Clustered by room: a message is one b-tree insert, and a page
+	 * of history one range of it. */
+	"CREATE TABLE history (room BLOB NOT NULL, seq INTEGER NOT NULL,"
 	" ts INTEGER NOT NULL, user_id TEXT NOT NULL, name TEXT,"
-	" text BLOB NOT NULL);"
-	"CREATE INDEX history_room ON history (room, seq);",
+	" text BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID;",
 };
 #define SQL_VERSION	(sizeof sql_migrations / sizeof sql_migrations[0])
 
@@ -75,7 +81,8 @@ static const char *const sql_queries[Q_COUNT] = {
 	    " WHERE lname = ?1",
 	[Q_SESS_NAME] = "UPDATE sessions SET name = ?2, lname = ?3"
 	    " WHERE id = ?1",
-	[Q_HIST_ADD] = "INSERT INTO history VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_HIST_ADD] = "INSERT INTO history (seq, room, ts, user_id, name,"
+	    " text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	/* Everything of a room but its newest ?2 rows. */
 	[Q_HIST_TRIM] = "DELETE FROM history WHERE room = ?1 AND seq <="
 	    " (SELECT seq FROM history WHERE room = ?1 ORDER BY seq DESC"
@@ -104,8 +111,13 @@ struct sql_store {
 	uint64_t		 next_id;
 	uint64_t		 next_seq;
 	char			 epoch[40];
+	int			 lock_fd;	/* flock()ed: ours alone */
+	struct sql_wal		*wal;
 	int			 in_tx;
-	int			 counters_dirty;
+	int			 commit_active;	/* commit_ev is pending */
+	int			 id_dirty;	/* next_id to write */
+	int			 seq_dirty;	/* next_seq to write: only when
+						 * history does not hold it */
 	struct event		*commit_ev;
 	struct sql_pending	*p_head, **p_tail;
 };
@@ -154,16 +166,16 @@ sql_commit(struct sql_store *q)
 	int			 failed = 0;
 
 	if (q->in_tx) {
-		if (q->counters_dirty) {
+		if (q->id_dirty)
 			sql_meta_set(q, "next_id", (sqlite3_int64)q->next_id);
+		if (q->seq_dirty)
 			sql_meta_set(q, "next_seq",
 			    (sqlite3_int64)q->next_seq);
-			q->counters_dirty = 0;
-		}
+		q->id_dirty = q->seq_dirty = 0;
 		if (sql_exec(q, "COMMIT") != SQLITE_OK) {
 			sql_log(q, "commit");
 			sql_exec(q, "ROLLBACK");
-			q->counters_dirty = 1;	/* write them next time */
+			q->id_dirty = q->seq_dirty = 1;	/* next time */
 			failed = 1;
 		}
 		q->in_tx = 0;
@@ -182,27 +194,48 @@ sql_commit(struct sql_store *q)
 	}
 }
 
+/* After each commit: the checkpoint thread decides if it is time. */
+static int
+sql_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sql_store	*q = arg;
+
+	(void)db;
+	(void)name;
+	sql_wal_grown(q->wal, pages);
+	return SQLITE_OK;
+}
+
 static void
 sql_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct sql_store	*q = arg;
+
 	(void)fd;
 	(void)what;
-	sql_commit(arg);
+	q->commit_active = 0;
+	sql_commit(q);
 }
 
-/* Open this pass's transaction (once) and make sure it commits. */
+/*
+ * Open this pass's transaction (once) and make sure it commits: the commit
+ * event is made active, so it runs in this same loop pass once the
+ * callback at work (typically the bridge's, with every request that came
+ * in) returns, not a poll later.
+ */
 static void
 sql_begin(struct sql_store *q)
 {
-	static const struct timeval	 zero = { 0, 0 };
-
 	if (!q->in_tx) {
 		if (sql_exec(q, "BEGIN") != SQLITE_OK)
 			sql_log(q, "begin");
 		else
 			q->in_tx = 1;
 	}
-	evtimer_add(q->commit_ev, &zero);
+	if (!q->commit_active) {
+		q->commit_active = 1;
+		event_active(q->commit_ev, EV_TIMEOUT, 0);
+	}
 }
 
 /* Queue the completion for the commit (res is copied). */
@@ -244,7 +277,7 @@ sql_id_next(struct store *s, store_done_cb done, void *arg)
 
 	sql_begin(q);
 	res.id = q->next_id++;
-	q->counters_dirty = 1;
+	q->id_dirty = 1;
 	sql_complete(q, &res, done, arg);
 }
 
@@ -382,10 +415,13 @@ sql_history_append(struct store *s, const char *room,
 	size_t			 len = strlen(room);
 
 	sql_begin(q);
+	/* The newest row of history holds the seq counter (reopening takes
+	 * the larger of it and meta's); meta only when no row does. */
 	res.seq = ++q->next_seq;
-	q->counters_dirty = 1;
-	if (q->st.history_max == 0)
+	if (q->st.history_max == 0) {
+		q->seq_dirty = 1;
 		goto out;
+	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)res.seq);
 	sqlite3_bind_blob(st, 2, room, (int)len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)msg->ts);
@@ -394,8 +430,10 @@ sql_history_append(struct store *s, const char *room,
 		sqlite3_bind_text(st, 5, msg->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 6, msg->text != NULL ? msg->text : "",
 	    (int)msg->text_len, SQLITE_TRANSIENT);
-	if (sql_step_done(q, st, "history") == -1)
+	if (sql_step_done(q, st, "history") == -1) {
 		res.status = STORE_ERR_IO;
+		q->seq_dirty = 1;
+	}
 	/* Keep the room's last history_max rows.  Trimming costs an index
 	 * walk, so a large history is trimmed every 64th message (it may
 	 * hold up to that many more for a while); a small one each time. */
@@ -494,10 +532,13 @@ sql_close(struct sql_store *q)
 {
 	size_t	i;
 
+	sql_wal_stop(q->wal);
 	for (i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(q->q[i]);
 	if (q->db != NULL)
 		sqlite3_close(q->db);
+	if (q->lock_fd != -1)
+		close(q->lock_fd);
 	if (q->commit_ev != NULL)
 		event_free(q->commit_ev);
 	free(q->path);
@@ -576,7 +617,7 @@ sql_reason(struct sql_store *q, int rc)
 	switch (rc) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return "in use by another chat-server (database is locked)";
+		return "in use by another program (database is locked)";
 	case SQLITE_NOTADB:
 		return "not a chat-server database (not an SQLite file)";
 	case SQLITE_CORRUPT:
@@ -600,11 +641,6 @@ sql_setup(struct sql_store *q, uint64_t now, const char **why)
 	size_t		 i;
 	int		 rc;
 
-	/* Exclusive: the first statement below takes the lock, or fails
-	 * with SQLITE_BUSY when another server holds it. */
-	if ((rc = sql_exec(q, "PRAGMA locking_mode = EXCLUSIVE")) !=
-	    SQLITE_OK)
-		goto fail;
 	if ((rc = sql_exec(q, "BEGIN IMMEDIATE")) != SQLITE_OK)
 		goto fail;
 	app = sql_pragma_int(q, "PRAGMA application_id", &rc);
@@ -660,6 +696,11 @@ sql_setup(struct sql_store *q, uint64_t now, const char **why)
 		goto fail_quiet;
 	}
 	q->next_seq = (uint64_t)v;
+	v = sql_pragma_int(q, "SELECT max(seq) FROM history", &rc);
+	if (rc != SQLITE_OK)
+		goto fail_tx;
+	if ((uint64_t)v > q->next_seq)
+		q->next_seq = (uint64_t)v;
 	/* Sessions connected when the last server stopped: their TTL runs
 	 * from now. */
 	sql = sqlite3_mprintf("UPDATE sessions SET connected = 0, seen = %lld"
@@ -699,9 +740,14 @@ store_sqlite_new(const char *path, unsigned history_max,
 	q->st.history_max = history_max;
 	q->st.session_ttl_ms = session_ttl_ms;
 	q->p_tail = &q->p_head;
+	q->lock_fd = -1;
 	if ((q->path = strdup(path)) == NULL ||
 	    (q->commit_ev = evtimer_new(base, sql_commit_cb, q)) == NULL)
 		goto nomem;
+	/* ":memory:" (the fuzzer's) has no file, no WAL, no second
+	 * connection: straight to SQLite. */
+	if (strcmp(path, ":memory:") == 0)
+		goto open;
 	/* SQLite would open a file it may not write read-only and fail
 	 * later with a vaguer error: say it now.  Its journal and WAL go
 	 * next to it, so the directory must be writable too. */
@@ -715,6 +761,21 @@ store_sqlite_new(const char *path, unsigned history_max,
 		    "read-only directory (its journal cannot be created)";
 		goto fail;
 	}
+	/* One server per database: SQLite's own locks last a transaction,
+	 * this one as long as the store (released by the kernel when the
+	 * process dies, however it dies). */
+	if ((q->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) ==
+	    -1) {
+		why = strerror(errno);
+		goto fail;
+	}
+	if (flock(q->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		why = errno == EWOULDBLOCK ?
+		    "in use by another chat-server (database is locked)" :
+		    strerror(errno);
+		goto fail;
+	}
+open:
 	/* No URI names, no creating directories: the file as given. */
 	rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -725,12 +786,20 @@ store_sqlite_new(const char *path, unsigned history_max,
 	sqlite3_extended_result_codes(q->db, 0);
 	if (sql_setup(q, util_epoch_ms(), &why) == -1)
 		goto fail;
-	/* WAL once the file is known to be ours. */
+	/* WAL once the file is known to be ours; checkpoints elsewhere. */
 	if (sql_pragma_int(q, "PRAGMA journal_mode = WAL", &rc), rc !=
-	    SQLITE_OK || (rc = sql_exec(q, "PRAGMA synchronous = NORMAL")) !=
-	    SQLITE_OK) {
+	    SQLITE_OK || (rc = sql_exec(q, "PRAGMA synchronous = NORMAL;"
+	    " PRAGMA wal_autocheckpoint = 0;"
+	    " PRAGMA journal_size_limit = 16777216")) != SQLITE_OK) {
 		why = sql_reason(q, rc);
 		goto fail;
+	}
+	if (q->lock_fd != -1) {
+		if ((q->wal = sql_wal_start(path, &why)) == NULL)
+			goto fail;
+		sqlite3_wal_hook(q->db, sql_wal_hook, q);
+		/* From now on the checkpoint thread may hold the lock. */
+		sqlite3_busy_timeout(q->db, CHAT_SQLITE_BUSY_MS);
 	}
 	for (i = 0; i < Q_COUNT; i++) {
 		if (sqlite3_prepare_v3(q->db, sql_queries[i], -1,

@@ -30,6 +30,15 @@
 #define CHAT_HISTORY_PAGE_DEFAULT	50
 #define CHAT_HISTORY_PAGE_MAX		200
 
+/* --db: WAL pages after which the checkpoint thread copies them into the
+ * database (SQLite's own default, moved off the chat thread). */
+#define CHAT_SQLITE_CHECKPOINT_PAGES	1000
+/* ...and past which it makes the writer wait for a whole checkpoint, so a
+ * load the passive ones never catch up with cannot grow it without end
+ * (64 MiB of 4 KiB pages); how long either side waits for the other. */
+#define CHAT_SQLITE_WAL_MAX_PAGES	16384
+#define CHAT_SQLITE_BUSY_MS		10000
+
 /* Message text, counted in bytes after JSON decoding. */
 #define CHAT_MESSAGE_MAX_DEFAULT	4096
 

@@ -491,6 +491,7 @@ proto_decode_v2(const struct proto_doc *doc, struct proto_msg *msg,
 {
 	bool		 bad;
 	unsigned long	 limit;
+	const char	*p;
 
 	*fault = NULL;
 	if (msg->action == PROTO_HELLO) {
@@ -503,9 +504,12 @@ proto_decode_v2(const struct proto_doc *doc, struct proto_msg *msg,
 		if (proto_doc_optional(doc, "limit", true, &msg->limit,
 		    &bad) != 0)
 			return (-1);
-		if (bad || (msg->limit != NULL &&
-		    (strlen(msg->limit) > 3 ||
-		    (limit = strtoul(msg->limit, NULL, 10)) < 1 ||
+		/* Leading zeros are digits too: "0200" is 200. */
+		for (p = msg->limit, limit = 0; p != NULL && *p != '\0'; p++)
+			if ((limit = limit * 10 + (unsigned long)(*p - '0')) >
+			    CHAT_HISTORY_PAGE_MAX)
+				break;
+		if (bad || (msg->limit != NULL && (limit < 1 ||
 		    limit > CHAT_HISTORY_PAGE_MAX))) {
 			*fault = PROTO_ERR_INVALID_LIMIT;
 			return (0);

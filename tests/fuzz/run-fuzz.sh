@@ -34,7 +34,8 @@ dispatch)
 	    shared/util.c server/server-chat.c server/server-chat-event.c
 	    server/server-chat-v2.c
 	    server/server-session.c server/registry-mem.c server/store-mem.c
-	    server/store-sqlite.c server/store-util.c server/server-config.c
+	    server/store-sqlite.c server/store-sqlite-wal.c
+	    server/store-util.c server/server-config.c
 	    server/server-cluster.c server/registry-redis.c
 	    server/registry-redis-ops.c
 	    server/store-redis.c server/redis-conn.c server/redis-lua.c

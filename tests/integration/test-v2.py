@@ -490,9 +490,14 @@ async def _(srv):
 	for req, err in cases:
 		await a.send(req)
 		await a.expect_error(err)
-	got = await a.request({"action": "history", "room": "r",
-	    "limit": "007"})
-	check(got.get("action") == "history", "limit 007: %s" % jdump(got))
+	for lim in ("007", "0200", "000000000000000000000001"):
+		got = await a.request({"action": "history", "room": "r",
+		    "limit": lim})
+		check(got.get("action") == "history", "limit %s: %s" %
+		    (lim, jdump(got)))
+	for lim in ("0201", "0000", "99999999999999999999999"):
+		await a.send({"action": "history", "room": "r", "limit": lim})
+		await a.expect_error("invalid limit")
 
 
 @suite.test("history keeps the last --history messages per room",
