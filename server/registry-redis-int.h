@@ -41,6 +41,8 @@ struct rr_op {
 	struct rr_chan		*join_chan;	/* holds its subscription */
 	int			 nwaits;
 	struct reg_result	 res;
+	int			 ready;		/* res final, waits its turn */
+	void			*owned;		/* what res points into */
 	int			 argc;
 	const char		*argv[RR_ARGS_MAX];
 	size_t			 lens[RR_ARGS_MAX];
@@ -88,7 +90,8 @@ struct registry_redis {
 	struct rr_chan		*chans;
 	struct rr_chan		*node_chan;
 	struct rr_conn		*conns;
-	TAILQ_HEAD(, rr_op)	 ops;
+	TAILQ_HEAD(, rr_op)	 ops;		/* in the order started */
+	int			 draining;
 	struct event		*ev_alive;
 	void			(*up_done)(void *, int);
 	void			*up_arg;

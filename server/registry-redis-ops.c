@@ -209,23 +209,32 @@ rooms_reply(void *arg, const redisReply *r)
 {
 	struct rr_op	*op = arg;
 	const char	**names;
-	size_t		 i;
+	char		*p;
+	size_t		 i, size;
 
 	if (op->rr == NULL || r == NULL || r->type != REDIS_REPLY_ARRAY) {
 		op_finish(op, REG_ERR_DOWN);
 		return;
 	}
-	if ((names = calloc(r->elements + 1, sizeof *names)) == NULL) {
+	/* Copied: the completion may wait for earlier operations. */
+	size = (r->elements + 1) * sizeof *names;
+	for (i = 0; i < r->elements; i++)
+		size += r->element[i]->len + 1;
+	if ((names = calloc(1, size)) == NULL) {
 		op_finish(op, REG_ERR_NOMEM);
 		return;
 	}
-	for (i = 0; i < r->elements; i++)
-		names[i] = r->element[i]->str;
+	p = (char *)(names + r->elements + 1);
+	for (i = 0; i < r->elements; i++) {
+		memcpy(p, r->element[i]->str, r->element[i]->len + 1);
+		names[i] = p;
+		p += r->element[i]->len + 1;
+	}
 	qsort(names, r->elements, sizeof *names, cmp_name);
+	op->owned = names;
 	op->res.names = names;
 	op->res.n = r->elements;
 	op_finish(op, REG_OK);
-	free(names);
 }
 
 static void
@@ -274,10 +283,10 @@ participants_reply(void *arg, const redisReply *r)
 		    names->element[i]->str != NULL ? names->element[i]->str :
 		    "");
 	qsort(users, ids->elements, sizeof *users, cmp_user);
+	op->owned = users;
 	op->res.users = users;
 	op->res.n = ids->elements;
 	op_finish(op, REG_OK);
-	free(users);
 }
 
 static void

@@ -121,25 +121,52 @@ chan_maybe_release(struct registry_redis *rr, struct rr_chan *ch)
 
 /* ---------------------------------------------------------- operations */
 
+static void
+op_free(struct rr_op *op)
+{
+	free(op->owned);
+	free(op->args);
+	free(op);
+}
+
+/*
+ * Completions in the order the operations started (registry.h: the chat
+ * pipelines room messages on it): an operation whose result is final
+ * waits for those started before it.
+ */
+static void
+op_drain(struct registry_redis *rr)
+{
+	struct rr_op	*op;
+
+	if (rr->draining)
+		return;			/* the outer loop goes on */
+	rr->draining = 1;
+	while ((op = TAILQ_FIRST(&rr->ops)) != NULL && op->ready) {
+		TAILQ_REMOVE(&rr->ops, op, entry);
+		op->done(op->arg, &op->res);
+		op_free(op);
+	}
+	rr->draining = 0;
+}
+
 void
 op_finish(struct rr_op *op, enum reg_status status)
 {
 	struct registry_redis	*rr = op->rr;
 
 	if (rr == NULL) {			/* orphaned */
-		free(op->args);
-		free(op);
+		op_free(op);
 		return;
 	}
-	TAILQ_REMOVE(&rr->ops, op, entry);
 	if (op->join_chan != NULL) {
 		op->join_chan->pending--;
 		chan_maybe_release(rr, op->join_chan);
+		op->join_chan = NULL;
 	}
 	op->res.status = status;
-	op->done(op->arg, &op->res);
-	free(op->args);
-	free(op);
+	op->ready = 1;
+	op_drain(rr);
 }
 
 /* A new operation with its arguments copied; NULL (done called with
@@ -498,14 +525,12 @@ registry_redis_down(struct registry *reg)
 			op->join_chan->pending--;
 			op->join_chan = NULL;
 		}
-		if (op->state == OP_SENT)
+		if (op->state == OP_SENT || op->ready)
 			continue;
-		TAILQ_REMOVE(&rr->ops, op, entry);
 		op->res.status = REG_ERR_DOWN;
-		op->done(op->arg, &op->res);
-		free(op->args);
-		free(op);
+		op->ready = 1;
 	}
+	op_drain(rr);
 	HASH_ITER(hh, rr->chans, ch, tmp)
 		chan_free(rr, ch, 0);
 	HASH_ITER(hh, rr->conns, c, ctmp) {
@@ -527,12 +552,20 @@ rr_destroy(struct registry *reg)
 			redis_conn_unsubscribe(rr->rc, ch->name);
 	}
 	registry_redis_down(reg);
-	/* Sent ones complete now; their replies find them orphaned. */
+	/* The rest complete now, in order; the replies of those still sent
+	 * find them orphaned. */
 	while ((op = TAILQ_FIRST(&rr->ops)) != NULL) {
 		TAILQ_REMOVE(&rr->ops, op, entry);
-		op->rr = NULL;
-		op->res.status = REG_ERR_DOWN;
+		if (!op->ready)
+			op->res.status = REG_ERR_DOWN;
 		op->done(op->arg, &op->res);
+		if (op->ready) {
+			op_free(op);
+		} else {
+			op->rr = NULL;
+			free(op->owned);
+			op->owned = NULL;
+		}
 	}
 	event_free(rr->ev_alive);
 	free(rr);

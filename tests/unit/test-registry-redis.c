@@ -557,6 +557,45 @@ test_gap(void **state)
 	assert_true(redis_test_run(fx->base, &a->ready, 2, 3000));
 }
 
+/* Completions come in the order the operations started (registry.h), so
+ * a reply read straight from Redis (rooms) never overtakes an operation
+ * that waits for its events (a join waiting for its subscription, a
+ * message for its echo). */
+static int	done_order[8], ndone_order;
+
+static void
+on_done_order(void *arg, const struct reg_result *res)
+{
+	(void)res;
+	done_order[ndone_order++] = (int)(intptr_t)arg;
+}
+
+static void
+test_completion_order(void **state)
+{
+	struct fx	*fx = *state;
+	struct node	*a = &fx->n[0];
+	struct reg_user	 u = U("1", "");
+
+	online(fx, a, "1", "", 10);
+	for (int round = 0; round < 20; round++) {
+		char	room[16];
+
+		ndone_order = 0;
+		snprintf(room, sizeof room, "o%d", round);
+		a->reg->ops->join(a->reg, &u, room, AT(a, 10), on_done_order,
+		    (void *)(intptr_t)1);
+		a->reg->ops->room_message(a->reg, &u, "x", 1, 1, AT(a, 10),
+		    on_done_order, (void *)(intptr_t)2);
+		a->reg->ops->rooms(a->reg, on_done_order, (void *)(intptr_t)3);
+		a->reg->ops->participants(a->reg, room, on_done_order,
+		    (void *)(intptr_t)4);
+		assert_true(redis_test_run(fx->base, &ndone_order, 4, 3000));
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(done_order[i], i + 1);
+	}
+}
+
 int
 main(void)
 {
@@ -570,6 +609,7 @@ main(void)
 		T(test_dead_node),
 		T(test_redis_paused),
 		T(test_gap),
+		T(test_completion_order),
 #undef T
 	};
 
