@@ -150,6 +150,42 @@ op_drain(struct registry_redis *rr)
 	rr->draining = 0;
 }
 
+static void
+hold_noop(void *arg, const struct reg_result *res)
+{
+	(void)arg;
+	(void)res;
+}
+
+void *
+registry_redis_hold(struct registry *reg)
+{
+	struct rr_op	*op;
+
+	if ((op = op_new(RR(reg), RL_COUNT, hold_noop, NULL, 0, NULL,
+	    NULL)) != NULL)
+		op->state = OP_SENT;		/* not ready until released */
+	return op;
+}
+
+void
+registry_redis_release(void *hold, reg_done_cb fn, void *arg)
+{
+	struct rr_op		*op = hold;
+	struct reg_result	 res = { .status = REG_OK };
+
+	if (fn == NULL)
+		fn = hold_noop;
+	if (op->rr == NULL) {			/* the registry is gone */
+		fn(arg, &res);
+		op_free(op);
+		return;
+	}
+	op->done = fn;
+	op->arg = arg;
+	op_finish(op, REG_OK);
+}
+
 void
 op_finish(struct rr_op *op, enum reg_status status)
 {

@@ -34,6 +34,16 @@ void		 registry_redis_up(struct registry *,
  * of the owner passes it on). */
 void		 registry_redis_message(struct registry *, const char *channel,
 		    size_t chlen, const char *data, size_t len);
+/*
+ * A place in this node's order of completions, for an operation of
+ * another layer (the Redis store) that must not overtake the registry's
+ * (a history reply before the requester's own echo): hold when it starts,
+ * release with its completion, which then runs in turn (at once if the
+ * registry is gone; fn NULL: nothing to run).  hold: NULL when out of
+ * memory (no ordering then).
+ */
+void		*registry_redis_hold(struct registry *);
+void		 registry_redis_release(void *hold, reg_done_cb fn, void *arg);
 /* After each "down": operations waiting on events fail (REG_ERR_DOWN),
  * subscriptions are forgotten, the liveness key lapses. */
 void		 registry_redis_down(struct registry *);

@@ -111,6 +111,9 @@ cluster_new(struct event_base *base, const struct server_config *cfg,
 		cluster_free(cl);
 		return NULL;
 	}
+	/* One order of completions for the node: a history reply never
+	 * overtakes the requester's own echo. */
+	store_redis_order(cl->store, cl->reg);
 	redis_conn_start(cl->rc);
 	return cl;
 }

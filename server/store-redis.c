@@ -19,7 +19,9 @@
 
 #include "redis-conn.h"
 #include "redis-lua.h"
+#include "registry-redis.h"
 #include "store-redis.h"
+#include "store-util.h"
 #include "util.h"
 
 enum sop {
@@ -45,11 +47,20 @@ struct sreq {
 	void			(*sync_done)(void *, int);
 	void			*arg;
 	int			 reverse;	/* history page came newest first */
+	void			*hold;		/* its turn among the registry's */
+};
+
+/* A completion waiting for its turn, with a copy of its result. */
+struct sreq_late {
+	store_done_cb		 done;
+	void			*arg;
+	struct store_result	 res;
 };
 
 struct store_redis {
 	struct store		 s;
 	struct redis_conn	*rc;
+	struct registry		*order;		/* NULL: our own order only */
 	char			 epoch[64];
 	TAILQ_HEAD(, sreq)	 pending;
 };
@@ -57,10 +68,39 @@ struct store_redis {
 #define SR(s)	((struct store_redis *)(s))
 
 static void
+sreq_late(void *arg, const struct reg_result *rres)
+{
+	struct sreq_late	*l = arg;
+
+	(void)rres;
+	l->done(l->arg, &l->res);
+	store_result_free_msgs(&l->res);
+	free(l);
+}
+
+static void
 sreq_finish(struct sreq *q, const struct store_result *res)
 {
-	if (q->st != NULL) {
-		TAILQ_REMOVE(&q->st->pending, q, entry);
+	struct sreq_late	*l;
+
+	if (q->st == NULL) {			/* orphaned by destroy */
+		if (q->hold != NULL)
+			registry_redis_release(q->hold, NULL, NULL);
+		free(q);
+		return;
+	}
+	TAILQ_REMOVE(&q->st->pending, q, entry);
+	if (q->hold == NULL) {
+		q->done(q->arg, res);
+	} else if ((l = calloc(1, sizeof *l)) != NULL &&
+	    store_result_copy(&l->res, res) == 0) {
+		l->done = q->done;
+		l->arg = q->arg;
+		registry_redis_release(q->hold, sreq_late, l);
+	} else {
+		/* Out of memory: now rather than never. */
+		free(l);
+		registry_redis_release(q->hold, NULL, NULL);
 		q->done(q->arg, res);
 	}
 	free(q);
@@ -91,6 +131,8 @@ sreq_new(struct store *s, enum sop op, store_done_cb done, void *arg)
 	q->op = op;
 	q->done = done;
 	q->arg = arg;
+	if (SR(s)->order != NULL)
+		q->hold = registry_redis_hold(SR(s)->order);
 	TAILQ_INSERT_TAIL(&SR(s)->pending, q, entry);
 	return q;
 }
@@ -457,6 +499,10 @@ sr_destroy(struct store *s)
 
 		TAILQ_REMOVE(&st->pending, q, entry);
 		q->st = NULL;
+		if (q->hold != NULL) {
+			registry_redis_release(q->hold, NULL, NULL);
+			q->hold = NULL;
+		}
 		if (q->op == SOP_EPOCH)
 			q->sync_done(q->arg, 0);
 		else
@@ -510,6 +556,12 @@ store_redis_sync(struct store *s, void (*done)(void *, int), void *arg)
 		free(q);
 		done(arg, 0);
 	}
+}
+
+void
+store_redis_order(struct store *s, struct registry *reg)
+{
+	SR(s)->order = reg;
 }
 
 struct store *

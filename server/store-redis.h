@@ -22,5 +22,9 @@ struct store	*store_redis_new(struct redis_conn *rc, unsigned history_max,
  */
 void		 store_redis_sync(struct store *, void (*done)(void *, int),
 		    void *arg);
+/* Complete in turn with reg's operations (registry_redis_hold): the
+ * node's one order of completions across both layers. */
+struct registry;
+void		 store_redis_order(struct store *, struct registry *reg);
 
 #endif

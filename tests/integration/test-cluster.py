@@ -132,6 +132,35 @@ async def _(srv):
 		await cl.stop()
 
 
+@suite.test("a room message then history at once: the echo comes first, "
+    "every time", timeout=60)
+async def _(srv):
+	# The echo comes through the node's subscription, the history reply
+	# straight from Redis: the node holds the reply for its turn.
+	cl = await cluster(2, args=["--rate-limit", "0"])
+	try:
+		x, y = await cl.raw(), await cl.raw()
+		await x.send({"action": "hello"})
+		await x.recv()
+		r = uniq()
+		await x.join(r)
+		await y.join(r)
+		await x.expect({"action": "join", "room": r, "user_id": y.id})
+		for i in range(200):
+			await x.send({"action": "room_message",
+			    "message": "m-%d" % i})
+			await x.send({"action": "history", "room": r,
+			    "limit": "1"})
+			a = await x.recv()
+			b = await x.recv()
+			check(a.get("action") == "room_message" and
+			    b.get("action") == "history", "request %d: %s "
+			    "before %s" % (i, jdump(a), jdump(b)))
+		await suite._close_open()
+	finally:
+		await cl.stop()
+
+
 @suite.test("a node killed (kill -9): its users leave their rooms, with "
     "notifications, within 5 s; then unreachable; a restarted node "
     "serves", timeout=60)
