@@ -62,6 +62,15 @@ server_maybe_done(struct server *s)
 }
 
 static void
+server_serving(void *arg, int yes)
+{
+	struct server	*s = arg;
+
+	if (s->lws != NULL)
+		server_lws_serving(s->lws, yes);
+}
+
+static void
 server_idle(void *arg)
 {
 	server_maybe_done(arg);
@@ -166,6 +175,7 @@ main(int argc, char **argv)
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
+	chat_on_serving(s.chat, server_serving, &s);
 	s.ev_sigterm = evsignal_new(s.base, SIGTERM, server_signal, &s);
 	s.ev_sigint = evsignal_new(s.base, SIGINT, server_signal, &s);
 	if (s.ev_sigterm == NULL || s.ev_sigint == NULL ||

@@ -11,6 +11,8 @@
 #include "server-session.h"
 #include "store.h"
 
+struct cluster;
+
 struct chat {
 	const struct server_config	*cfg;
 	struct chat_io			 io;
@@ -19,6 +21,9 @@ struct chat {
 	struct sessions			 sessions;
 	struct local_rooms		 rooms;
 	int				 closing;
+	struct cluster			*cluster;	/* --redis */
+	void				(*serving)(void *, int);
+	void				*serving_arg;
 };
 
 /* Where a session is, as the registry names it. */

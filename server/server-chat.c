@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "chat-limits.h"
+#include "server-cluster.h"
 #include "server-chat-int.h"
 #include "util.h"
 
@@ -590,6 +591,35 @@ chat_users(struct chat *c)
 	return HASH_COUNT(c->sessions.by_conn);
 }
 
+/*
+ * --redis: Redis lost (or back).  No split view: every client is closed
+ * with 1013 and comes back (resuming its session) once the node serves
+ * again; meanwhile the server refuses upgrades with 503.
+ */
+static void
+chat_serving(void *arg, int yes)
+{
+	struct chat	*c = arg;
+	struct session	*s, *tmp;
+
+	if (c->serving != NULL)
+		c->serving(c->serving_arg, yes);
+	if (yes)
+		return;
+	HASH_ITER(hh, c->sessions.by_conn, s, tmp) {
+		if (!s->gone)
+			c->io.close(c->io.arg, s->conn, 1013,
+			    "try again later");
+	}
+}
+
+void
+chat_on_serving(struct chat *c, void (*fn)(void *, int), void *arg)
+{
+	c->serving = fn;
+	c->serving_arg = arg;
+}
+
 struct chat *
 chat_new_on(const struct server_config *cfg, const struct chat_io *io,
     struct registry *reg, struct store *store)
@@ -610,6 +640,31 @@ chat_new_on(const struct server_config *cfg, const struct chat_io *io,
 	return c;
 }
 
+/* --redis: the Redis store and registry, on the cluster's connection. */
+static struct chat *
+chat_new_cluster(const struct server_config *cfg, const struct chat_io *io,
+    struct event_base *base, char **error)
+{
+	struct cluster	*cl;
+	struct chat	*c;
+
+	if (cfg->db != NULL) {
+		*error = strdup("--db and --redis exclude each other: a "
+		    "cluster keeps its state in Redis");
+		return NULL;
+	}
+	if ((cl = cluster_new(base, cfg, error)) == NULL)
+		return NULL;
+	if ((c = chat_new_on(cfg, io, cluster_registry(cl),
+	    cluster_store(cl))) == NULL) {
+		cluster_free(cl);
+		return NULL;
+	}
+	c->cluster = cl;
+	cluster_on_serving(cl, chat_serving, c);
+	return c;
+}
+
 struct chat *
 chat_new(const struct server_config *cfg, const struct chat_io *io,
     struct event_base *base, int flags, char **error)
@@ -619,6 +674,8 @@ chat_new(const struct server_config *cfg, const struct chat_io *io,
 	struct store		*store;
 
 	*error = NULL;
+	if (cfg->redis != NULL)
+		return chat_new_cluster(cfg, io, base, error);
 	if (cfg->db != NULL)
 		store = store_sqlite_new(cfg->db, cfg->history,
 		    (uint64_t)cfg->session_ttl * 1000, base, error);
@@ -645,6 +702,7 @@ chat_free(struct chat *c)
 	c->closing = 1;
 	c->reg->ops->destroy(c->reg);
 	c->store->ops->destroy(c->store);
+	cluster_free(c->cluster);	/* after them: their connection */
 	HASH_ITER(hh, c->sessions.by_conn, s, tmp)
 		free(s->req_str);
 	session_free_all(&c->sessions);

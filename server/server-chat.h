@@ -49,6 +49,10 @@ struct chat	*chat_new_on(const struct server_config *cfg,
 		    const struct chat_io *io, struct registry *reg,
 		    struct store *store);
 void		 chat_free(struct chat *);
+/* --redis: fn(arg, yes) says whether new connections can be served (until
+ * the first yes, they cannot); on a no, every client is being closed. */
+void		 chat_on_serving(struct chat *, void (*fn)(void *, int),
+		    void *arg);
 /* Sessions alive, closed ones still finishing included. */
 unsigned	 chat_users(struct chat *);
 

@@ -19,6 +19,7 @@
 #endif
 #include "server-config.h"
 #include "chat-limits.h"
+#include "redis-addr.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -30,6 +31,7 @@ enum config_kind {
 	CONFIG_SIZE,		/* size_t field, likewise */
 	CONFIG_COUNT,		/* int; on the command line a flag, counted */
 	CONFIG_STRING,		/* char * field, replaced */
+	CONFIG_REDIS_URL,	/* likewise, if redis_addr_parse() takes it */
 	CONFIG_ORIGIN,		/* appended to origins[] */
 	CONFIG_RATE,		/* RATE[/BURST] into rate and burst */
 	CONFIG_FILE,		/* command line only: -c FILE */
@@ -48,6 +50,17 @@ struct config_option {
 	const char		*arg;	/* argument's name in --help */
 	const char		*help;
 };
+
+static int
+config_check_redis(const char *value, char *err, size_t errlen)
+{
+	struct redis_addr	a;
+
+	if (redis_addr_parse(value, &a, err, errlen) != 0)
+		return -1;
+	redis_addr_free(&a);
+	return 0;
+}
 
 #define F(x)	offsetof(struct server_config, x)
 static const struct config_option config_options[] = {
@@ -98,6 +111,9 @@ static const struct config_option config_options[] = {
 	{ "session-ttl", 0, CONFIG_UNSIGNED, F(session_ttl),
 	    CHAT_SESSION_TTL_DEFAULT, NULL, 1, CHAT_SESSION_TTL_MAX, "SEC",
 	    "forget sessions unused this long" },
+	{ "redis", 0, CONFIG_REDIS_URL, F(redis), 0, NULL, 0, 0, "URL",
+	    "a node of a cluster: all state in Redis at "
+	    "redis://HOST[:PORT][/DB] or unix:/PATH" },
 	{ "allow-origin", 0, CONFIG_ORIGIN, F(origins), 0, NULL, 0, 0,
 	    "ORIGIN", "accept browser upgrades only from ORIGIN (repeatable)" },
 	{ "help", 'h', CONFIG_HELP, 0, 0, NULL, 0, 0, NULL, "show this help" },
@@ -155,6 +171,7 @@ config_free(struct server_config *c)
 {
 	free(c->listen);
 	free(c->db);
+	free(c->redis);
 	free(c->tls_cert);
 	free(c->tls_key);
 	for (int i = 0; i < c->norigins; i++)
@@ -227,6 +244,7 @@ config_set_option(struct server_config *c, const struct config_option *o,
 {
 	unsigned long long	 v = 0;
 	char			*p = (char *)c + o->field;
+	char			 err[256];
 	int			 bad = 0;
 
 	switch (o->kind) {
@@ -251,6 +269,12 @@ config_set_option(struct server_config *c, const struct config_option *o,
 		else
 			*(int *)p = (int)v;
 		break;
+	case CONFIG_REDIS_URL:
+		if (config_check_redis(value, err, sizeof err) == -1) {
+			fprintf(stderr, "chat-server: %s: %s\n", where, err);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case CONFIG_STRING:
 		bad = set_string((char **)p, value);
 		break;

@@ -22,6 +22,7 @@ struct server_config {
 	int		 ping_timeout;
 	int		 shutdown_grace_ms;	/* for close handshakes on exit */
 	char		*db;			/* SQLite file, NULL: memory */
+	char		*redis;			/* --redis URL: a cluster node */
 	unsigned	 history;		/* messages kept per room */
 	unsigned	 session_ttl;		/* seconds */
 	char		*tls_cert;

@@ -20,6 +20,7 @@
  * while the whole queue is over max_queue the client's further requests
  * are not read (lws rx flow control), so replies stay bounded too.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,9 @@ struct server_lws {
 	ev_prepare		 pass_end;	/* flush events to the app */
 	ev_async		 stop;
 	ev_timer		 tick;		/* lws timers, see server_tick */
+
+	/* Set by the main thread: --redis and Redis is not there. */
+	atomic_int		 unavailable;
 };
 
 /* Drop the frame at the head of the queue (written, or cleared). */
@@ -494,6 +498,11 @@ server_confirm_upgrade(struct server_lws *sl, struct lws *wsi)
 		return upgrade_refuse(wsi, 503, "Service Unavailable",
 		    "retry-after: 5\r\n");
 	}
+	if (atomic_load(&sl->unavailable)) {
+		log_info("%s: upgrade refused: Redis unreachable", addr);
+		return upgrade_refuse(wsi, 503, "Service Unavailable",
+		    "retry-after: 1\r\n");
+	}
 	return 0;
 }
 
@@ -572,9 +581,13 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_HTTP:
-		/* A plain request: only WebSocket upgrades are served. */
-		return http_status(wsi, uri_is(wsi, CHAT_PATH) ?
-		    HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
+		/* A plain request: only WebSocket upgrades are served.  On
+		 * the chat path, 503 while an upgrade would get it (--redis
+		 * and Redis away): a health check for load balancers. */
+		if (!uri_is(wsi, CHAT_PATH))
+			return http_status(wsi, HTTP_STATUS_NOT_FOUND);
+		return http_status(wsi, atomic_load(&sl->unavailable) ?
+		    HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_BAD_REQUEST);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return server_confirm_upgrade(sl, wsi);
@@ -736,6 +749,7 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 	if (sl == NULL)
 		return NULL;
 	sl->cfg = cfg;
+	atomic_init(&sl->unavailable, cfg->redis != NULL);
 	sl->bridge = b;
 	sl->batch = malloc(LWS_PRE + CHAT_WRITE_BATCH);
 	if (sl->batch == NULL) {
@@ -808,6 +822,12 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 		return NULL;
 	}
 	return sl;
+}
+
+void
+server_lws_serving(struct server_lws *sl, int yes)
+{
+	atomic_store(&sl->unavailable, !yes);
 }
 
 void

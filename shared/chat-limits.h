@@ -112,4 +112,20 @@
 #define TUI_BACKOFF_MIN_MS		250
 #define TUI_BACKOFF_MAX_MS		10000
 
+/* Redis (--redis, server/redis-conn.c): a connect and its handshake, and
+ * every command, must finish within these; an idle link is PINGed; a lost
+ * Redis is retried with a jittered backoff doubling between the two. */
+#define CHAT_REDIS_CONNECT_MS		2000
+#define CHAT_REDIS_COMMAND_MS		2000
+#define CHAT_REDIS_HEARTBEAT_MS		1000
+#define CHAT_REDIS_BACKOFF_MIN_MS	100
+#define CHAT_REDIS_BACKOFF_MAX_MS	5000
+/* A node refreshes its liveness key this often; a node whose key is older
+ * than the TTL is dead: the others remove its users (issue: within 5 s). */
+#define CHAT_REDIS_ALIVE_MS		1000
+#define CHAT_REDIS_ALIVE_TTL_MS		3000
+/* redis://HOST:PORT/DB: the database number; unix:/PATH: sun_path. */
+#define CHAT_REDIS_DB_MAX		65535
+#define CHAT_REDIS_SOCKET_PATH_MAX	108
+
 #endif

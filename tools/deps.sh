@@ -11,12 +11,13 @@ set -e
 # Build: compiler, autotools, libraries (configure names each one it misses).
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 	libwebsockets-dev libev-dev libevent-dev libcjson-dev libncurses-dev uthash-dev
-	libssl-dev libsqlite3-dev"
+	libssl-dev libsqlite3-dev libhiredis-dev"
 # Tests: cmocka unit tests, tmux end-to-end tests, the python3-websockets
 # integration client, valgrind, clang + compiler-rt for libFuzzer and the
-# sanitizers, openssl for test certificates, procps for ps/pgrep.
+# sanitizers, openssl for test certificates, procps for ps/pgrep,
+# redis-server for the cluster tests (each starts its own).
 TEST_PKGS="libcmocka-dev tmux python3 python3-websockets valgrind clang
-	libclang-rt-14-dev openssl procps sqlite3"
+	libclang-rt-14-dev openssl procps sqlite3 redis-server"
 # Benchmark comparison against the reference peers.
 BENCH_PKGS="golang-go golang-github-gorilla-websocket-dev"
 

@@ -11,6 +11,11 @@
 # chat-server-v2 is chat-server in memory with protocol version 2 clients
 # (hello; seq checked), chat-server-db the same on an SQLite database
 # (--db, issue 11); their ratios to each other are printed at the end.
+# Clusters (issue 13, not in the default list): chat-server-redis (1 node
+# on a redis-server of its own), chat-server-redis2 (2 nodes),
+# node-cluster (the Node.js + ioredis peer, 2 nodes); chat-bench spreads
+# its connections over the nodes (-P) and counts the CPU of the nodes and
+# redis-server together (--server-pid).
 #
 # Environment: CHAT_SERVER_BIN, CHAT_BENCH_BIN (set by `make bench`),
 # PEERS_DIR (default: ../shared/peers next to the work tree).
@@ -18,6 +23,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 servers="chat-server chat-server-v2 chat-server-db go node"
+# issue 13: the clusters, against the Node.js cluster peer
+servers="$servers chat-server-redis chat-server-redis2 node-cluster"
 duration=10
 rounds=1
 scenarios="fanout-1x1000 fanout-10x100 fanout-100x2 pm-50 rate-100k conn-10k conn-19k"
@@ -64,12 +71,74 @@ peer_setup() {
 			rm -rf /tmp/peer-node && cp -r "$PEERS_DIR/node" /tmp/peer-node &&
 			    (cd /tmp/peer-node && npm ci >&2) || return 1
 		fi ;;
+	chat-server-redis|chat-server-redis2)
+		[ -x "$CHAT_SERVER_BIN" ] || { echo "no $CHAT_SERVER_BIN" >&2; return 1; }
+		command -v redis-server >/dev/null || { echo "$1 skipped:" \
+		    "apt-get install -y redis-server" >&2; return 1; } ;;
+	node-cluster)
+		command -v node >/dev/null && command -v npm >/dev/null &&
+		    command -v redis-server >/dev/null || { echo "node-cluster" \
+		    "skipped: apt-get install -y nodejs npm redis-server" >&2
+		    return 1; }
+		if [ ! -d /tmp/peer-nc/node_modules/ioredis ]; then
+			rm -rf /tmp/peer-nc && cp -r "$PEERS_DIR/node-cluster" /tmp/peer-nc &&
+			    (cd /tmp/peer-nc && npm ci >&2) || return 1
+		fi ;;
 	esac
 }
 
-# start_server NAME: sets $spid and $sport.
+# A free port: nothing accepts a TCP connection there.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || break
+	done
+	echo $p
+}
+
+# start_cluster KIND NODES: a redis-server of its own and NODES nodes;
+# sets $sport and $spid to comma lists (for -P and --server-pid, the
+# redis-server's pid last) and $pids to every pid.
+start_cluster() {
+	local rport rpid n port pid
+	rport=$(free_port)
+	redis-server --port $rport --bind 127.0.0.1 --save '' --appendonly no \
+	    --daemonize no --dir "$work" --logfile "" >>"$work/redis.log" 2>&1 &
+	rpid=$!
+	for n in $(seq 1 100); do
+		[ "$(redis-cli -p $rport ping 2>/dev/null)" = PONG ] && break
+		kill -0 $rpid 2>/dev/null || break
+		sleep 0.05
+	done
+	pids=$rpid
+	sport= spid=
+	for n in $(seq 1 $2); do
+		port=$(free_port)
+		case $1 in
+		node-cluster) node /tmp/peer-nc/server.js --port $port \
+		    --redis redis://127.0.0.1:$rport >>"$work/$1.log" 2>&1 & ;;
+		*) "$CHAT_SERVER_BIN" -l 127.0.0.1 -p $port --rate-limit 0 \
+		    --redis redis://127.0.0.1:$rport >>"$work/$1.log" 2>&1 & ;;
+		esac
+		pid=$!
+		pids="$pid $pids"	# nodes stop before their Redis
+		sport=${sport:+$sport,}$port
+		spid=${spid:+$spid,}$pid
+		# A node answers an upgrade only once it has Redis.
+		"$CHAT_BENCH_BIN" -p $port probe -t 10 >/dev/null 2>&1 &&
+		    kill -0 $pid 2>/dev/null || return 1
+	done
+	spid=$spid,$rpid
+}
+
+# start_server NAME: sets $spid and $sport (lists for a cluster) and $pids.
 start_server() {
 	local try
+	case $1 in
+	chat-server-redis) start_cluster $1 1; return ;;
+	chat-server-redis2|node-cluster) start_cluster $1 2; return ;;
+	esac
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		sport=$((20000 + RANDOM % 30000))
 		# something already answers there: another engineer's server
@@ -86,6 +155,7 @@ start_server() {
 		    >>"$work/$1.log" 2>&1 & ;;
 		esac
 		spid=$!
+		pids=$spid
 		if "$CHAT_BENCH_BIN" -p $sport probe -t 10 >/dev/null 2>&1 &&
 		    kill -0 $spid 2>/dev/null; then
 			return 0
@@ -96,8 +166,11 @@ start_server() {
 }
 
 stop_server() {
-	kill $spid 2>/dev/null
-	wait $spid 2>/dev/null
+	local p
+	for p in $pids; do
+		kill $p 2>/dev/null
+		wait $p 2>/dev/null
+	done
 }
 
 scenario_args() {
@@ -128,13 +201,14 @@ for round in $(seq 1 $rounds); do
 			echo
 			echo "== $sc on $s (round $round)"
 			if ! start_server $s; then
+				stop_server
 				echo "scenario=$sc result=FAIL reason=\"$s did not start\"" >"$out"
 				cat "$out"
 				continue
 			fi
 			v2=
 			case $s in chat-server-v2|chat-server-db) v2=--v2 ;; esac
-			"$CHAT_BENCH_BIN" -p $sport --server-pid $spid \
+			"$CHAT_BENCH_BIN" -P $sport --server-pid $spid \
 			    $(scenario_args $sc) $v2 -t $duration >"$out" 2>&1
 			cat "$out"
 			stop_server
@@ -242,6 +316,29 @@ case "$have_db $ok_servers " in "yes "*" chat-server-v2 "*)
 		mem=$(value chat-server-v2 $sc $key)
 		printf "%-14s %-22s %12s %12s %8s  %s\n" $sc $key "$(fmt "$db")" \
 		    "$(fmt "$mem")" "$(ratio "$db" "$mem" 0)" "$target"
+	done | tee -a "$work/summary.txt" ;;
+esac
+
+# Issue 13: two nodes on Redis against the Node.js cluster peer (per
+# CPU-second of the nodes plus redis-server) and against one node in
+# memory (deliveries/s on the same cores).
+case " $ok_servers " in *" chat-server-redis2 "*)
+	echo
+	echo "== chat-server-redis2 (2 nodes on Redis) against node-cluster and chat-server"
+	for row in fanout-1x1000:deliveries_per_cpu_s:node-cluster:">=5" \
+	    fanout-10x100:deliveries_per_cpu_s:node-cluster:">=5" \
+	    pm-50:round_trips_per_cpu_s:node-cluster:- \
+	    fanout-1x1000:deliveries_per_s:chat-server:">=0.50" \
+	    fanout-10x100:deliveries_per_s:chat-server:">=0.50"; do
+		sc=${row%%:*}; rest=${row#*:}; key=${rest%%:*}; rest=${rest#*:}
+		other=${rest%%:*}; target=${rest#*:}
+		case " $scenarios " in *" $sc "*) ;; *) continue ;; esac
+		case " $ok_servers " in *" $other "*) ;; *) continue ;; esac
+		mine=$(value chat-server-redis2 $sc $key)
+		theirs=$(value $other $sc $key)
+		printf "%-14s %-22s %12s %12s %8s  %s vs %s\n" $sc $key \
+		    "$(fmt "$mine")" "$(fmt "$theirs")" \
+		    "$(ratio "$mine" "$theirs" 0)" "$target" $other
 	done | tee -a "$work/summary.txt" ;;
 esac
 

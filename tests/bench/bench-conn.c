@@ -31,19 +31,19 @@ scenario_conn(void)
 	printf("conn: %d connections over %d source addresses, hold %.1f s, "
 	    "server %s:%s\n", n, bench.sources, bench.duration, bench.host,
 	    bench.port);
-	rss0 = bench_proc_rss(bench.server_pid);
-	cpu0 = bench_proc_cpu(bench.server_pid);
+	rss0 = bench_server_rss();
+	cpu0 = bench_server_cpu();
 	t0 = bench_now();
 	if (bench_connect_all(&conn_ops, 120) != 0)
 		return -1;
 	t1 = bench_now();
-	rss1 = bench_proc_rss(bench.server_pid);
+	rss1 = bench_server_rss();
 	bench_loop(t1 + (uint64_t)(bench.duration * 1e9), NULL);
 	if (bench_failed())
 		return -1;
 	t2 = bench_now();
-	rss2 = bench_proc_rss(bench.server_pid);
-	cpu1 = bench_proc_cpu(bench.server_pid);
+	rss2 = bench_server_rss();
+	cpu1 = bench_server_cpu();
 	(void)t2;
 
 	secs = (t1 - t0) / 1e9;

@@ -267,13 +267,13 @@ scenario_fanout(bool open_loop)
 		    fo.notes_expected);
 		return -1;
 	}
-	bench_wait_idle(bench.server_pid, 5);
+	bench_wait_idle(5);
 
 	/* measure */
 	t0 = bench_now();
-	cpu0 = bench_proc_cpu(bench.server_pid);
+	cpu0 = bench_server_cpu();
 	self0 = bench_self_cpu();
-	bcpu_take(&load0, bench.server_pid);
+	bcpu_take(&load0);
 	d0 = bench.deliveries;
 	f0 = bench.frames_in;
 	r0 = bench.reads_in;
@@ -290,13 +290,13 @@ scenario_fanout(bool open_loop)
 			fanout_refill(&bench.c[fo.sender[i]]);
 	bench_loop(t0 + (uint64_t)(bench.duration * 1e9), NULL);
 	t1 = bench_now();
-	cpu1 = bench_proc_cpu(bench.server_pid);
+	cpu1 = bench_server_cpu();
 	self1 = bench_self_cpu();
-	bcpu_take(&load1, bench.server_pid);
+	bcpu_take(&load1);
 	d1 = bench.deliveries;
 	fpr = bench.reads_in > r0 ?
 	    (double)(bench.frames_in - f0) / (bench.reads_in - r0) : 0;
-	rss = bench_proc_rss(bench.server_pid);
+	rss = bench_server_rss();
 	fo.running = fo.measuring = false;
 	if (bench_failed())
 		return -1;

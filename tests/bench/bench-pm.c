@@ -127,21 +127,21 @@ scenario_pm(void)
 		return -1;
 	for (i = 0; i < n; i++)
 		bench.c[i].peer = i ^ 1;
-	bench_wait_idle(bench.server_pid, 5);
+	bench_wait_idle(5);
 
 	t0 = bench_now();
-	cpu0 = bench_proc_cpu(bench.server_pid);
+	cpu0 = bench_server_cpu();
 	self0 = bench_self_cpu();
-	bcpu_take(&load0, bench.server_pid);
+	bcpu_take(&load0);
 	pm.running = pm.measuring = true;
 	for (i = 0; i < n; i += 2)
 		for (j = 0; j < pm.W; j++)
 			pm_send(&bench.c[i], 'a', bench.c[i].sent, bench_now());
 	bench_loop(t0 + (uint64_t)(bench.duration * 1e9), NULL);
 	t1 = bench_now();
-	cpu1 = bench_proc_cpu(bench.server_pid);
+	cpu1 = bench_server_cpu();
 	self1 = bench_self_cpu();
-	bcpu_take(&load1, bench.server_pid);
+	bcpu_take(&load1);
 	pm.running = pm.measuring = false;
 	if (bench_failed())
 		return -1;

@@ -115,12 +115,59 @@ bench_proc_cpu(pid_t pid)
 	return proc_stat_cpu(path);
 }
 
-void
-bcpu_take(struct bcpu *s, pid_t pid)
+double
+bench_server_cpu(void)
+{
+	double	sum = -1, v;
+	int	i;
+
+	for (i = 0; i < bench.nservers; i++) {
+		if ((v = bench_proc_cpu(bench.server_pids[i])) < 0)
+			return -1;
+		sum = (sum < 0 ? 0 : sum) + v;
+	}
+	return sum;
+}
+
+long
+bench_server_rss(void)
+{
+	long	sum = -1, v;
+	int	i;
+
+	for (i = 0; i < bench.nservers; i++) {
+		if ((v = bench_proc_rss(bench.server_pids[i])) < 0)
+			return -1;
+		sum = (sum < 0 ? 0 : sum) + v;
+	}
+	return sum;
+}
+
+static void
+bcpu_add_threads(struct bcpu *s, pid_t pid)
 {
 	char			 path[320];
 	DIR			*d;
 	struct dirent		*de;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && s->n < BCPU_THREADS) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid,
+		    de->d_name);
+		s->tid[s->n] = atoi(de->d_name);
+		if ((s->tcpu[s->n] = proc_stat_cpu(path)) >= 0)
+			s->n++;
+	}
+	closedir(d);
+}
+
+void
+bcpu_take(struct bcpu *s)
+{
 	FILE			*f;
 	unsigned long long	 v[8] = { 0 };
 	int			 i;
@@ -137,21 +184,8 @@ bcpu_take(struct bcpu *s, pid_t pid)
 		}
 		fclose(f);
 	}
-	if (pid <= 0)
-		return;
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL && s->n < BCPU_THREADS) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid,
-		    de->d_name);
-		s->tid[s->n] = atoi(de->d_name);
-		if ((s->tcpu[s->n] = proc_stat_cpu(path)) >= 0)
-			s->n++;
-	}
-	closedir(d);
+	for (i = 0; i < bench.nservers; i++)
+		bcpu_add_threads(s, bench.server_pids[i]);
 }
 
 void
@@ -208,18 +242,18 @@ bench_self_cpu(void)
  * closing queues half a million leave notifications) before measuring.
  */
 void
-bench_wait_idle(pid_t pid, double max_s)
+bench_wait_idle(double max_s)
 {
 	uint64_t		 end = bench_now() + (uint64_t)(max_s * 1e9);
 	double			 a, b;
 	struct timespec		 ts = { 0, 200 * 1000 * 1000 };
 
-	if (pid <= 0)
+	if (bench.nservers == 0)
 		return;
 	while (bench_now() < end) {
-		a = bench_proc_cpu(pid);
+		a = bench_server_cpu();
 		nanosleep(&ts, NULL);
-		b = bench_proc_cpu(pid);
+		b = bench_server_cpu();
 		if (a < 0 || b < 0 || b - a <= 0.02)
 			return;
 	}

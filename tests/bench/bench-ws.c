@@ -31,7 +31,10 @@
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 static char			 bench_rbuf[BENCH_RBUF];
-static struct sockaddr_in	 bench_addr;
+/* The nodes (-P): connection i goes to node i % bench_nnodes. */
+static struct sockaddr_in	 bench_addr[BENCH_NODES_MAX];
+static char			 bench_node_port[BENCH_NODES_MAX][8];
+static int			 bench_nnodes;
 static struct bconn		**bench_dirty;
 static int			 bench_ndirty;
 static uint64_t			 bench_rng;
@@ -72,17 +75,39 @@ bench_resolve(void)
 {
 	struct addrinfo	 hints, *res;
 	int		 error;
+	const char	*p = bench.port;
+	size_t		 len;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_INET;
 	hints.ai_socktype = SOCK_STREAM;
-	if ((error = getaddrinfo(bench.host, bench.port, &hints, &res)) != 0) {
-		fprintf(stderr, "chat-bench: %s:%s: %s\n", bench.host,
-		    bench.port, gai_strerror(error));
+	for (bench_nnodes = 0; *p != '\0'; bench_nnodes++) {
+		len = strcspn(p, ",");
+		if (bench_nnodes == BENCH_NODES_MAX || len == 0 ||
+		    len >= sizeof bench_node_port[0]) {
+			fprintf(stderr, "chat-bench: bad port list \"%s\" "
+			    "(PORT,PORT,..., at most %d)\n", bench.port,
+			    BENCH_NODES_MAX);
+			return -1;
+		}
+		snprintf(bench_node_port[bench_nnodes],
+		    sizeof bench_node_port[0], "%.*s", (int)len, p);
+		error = getaddrinfo(bench.host, bench_node_port[bench_nnodes],
+		    &hints, &res);
+		if (error != 0) {
+			fprintf(stderr, "chat-bench: %s:%s: %s\n", bench.host,
+			    bench_node_port[bench_nnodes], gai_strerror(error));
+			return -1;
+		}
+		memcpy(&bench_addr[bench_nnodes], res->ai_addr,
+		    sizeof bench_addr[0]);
+		freeaddrinfo(res);
+		p += len + (p[len] == ',');
+	}
+	if (bench_nnodes == 0) {
+		fprintf(stderr, "chat-bench: no port\n");
 		return -1;
 	}
-	memcpy(&bench_addr, res->ai_addr, sizeof bench_addr);
-	freeaddrinfo(res);
 
 	if (getrandom(&bench_rng, sizeof bench_rng, 0) != sizeof bench_rng ||
 	    bench_rng == 0)
@@ -304,7 +329,8 @@ bconn_handshake_send(struct bconn *c)
 	    "Connection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: %s\r\n"
 	    "Sec-WebSocket-Version: 13\r\n"
-	    "\r\n", bench.path, bench.host, bench.port, key);
+	    "\r\n", bench.path, bench.host,
+	    bench_node_port[c->index % bench_nnodes], key);
 	c->state = BCONN_HANDSHAKE;
 	/* goes through the normal out buffer; the flush list writes it */
 	bconn_append(c, req, len);
@@ -317,7 +343,8 @@ bench_start_conn(struct bconn *c)
 	struct sockaddr_in	src;
 	struct epoll_event	ev;
 	int			one = 1;
-	uint32_t		dst = ntohl(bench_addr.sin_addr.s_addr);
+	struct sockaddr_in	*to = &bench_addr[c->index % bench_nnodes];
+	uint32_t		dst = ntohl(to->sin_addr.s_addr);
 
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd == -1) {
@@ -353,8 +380,7 @@ bench_start_conn(struct bconn *c)
 		return -1;
 	}
 	c->state = BCONN_CONNECTING;
-	if (connect(c->fd, (struct sockaddr *)&bench_addr,
-	    sizeof bench_addr) == 0) {
+	if (connect(c->fd, (struct sockaddr *)to, sizeof *to) == 0) {
 		bconn_handshake_send(c);
 		return 0;
 	}

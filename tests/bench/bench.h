@@ -50,6 +50,9 @@ uint64_t	bhist_pct(const struct bhist *, double pct);
 uint64_t	bench_now(void);		/* CLOCK_MONOTONIC, ns */
 double		bench_proc_cpu(pid_t);		/* utime+stime, s; -1 */
 long		bench_proc_rss(pid_t);		/* VmRSS, KiB; -1 */
+/* The same summed over every --server-pid process; -1 without any. */
+double		bench_server_cpu(void);
+long		bench_server_rss(void);
 double		bench_self_cpu(void);
 
 /*
@@ -65,11 +68,11 @@ struct bcpu {
 	double			 tcpu[BCPU_THREADS];	/* s */
 	unsigned long long	 busy, total;		/* /proc/stat ticks */
 };
-void		bcpu_take(struct bcpu *, pid_t server);
+void		bcpu_take(struct bcpu *);	/* threads of every server */
 /* The busiest server thread, % of one CPU; the machine, % of all CPUs. */
 void		bcpu_compare(const struct bcpu *, const struct bcpu *,
 		    double secs, double *thread_pct, double *machine_pct);
-void		bench_wait_idle(pid_t, double max_s);
+void		bench_wait_idle(double max_s);
 
 /* bench-ws.c: connections and the event loop. */
 enum bconn_state {
@@ -121,12 +124,18 @@ struct bench_ops {
 	void	(*tick)(uint64_t now);		/* after each loop turn */
 };
 
+/* -P PORT,PORT,...: nodes of one cluster, connections round-robin over
+ * them; --server-pid PID,PID,...: the processes whose CPU is measured
+ * (the nodes and, say, redis-server). */
+#define BENCH_NODES_MAX	16
+
 struct bench {
 	/* options */
 	char		 host[256];
-	char		 port[16];
+	char		 port[256];	/* the port list as given */
 	char		 path[256];
-	pid_t		 server_pid;
+	pid_t		 server_pids[BENCH_NODES_MAX];
+	int		 nservers;
 	int		 conns;
 	int		 rooms, members, senders, window, pairs;
 	double		 rate;

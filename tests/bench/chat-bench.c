@@ -2,7 +2,7 @@
  * chat-bench: load generator and verifier for the chat protocol.
  *
  *	chat-bench [--url ws://HOST:PORT/PATH | -h HOST -p PORT]
- *	    [--server-pid PID] SCENARIO [options]
+ *	    [-P PORT,PORT,...] [--server-pid PID[,PID...]] SCENARIO [options]
  *
  * Scenarios: conn, fanout, pm, rate (see usage()).  Each prints a human
  * table and one final key=value line; a lost, reordered or malformed
@@ -29,7 +29,8 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: chat-bench [--url ws://HOST:PORT/PATH | -h HOST -p PORT]\n"
-"                  [--server-pid PID] SCENARIO [options]\n"
+"                  [-P PORT,PORT,...] [--server-pid PID[,PID...]]\n"
+"                  SCENARIO [options]\n"
 "scenarios:\n"
 "  conn    open -n N connections, hold them -t s; connect rate, RSS/conn\n"
 "  fanout  --rooms R x --members M, --senders S per room, --window W\n"
@@ -37,6 +38,8 @@ usage(void)
 "  rate    open loop: --rate D deliveries/s over R x M rooms, S senders\n"
 "  probe   wait up to -t s for the server to accept a connection\n"
 "options:\n"
+"  -P, --ports LIST     nodes of one cluster: connection i goes to the\n"
+"                       (i mod N)th port; --server-pid: CPU of them all\n"
 "  -t, --duration S     measured seconds (default 5)\n"
 "  --drain S            seconds allowed for in-flight messages (10)\n"
 "  --size B             pad message texts to B bytes\n"
@@ -73,6 +76,27 @@ parse_url(const char *url)
 	}
 	snprintf(bench.path, sizeof bench.path, "%s", *slash ? slash :
 	    "/chatserver/connect");
+	return 0;
+}
+
+static int
+parse_pids(const char *list)
+{
+	const char	*p = list;
+	char		*end;
+	long		 v;
+
+	for (bench.nservers = 0; *p != '\0'; bench.nservers++) {
+		v = strtol(p, &end, 10);
+		if (bench.nservers == BENCH_NODES_MAX || end == p || v <= 0 ||
+		    (*end != ',' && *end != '\0')) {
+			fprintf(stderr, "chat-bench: bad --server-pid list "
+			    "\"%s\"\n", list);
+			return -1;
+		}
+		bench.server_pids[bench.nservers] = (pid_t)v;
+		p = end + (*end == ',');
+	}
 	return 0;
 }
 
@@ -155,7 +179,8 @@ main(int argc, char **argv)
 		{ "url",	 required_argument, NULL, 'u' },
 		{ "host",	 required_argument, NULL, 'h' },
 		{ "port",	 required_argument, NULL, 'p' },
-		{ "server-pid",	 required_argument, NULL, 'P' },
+		{ "ports",	 required_argument, NULL, 'P' },
+		{ "server-pid",	 required_argument, NULL, 'i' },
 		{ "conns",	 required_argument, NULL, 'n' },
 		{ "rooms",	 required_argument, NULL, 'R' },
 		{ "members",	 required_argument, NULL, 'M' },
@@ -187,7 +212,7 @@ main(int argc, char **argv)
 	bench.concurrency = 256;
 	bench.epfd = bench.timerfd = -1;
 
-	while ((ch = getopt_long(argc, argv, "u:h:p:n:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "u:h:p:P:n:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '2':
@@ -201,10 +226,12 @@ main(int argc, char **argv)
 			snprintf(bench.host, sizeof bench.host, "%s", optarg);
 			break;
 		case 'p':
+		case 'P':
 			snprintf(bench.port, sizeof bench.port, "%s", optarg);
 			break;
-		case 'P':
-			bench.server_pid = atoi(optarg);
+		case 'i':
+			if (parse_pids(optarg) != 0)
+				return 2;
 			break;
 		case 'n':
 			bench.conns = atoi(optarg);
@@ -258,7 +285,7 @@ main(int argc, char **argv)
 	if (bench_resolve() != 0)
 		return 2;
 	if (strcmp(scenario, "probe") != 0)
-		bench_wait_idle(bench.server_pid, 10);
+		bench_wait_idle(10);
 
 	if (strcmp(scenario, "conn") == 0)
 		rc = scenario_conn();

@@ -4,7 +4,9 @@ A deliberately faulty in-process server (python3-websockets) speaks just
 enough of the protocol for the fanout and pm scenarios and breaks one rule
 per case: it drops a message, swaps two, lies about a sender id, or answers
 the handshake with a wrong Sec-WebSocket-Accept.  A correct server must
-pass, also when it splits every message into several frames.  TAP output.
+pass, also when it splits every message into several frames.  With -P the
+same server listens on three ports, like three nodes of one cluster: the
+connections must be spread evenly and still be verified.  TAP output.
 """
 import asyncio
 import json
@@ -29,6 +31,7 @@ class FaultyServer:
         self.users = {}
         self.count = 0
         self.held = None
+        self.per_port = {}
 
     async def send(self, ws, obj):
         text = json.dumps(obj, separators=(",", ":"))
@@ -61,6 +64,8 @@ class FaultyServer:
     async def handler(self, ws, path=None):
         uid = str(self.next_id)
         self.next_id += 1
+        port = ws.local_address[1]
+        self.per_port[port] = self.per_port.get(port, 0) + 1
         self.users[uid] = ws
         room = None
         await self.send(ws, {"action": "connection", "user_id": uid})
@@ -122,20 +127,30 @@ async def bad_accept(reader, writer):
     writer.close()
 
 
-async def run_case(fault, args):
-    port = free_port()
-    if fault == "accept":
-        srv = await asyncio.start_server(bad_accept, "127.0.0.1", port)
-    else:
-        srv = await websockets.serve(FaultyServer(fault).handler,
-                                     "127.0.0.1", port)
+async def run_case(fault, args, nodes):
+    """Run chat-bench against one server on `nodes` ports; -P when more
+    than one.  Returns (status, output, connections per port)."""
+    ports = [free_port() for _ in range(nodes)]
+    fs = FaultyServer(fault)
+    srvs = []
+    for port in ports:
+        if fault == "accept":
+            srvs.append(await asyncio.start_server(bad_accept, "127.0.0.1",
+                                                   port))
+        else:
+            srvs.append(await websockets.serve(fs.handler, "127.0.0.1",
+                                               port))
+    where = (["-p", str(ports[0])] if nodes == 1 else
+             ["-P", ",".join(map(str, ports))])
     proc = await asyncio.create_subprocess_exec(
-        BENCH, "-p", str(port), *args, "-t", "1", "--drain", "2",
+        BENCH, *where, *args, "-t", "1", "--drain", "2",
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out, _ = await proc.communicate()
-    srv.close()
-    await srv.wait_closed()
-    return proc.returncode, out.decode(errors="replace")
+    for srv in srvs:
+        srv.close()
+        await srv.wait_closed()
+    return (proc.returncode, out.decode(errors="replace"),
+            [fs.per_port.get(p, 0) for p in ports])
 
 
 def main():
@@ -157,12 +172,29 @@ def main():
         ("a wrong Sec-WebSocket-Accept fails", "accept",
          ["conn", "-n", "1"], 1),
     ]
+    fanout6 = ["fanout", "--rooms", "2", "--members", "6", "--senders",
+               "2", "--window", "4"]
+    pm3 = ["pm", "--pairs", "3"]
+    # (name, fault, args, expected status, nodes, connections per node)
+    cases = [c + (1, None) for c in cases] + [
+        ("-P: fanout over 3 nodes, 4 connections each", None, fanout6, 0,
+         3, 4),
+        ("-P: pm over 3 nodes, 2 connections each", None, pm3, 0, 3, 2),
+        ("-P: conn over 3 nodes, 5 connections each", None,
+         ["conn", "-n", "15"], 0, 3, 5),
+        ("-P: a dropped room message still fails fanout", "drop", fanout6,
+         1, 3, None),
+    ]
     print("1..%d" % len(cases))
-    for n, (name, fault, args, want) in enumerate(cases, 1):
-        rc, out = asyncio.run(run_case(fault, args))
+    for n, (name, fault, args, want, nodes, each) in enumerate(cases, 1):
+        rc, out, per_port = asyncio.run(run_case(fault, args, nodes))
         ok = rc == want and (want == 0 or "result=FAIL" in out)
         if want == 0:
             ok = ok and "result=PASS" in out
+        if each is not None and per_port != [each] * nodes:
+            ok = False
+            out += "\nconnections per port: %s, expected %d each" % (
+                per_port, each)
         print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
         if not ok:
             for line in out.splitlines():

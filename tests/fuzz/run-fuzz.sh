@@ -37,8 +37,12 @@ dispatch)
 	    server/server-chat-v2.c
 	    server/server-session.c server/registry-mem.c server/store-mem.c
 	    server/store-sqlite.c server/store-sqlite-wal.c
-	    server/store-util.c server/server-config.c"
-	packages="libcjson libevent sqlite3 libcrypto"
+	    server/store-util.c server/server-config.c
+	    server/server-cluster.c server/registry-redis.c
+	    server/registry-redis-ops.c
+	    server/store-redis.c server/redis-conn.c server/redis-lua.c
+	    server/redis-addr.c"
+	packages="libcjson libevent sqlite3 libcrypto hiredis"
 	;;
 tui)
 	sources="shared/proto.c tui/tui-buffer.c tui/tui-command.c

@@ -1089,6 +1089,16 @@ class _Test:
 		self.args = list(args or [])
 
 
+def new_server(args, suite, tls):
+	"""A Server; or, with CHAT_TEST_CLUSTER=N, N nodes on a Redis of
+	their own, clients round-robin (redislib.ClusterServer)."""
+	n = int(os.environ.get("CHAT_TEST_CLUSTER", "0") or "0")
+	if n > 0:
+		import redislib
+		return redislib.ClusterServer(n, args, suite, tls)
+	return Server(args, suite, tls)
+
+
 class Suite:
 	"""A tiny TAP runner for async tests sharing one server."""
 
@@ -1160,7 +1170,7 @@ class Suite:
 			    self.shared.tail()))
 			self.shared = None
 		if self.shared is None:
-			self.shared = await Server(self.server_args, self,
+			self.shared = await new_server(self.server_args, self,
 			    self.tls).start()
 		return self.shared
 
@@ -1170,7 +1180,7 @@ class Suite:
 		diag = None
 		try:
 			if t.fresh:
-				srv = await Server(t.args, self,
+				srv = await new_server(t.args, self,
 				    self.tls).start()
 			else:
 				srv = await self._get_shared()

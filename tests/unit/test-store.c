@@ -1,8 +1,9 @@
 /*
- * The store variants (server/store-mem.c, server/store-sqlite.c) through
- * the one interface of server/store.h: every test body runs against each,
- * completions awaited on a real libevent loop (SQLite completes after its
- * commit, a loop pass later).
+ * The store variants (server/store-mem.c, server/store-sqlite.c,
+ * server/store-redis.c) through the one interface of server/store.h: every
+ * test body runs against each, completions awaited on a real libevent loop
+ * (SQLite completes after its commit, a loop pass later; Redis when its
+ * reply comes, from a redis-server of the test's own).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,18 +17,26 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "redis-conn.h"
+#include "redis-lua.h"
+#include "redis-test.h"
 #include "store.h"
+#include "store-redis.h"
 #include "store-util.h"
 
 #define TTL	1000		/* ms */
 
 struct fixture {
-	const char		*kind;		/* "memory" or "sqlite" */
+	const char		*kind;		/* "memory", "sqlite", "redis" */
 	struct event_base	*base;
 	struct store		*st;
 	char			 dir[64];
 	char			 path[128];
 	unsigned		 history;
+	struct redis_proc	 rp;		/* redis */
+	struct redis_addr	 addr;
+	struct redis_conn	*rc;
+	int			 ups, synced;
 };
 
 /* The last completion, copied. */
@@ -54,9 +63,63 @@ done(void *arg, const struct store_result *res)
 static void
 await_done(struct fixture *fx, int want)
 {
+	if (fx->rc != NULL)		/* a reply over the network */
+		redis_test_run(fx->base, &ndone, want, 3000);
 	for (int i = 0; i < 1000 && ndone < want; i++)
 		event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	assert_int_equal(ndone, want);
+}
+
+static void
+redis_state(void *arg, int up)
+{
+	struct fixture	*fx = arg;
+
+	fx->ups += up;
+}
+
+static void
+redis_message(void *arg, const char *ch, size_t chlen, const char *d,
+    size_t len)
+{
+	(void)arg; (void)ch; (void)chlen; (void)d; (void)len;
+}
+
+static const struct redis_conn_ops redis_ops = { redis_state, redis_message };
+
+static void
+redis_synced(void *arg, int ok)
+{
+	struct fixture	*fx = arg;
+
+	fx->synced += ok;
+}
+
+/* A store on the fixture's own redis-server, its epoch read. */
+static struct store *
+open_redis(struct fixture *fx)
+{
+	struct store	*st;
+	int		 want = fx->synced + 1;
+	char		 url[64], err[128];
+
+	if (fx->rc == NULL) {
+		redis_start(&fx->rp);
+		snprintf(url, sizeof url, "redis://127.0.0.1:%d",
+		    fx->rp.port);
+		assert_int_equal(redis_addr_parse(url, &fx->addr, err,
+		    sizeof err), 0);
+		fx->rc = redis_conn_new(fx->base, &fx->addr, NULL, redis_lua,
+		    RL_COUNT, &redis_ops, fx);
+		assert_non_null(fx->rc);
+		redis_conn_start(fx->rc);
+		assert_true(redis_test_run(fx->base, &fx->ups, 1, 3000));
+	}
+	st = store_redis_new(fx->rc, fx->history, TTL);
+	assert_non_null(st);
+	store_redis_sync(st, redis_synced, fx);
+	assert_true(redis_test_run(fx->base, &fx->synced, want, 3000));
+	return st;
 }
 
 static struct store *
@@ -66,6 +129,8 @@ open_store(struct fixture *fx)
 
 	if (strcmp(fx->kind, "memory") == 0)
 		return store_mem_new(fx->history, TTL, NULL);
+	if (strcmp(fx->kind, "redis") == 0)
+		return open_redis(fx);
 	fx->st = store_sqlite_new(fx->path, fx->history, TTL, fx->base,
 	    &error);
 	if (fx->st == NULL)
@@ -92,6 +157,7 @@ setup(void **state, const char *kind, unsigned history)
 
 static int setup_mem(void **s) { return setup(s, "memory", 5); }
 static int setup_sql(void **s) { return setup(s, "sqlite", 5); }
+static int setup_redis(void **s) { return setup(s, "redis", 5); }
 
 static int
 teardown(void **state)
@@ -100,6 +166,11 @@ teardown(void **state)
 	char		 wal[160];
 
 	fx->st->ops->destroy(fx->st);
+	if (fx->rc != NULL) {
+		redis_conn_free(fx->rc);
+		redis_addr_free(&fx->addr);
+		redis_cleanup(&fx->rp);
+	}
 	event_base_free(fx->base);
 	unlink(fx->path);
 	snprintf(wal, sizeof wal, "%s-wal", fx->path);
@@ -273,7 +344,8 @@ test_history(void **state)
 	assert_memory_equal(got.msgs[0].text, "x\0y", 3);
 }
 
-/* SQLite only: everything survives a reopen (the same body, reopened). */
+/* SQLite and Redis: everything survives a reopen (for Redis: a new store
+ * object, as after a restart of the node). */
 static void
 test_reopen(void **state)
 {
@@ -301,7 +373,8 @@ test_reopen(void **state)
 }
 
 #define EACH(t)	cmocka_unit_test_setup_teardown(t, setup_mem, teardown), \
-		cmocka_unit_test_setup_teardown(t, setup_sql, teardown)
+		cmocka_unit_test_setup_teardown(t, setup_sql, teardown), \
+		cmocka_unit_test_setup_teardown(t, setup_redis, teardown)
 
 int
 main(void)
@@ -312,6 +385,8 @@ main(void)
 		EACH(test_names),
 		EACH(test_history),
 		cmocka_unit_test_setup_teardown(test_reopen, setup_sql,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup_redis,
 		    teardown),
 	};
 
