@@ -10,6 +10,7 @@
 #include "chat-limits.h"
 #include "proto.h"
 #include "server-chat.h"
+#include "server-metrics.h"
 #include "util.h"
 
 struct chat {
@@ -52,6 +53,22 @@ chat_users(struct chat *c)
 	return c->nusers;
 }
 
+unsigned
+chat_rooms(struct chat *c)
+{
+	const char	**names;
+
+	return (unsigned)c->reg->ops->room_list(c->reg, &names);
+}
+
+const char *
+chat_user_id(struct chat *c, uint64_t conn)
+{
+	struct user	*u = c->reg->ops->user_by_conn(c->reg, conn);
+
+	return u != NULL ? u->id : "-";
+}
+
 /* Encode msg once into a frame; NULL only when out of memory. */
 static struct frame *
 chat_frame(const struct proto_msg *msg)
@@ -82,6 +99,7 @@ chat_error_len(struct chat *c, struct user *u, const char *text, size_t len)
 
 	msg.message = (char *)text;
 	msg.message_len = len;
+	metrics_error(text, len);
 	chat_reply(c, u, &msg);
 }
 
@@ -282,10 +300,10 @@ chat_rate_ok(struct chat *c, struct user *u)
 		return 1;
 	}
 	if (++u->strikes >= CHAT_RATE_STRIKES_MAX) {
-		log_info("user %s: flooding, closing", u->id);
 		c->io.close(c->io.arg, u->conn, 1008, PROTO_ERR_RATE_LIMIT);
 		return 0;
 	}
+	metrics_rate_limited(u->conn, u->id, u->strikes);
 	chat_error(c, u, PROTO_ERR_RATE_LIMIT);
 	return 0;
 }
@@ -302,11 +320,11 @@ chat_opened(struct chat *c, uint64_t conn)
 		return;
 	}
 	c->nusers++;
+	metrics_user_version(0, 1);
 	u->tokens = c->cfg->burst;
 	u->tokens_ms = c->io.now_ms(c->io.arg);
 	msg.user_id = u->id;
 	chat_reply(c, u, &msg);
-	log_info("user %s connected", u->id);
 }
 
 void
@@ -323,6 +341,7 @@ chat_message(struct chat *c, uint64_t conn, const char *buf, size_t len)
 		return;
 	if (proto_decode_request(buf, len, c->cfg->max_message, &req,
 	    &error, &error_len) == -1) {
+		metrics_request(PROTO_UNKNOWN);
 		if (error != NULL)
 			chat_error_len(c, u, error, error_len);
 		else
@@ -330,6 +349,7 @@ chat_message(struct chat *c, uint64_t conn, const char *buf, size_t len)
 		free(error);
 		return;
 	}
+	metrics_request(req.action);
 	/* The decoder checked the protocol's 64 bytes; the server may
 	 * be configured to allow less. */
 	if (req.room != NULL && req.room_len > c->cfg->max_room_name) {
@@ -369,8 +389,10 @@ chat_binary(struct chat *c, uint64_t conn)
 
 	if ((u = c->reg->ops->user_by_conn(c->reg, conn)) == NULL)
 		return;
-	if (chat_rate_ok(c, u))
-		chat_error(c, u, PROTO_ERR_BINARY);
+	if (!chat_rate_ok(c, u))
+		return;
+	metrics_request(PROTO_UNKNOWN);
+	chat_error(c, u, PROTO_ERR_BINARY);
 }
 
 void
@@ -380,7 +402,7 @@ chat_closed(struct chat *c, uint64_t conn)
 
 	if ((u = c->reg->ops->user_by_conn(c->reg, conn)) == NULL)
 		return;
-	log_info("user %s disconnected", u->id);
+	metrics_user_version(1, 0);
 	if (u->room != NULL)
 		chat_leave_room(c, u);
 	c->reg->ops->user_remove(c->reg, u);

@@ -26,6 +26,9 @@ struct chat	*chat_new(const struct server_config *cfg,
 		    const struct chat_io *io);
 void		 chat_free(struct chat *);
 unsigned	 chat_users(struct chat *);
+unsigned	 chat_rooms(struct chat *);
+/* The id of the user on conn, "-" if none (for log lines). */
+const char	*chat_user_id(struct chat *, uint64_t conn);
 
 void		 chat_opened(struct chat *, uint64_t conn);
 void		 chat_message(struct chat *, uint64_t conn, const char *buf,

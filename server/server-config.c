@@ -15,6 +15,7 @@
 #include "config.h"
 #endif
 #include "server-config.h"
+#include "server-metrics.h"
 #include "chat-limits.h"
 
 #ifndef PACKAGE_VERSION
@@ -44,6 +45,7 @@ config_free(struct server_config *c)
 	free(c->listen);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->metrics);
 	for (int i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 }
@@ -101,7 +103,8 @@ config_set(struct server_config *c, const char *key, const char *value,
     const char *where)
 {
 	unsigned long long	v;
-	int			bad = 0;
+	char			host[64];
+	int			bad = 0, port;
 
 	if (strcmp(key, "listen") == 0)
 		bad = set_string(&c->listen, value);
@@ -144,6 +147,9 @@ config_set(struct server_config *c, const char *key, const char *value,
 		bad = set_string(&c->tls_cert, value);
 	else if (strcmp(key, "tls-key") == 0)
 		bad = set_string(&c->tls_key, value);
+	else if (strcmp(key, "metrics") == 0)
+		bad = metrics_parse_addr(value, host, sizeof host, &port) ||
+		    set_string(&c->metrics, value);
 	else if (strcmp(key, "allow-origin") == 0) {
 		if (c->norigins == CONFIG_ORIGINS_MAX)
 			bad = 1;
@@ -234,6 +240,7 @@ usage(FILE *f)
 "      --tls-key FILE            ...and this private key\n"
 "      --allow-origin ORIGIN     accept browser upgrades only from ORIGIN\n"
 "                                (repeatable)\n"
+"      --metrics ADDR:PORT       serve /metrics and /healthz over HTTP\n"
 "  -h, --help                    show this help\n"
 "  -V, --version                 show the version\n");
 }
@@ -261,6 +268,7 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 0 },
 		{ "tls-key", required_argument, NULL, 0 },
 		{ "allow-origin", required_argument, NULL, 0 },
+		{ "metrics", required_argument, NULL, 0 },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch, idx, verbose = 0;

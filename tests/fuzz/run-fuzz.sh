@@ -31,8 +31,9 @@ proto)
 	;;
 dispatch)
 	sources="shared/proto.c shared/frame.c shared/util.c
-	    server/server-chat.c server/registry-mem.c server/server-config.c"
-	packages="libcjson libwebsockets"
+	    server/server-chat.c server/registry-mem.c server/server-config.c
+	    server/server-metrics.c"
+	packages="libcjson libwebsockets libevent"
 	;;
 *)
 	echo "$0: no harness named $name (see the table in this script)" >&2
