@@ -187,7 +187,7 @@ metrics_error(const char *text, size_t len)
 			continue;
 		}
 		slen = strlen(metrics_errors[i].suffix);
-		if (len > plen + slen &&
+		if (len >= plen + slen &&
 		    memcmp(text, metrics_errors[i].prefix, plen) == 0 &&
 		    memcmp(text + len - slen, metrics_errors[i].suffix,
 		    slen) == 0)
