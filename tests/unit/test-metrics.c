@@ -227,6 +227,67 @@ test_log_quote(void **state)
 	    buf[strlen(buf) - 1] == '"' && strlen(buf) >= 3);
 }
 
+/* What fn writes to standard error, as a string (caller frees). */
+static char *
+stderr_of(void (*fn)(void))
+{
+	FILE	*tmp = tmpfile();
+	char	*out;
+	long	 n;
+	int	 saved;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved != -1);
+	assert_true(dup2(fileno(tmp), 2) != -1);
+	fn();
+	fflush(stderr);
+	assert_true(dup2(saved, 2) != -1);
+	close(saved);
+	n = ftell(tmp);
+	assert_true(n >= 0);
+	out = calloc(1, (size_t)n + 1);
+	assert_non_null(out);
+	rewind(tmp);
+	assert_int_equal(fread(out, 1, (size_t)n, tmp), (size_t)n);
+	fclose(tmp);
+	return out;
+}
+
+static void
+store_events(void)
+{
+	log_verbose = 0;	/* store trouble is logged without -v */
+	metrics_store_error("sqlite", "commit", "database is locked");
+	metrics_store_state("sqlite", 0, "unable to open database file");
+	metrics_store_state("sqlite", 0, "again");	/* no change: quiet */
+	metrics_store_state("sqlite", 1, NULL);
+	metrics_store_state("sqlite", 1, NULL);
+	log_event(1, "open", "conn=%d", 1);		/* needs -v */
+	log_verbose = 1;
+	log_event(1, "open", "conn=%d user=%s", 2, "7");
+	log_event(2, "debug", "%s", "");		/* needs -vv */
+	log_verbose = 0;
+}
+
+static void
+test_event_lines(void **state)
+{
+	char	*out;
+
+	(void)state;
+	out = stderr_of(store_events);
+	assert_string_equal(out,
+	    "event=store_error store=sqlite op=commit "
+	    "error=\"database is locked\"\n"
+	    "event=store_down store=sqlite "
+	    "error=\"unable to open database file\"\n"
+	    "event=store_up store=sqlite\n"
+	    "event=open conn=2 user=7\n");
+	free(out);
+}
+
 /* ------------------------------------------------------------ /healthz */
 
 struct fetch {
@@ -359,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_parse_addr),
 		cmocka_unit_test(test_log_quote),
+		cmocka_unit_test(test_event_lines),
 		cmocka_unit_test(test_healthz),
 	};
 
