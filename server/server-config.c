@@ -18,6 +18,7 @@
 #include "config.h"
 #endif
 #include "server-config.h"
+#include "server-metrics.h"
 #include "chat-limits.h"
 
 #ifndef PACKAGE_VERSION
@@ -30,6 +31,7 @@ enum config_kind {
 	CONFIG_SIZE,		/* size_t field, likewise */
 	CONFIG_COUNT,		/* int; on the command line a flag, counted */
 	CONFIG_STRING,		/* char * field, replaced */
+	CONFIG_ADDR,		/* char * field, a numeric ADDR:PORT */
 	CONFIG_ORIGIN,		/* appended to origins[] */
 	CONFIG_RATE,		/* RATE[/BURST] into rate and burst */
 	CONFIG_FILE,		/* command line only: -c FILE */
@@ -98,6 +100,8 @@ static const struct config_option config_options[] = {
 	{ "session-ttl", 0, CONFIG_UNSIGNED, F(session_ttl),
 	    CHAT_SESSION_TTL_DEFAULT, NULL, 1, CHAT_SESSION_TTL_MAX, "SEC",
 	    "forget sessions unused this long" },
+	{ "metrics", 0, CONFIG_ADDR, F(metrics), 0, NULL, 0, 0, "ADDR:PORT",
+	    "serve /metrics and /healthz over HTTP" },
 	{ "allow-origin", 0, CONFIG_ORIGIN, F(origins), 0, NULL, 0, 0,
 	    "ORIGIN", "accept browser upgrades only from ORIGIN (repeatable)" },
 	{ "help", 'h', CONFIG_HELP, 0, 0, NULL, 0, 0, NULL, "show this help" },
@@ -157,6 +161,7 @@ config_free(struct server_config *c)
 	free(c->db);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->metrics);
 	for (int i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 }
@@ -226,8 +231,8 @@ config_set_option(struct server_config *c, const struct config_option *o,
     const char *value, const char *where)
 {
 	unsigned long long	 v = 0;
-	char			*p = (char *)c + o->field;
-	int			 bad = 0;
+	char			*p = (char *)c + o->field, host[64];
+	int			 bad = 0, port;
 
 	switch (o->kind) {
 	case CONFIG_INT:
@@ -253,6 +258,10 @@ config_set_option(struct server_config *c, const struct config_option *o,
 		break;
 	case CONFIG_STRING:
 		bad = set_string((char **)p, value);
+		break;
+	case CONFIG_ADDR:
+		bad = metrics_parse_addr(value, host, sizeof host, &port) != 0 ||
+		    set_string((char **)p, value) != 0;
 		break;
 	case CONFIG_ORIGIN:
 		if (c->norigins == CONFIG_ORIGINS_MAX)

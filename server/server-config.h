@@ -28,6 +28,7 @@ struct server_config {
 	char		*tls_key;
 	char		*origins[CONFIG_ORIGINS_MAX];
 	int		 norigins;
+	char		*metrics;		/* ADDR:PORT of /metrics, NULL: off */
 };
 
 void	config_defaults(struct server_config *);

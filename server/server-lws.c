@@ -30,6 +30,7 @@
 #include "chat-limits.h"
 #include "server-alloc.h"
 #include "server-lws.h"
+#include "server-metrics.h"
 #include "util.h"
 
 #define CHAT_PATH	"/chatserver/connect"
@@ -63,6 +64,9 @@ struct conn {
 	uint8_t		 close_now;	/* no polite wait: it does not read */
 	uint8_t		 dirty;		/* on the list to write this pass */
 	uint8_t		 rx_paused;	/* over max_queue: requests not read */
+	uint8_t		 why;		/* enum metrics_close + 1, 0: unknown */
+	uint64_t	 opened_ms;
+	ev_tstamp	 last_rx;	/* when the peer last sent anything */
 	char		 close_reason[24];	/* short: held by every conn */
 	struct ip_count	*ip;		/* connections from this address */
 };
@@ -160,12 +164,15 @@ conn_rx_resume(struct conn *c)
 }
 
 static void
-conn_close_later(struct conn *c, uint16_t code, const char *reason)
+conn_close_later(struct conn *c, uint16_t code, const char *reason,
+    enum metrics_close why)
 {
 	if (c->close_code != 0)
 		return;
 	conn_rx_resume(c);
 	c->close_code = code;
+	if (c->why == 0)
+		c->why = (uint8_t)(why + 1);
 	snprintf(c->close_reason, sizeof c->close_reason, "%.23s", reason);
 	lws_callback_on_writable(c->wsi);
 }
@@ -231,7 +238,7 @@ static void
 server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 {
 	struct conn	*c;
-	size_t		 i, wire = FRAME_WIRE_LEN(cmd->frame);
+	size_t		 i, queued = 0, wire = FRAME_WIRE_LEN(cmd->frame);
 	int		 reply = cmd->frame->reply;
 
 	for (i = 0; i < cmd->nconns; i++) {
@@ -251,12 +258,13 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 		    conn_unasked(c) + wire > sl->cfg->max_queue) ||
 		    conn_queue_push(c, cmd->frame) == -1) {
 			/* A slow consumer: drop what it has not read. */
-			log_info("connection %llu: outbound queue full, "
-			    "closing", (unsigned long long)c->id);
+			log_event(1, "slow_consumer", "conn=%llu "
+			    "queued_bytes=%zu", (unsigned long long)c->id,
+			    c->qbytes);
 			conn_queue_clear(c);
 			c->close_now = 1;
 			conn_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-			    "slow consumer");
+			    "slow consumer", METRICS_CLOSE_SLOW_CONSUMER);
 			/* Its socket is full, so WRITEABLE (and our close
 			 * frame) may never come: kill it in a second. */
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
@@ -266,9 +274,11 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 			c->rx_paused = 1;
 			lws_rx_flow_control(c->wsi, 0);
 		}
+		queued++;
 		if (!c->dirty)
 			conn_mark_dirty(sl, c);
 	}
+	metrics_deliveries(queued);
 }
 
 static void
@@ -285,12 +295,14 @@ server_cmd(struct bridge_cmd *cmd, void *arg)
 		HASH_FIND(hh, sl->conns, &cmd->conns[0], sizeof cmd->conns[0],
 		    c);
 		if (c != NULL)
-			conn_close_later(c, cmd->close_code, cmd->reason);
+			conn_close_later(c, cmd->close_code, cmd->reason,
+			    metrics_close_for_code(cmd->close_code));
 		break;
 	case BRIDGE_SHUTDOWN:
 		sl->shutting_down = 1;
 		HASH_ITER(hh, sl->conns, c, tmp)
-			conn_close_later(c, cmd->close_code, cmd->reason);
+			conn_close_later(c, cmd->close_code, cmd->reason,
+			    METRICS_CLOSE_SHUTDOWN);
 		break;
 	case BRIDGE_CONNECT:
 		break;
@@ -506,6 +518,7 @@ server_receive(struct server_lws *sl, struct conn *c, const void *in,
 	int		 final;
 	char		*rx;
 
+	c->last_rx = ev_now(sl->loop);
 	if (c->close_code != 0)
 		return 0;	/* closing: ignore what still arrives */
 	if (lws_is_first_fragment(wsi)) {
@@ -524,7 +537,7 @@ server_receive(struct server_lws *sl, struct conn *c, const void *in,
 		c->rx = NULL;
 		c->rxlen = 0;
 		conn_close_later(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		    "message too big");
+		    "message too big", METRICS_CLOSE_FRAME_TOO_BIG);
 		return 0;
 	}
 	if (c->rx_binary) {
@@ -554,6 +567,31 @@ server_receive(struct server_lws *sl, struct conn *c, const void *in,
 		c->rxlen = 0;
 	}
 	return 0;
+}
+
+/*
+ * Count a connection's end by its reason and tell the chat logic, with the
+ * reason and duration for its log line.  lws hangs up on a peer silent past
+ * the ping timeout without saying so: silence that long is taken for it.
+ */
+static void
+server_closed(struct server_lws *sl, struct conn *c)
+{
+	enum metrics_close	why = METRICS_CLOSE_LOST;
+	char			info[64];
+	int			len;
+
+	if (c->why != 0)
+		why = (enum metrics_close)(c->why - 1);
+	else if (sl->cfg->ping_interval > 0 && ev_now(sl->loop) - c->last_rx >=
+	    sl->cfg->ping_interval + sl->cfg->ping_timeout - 0.5)
+		why = METRICS_CLOSE_PING_TIMEOUT;
+	metrics_closed(why);
+	metrics_connection(-1);
+	len = snprintf(info, sizeof info, "reason=%s duration_ms=%llu",
+	    metrics_close_name(why),
+	    (unsigned long long)(util_now_ms() - c->opened_ms));
+	bridge_post(sl->bridge, BRIDGE_CLOSED, c->id, info, (size_t)len);
 }
 
 static int
@@ -588,11 +626,14 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		HASH_ADD(hh, sl->conns, id, sizeof c->id, c);
 		sl->nconns++;
 		c->ip = ip_ref(sl, addr);
+		c->opened_ms = util_now_ms();
+		c->last_rx = ev_now(sl->loop);
+		metrics_connection(1);
 		bridge_post(sl->bridge, BRIDGE_OPENED, c->id, addr,
 		    strlen(addr));
 		if (sl->shutting_down)
 			conn_close_later(c, LWS_CLOSE_STATUS_GOINGAWAY,
-			    "going away");
+			    "going away", METRICS_CLOSE_SHUTDOWN);
 		return 0;
 	}
 
@@ -619,7 +660,13 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return conn_send_close(c);
 		return 0;
 
+	case LWS_CALLBACK_RECEIVE_PONG:
+		c->last_rx = ev_now(sl->loop);
+		return 0;
+
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (c->why == 0)
+			c->why = METRICS_CLOSE_CLIENT + 1;
 		/* The reply to our close frame: hang up without echoing. */
 		return c->close_sent ? 1 : 0;
 
@@ -637,7 +684,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		conn_queue_clear(c);
 		free(c->rx);
 		c->rx = NULL;
-		bridge_post(sl->bridge, BRIDGE_CLOSED, c->id, NULL, 0);
+		server_closed(sl, c);
 		c->id = 0;
 		return 0;
 

@@ -28,6 +28,7 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
+#include "server-metrics.h"
 #include "store.h"
 #include "store-sqlite-wal.h"
 #include "store-util.h"
@@ -115,6 +116,7 @@ struct sql_store {
 	struct sql_wal		*wal;
 	int			 in_tx;
 	int			 commit_active;	/* commit_ev is pending */
+	int			 commit_failed;	/* the last one (/healthz) */
 	int			 id_dirty;	/* next_id to write */
 	int			 seq_dirty;	/* next_seq to write: only when
 						 * history does not hold it */
@@ -124,10 +126,27 @@ struct sql_store {
 
 #define SQL(s)	((struct sql_store *)(s))
 
+/* Counted and logged (event=store_error) by server-metrics.c. */
 static void
 sql_log(struct sql_store *q, const char *what)
 {
-	log_warn("%s: %s: %s", q->path, what, sqlite3_errmsg(q->db));
+	char	detail[256];
+
+	snprintf(detail, sizeof detail, "%s: %s", q->path,
+	    sqlite3_errmsg(q->db));
+	metrics_store_error("sqlite", what, detail);
+}
+
+/* /healthz: usable while the last commit did not fail. */
+static int
+sql_health(void *arg, char *why, size_t size)
+{
+	struct sql_store	*q = arg;
+
+	if (!q->commit_failed)
+		return 0;
+	snprintf(why, size, "sqlite: last commit failed");
+	return -1;
 }
 
 static int
@@ -171,12 +190,19 @@ sql_commit(struct sql_store *q)
 		if (q->seq_dirty)
 			sql_meta_set(q, "next_seq",
 			    (sqlite3_int64)q->next_seq);
+		uint64_t start = metrics_clock_ns();
+
 		q->id_dirty = q->seq_dirty = 0;
-		if (sql_exec(q, "COMMIT") != SQLITE_OK) {
+		failed = sql_exec(q, "COMMIT") != SQLITE_OK;
+		metrics_store_observe(start);
+		if (failed != q->commit_failed)
+			metrics_store_state("sqlite", !failed, failed ?
+			    sqlite3_errmsg(q->db) : NULL);
+		q->commit_failed = failed;
+		if (failed) {
 			sql_log(q, "commit");
 			sql_exec(q, "ROLLBACK");
 			q->id_dirty = q->seq_dirty = 1;	/* next time */
-			failed = 1;
 		}
 		q->in_tx = 0;
 	}
@@ -551,6 +577,7 @@ sql_destroy(struct store *s)
 	struct sql_store	*q = SQL(s);
 
 	sql_commit(q);
+	metrics_health_clear();	/* the one store of a process */
 	sql_close(q);
 }
 
@@ -808,6 +835,8 @@ open:
 			goto fail;
 		}
 	}
+	metrics_health_add(sql_health, q);
+	metrics_store_state("sqlite", 1, NULL);
 	return &q->st;
 nomem:
 	why = "out of memory";

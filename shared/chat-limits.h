@@ -12,6 +12,9 @@
 /* User ids: decimal uint64 as on the wire, with its NUL. */
 #define CHAT_ID_SIZE			24
 
+/* A peer's address as text (IPv6 included), with its NUL: for log lines. */
+#define CHAT_ADDR_SIZE			48
+
 /* Version 2 names: 1..32 bytes of [A-Za-z0-9_-], starting with a letter. */
 #define CHAT_NAME_MAX			32
 

@@ -14,9 +14,10 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 	libssl-dev libsqlite3-dev"
 # Tests: cmocka unit tests, tmux end-to-end tests, the python3-websockets
 # integration client, valgrind, clang + compiler-rt for libFuzzer and the
-# sanitizers, openssl for test certificates, procps for ps/pgrep.
+# sanitizers, openssl for test certificates, procps for ps/pgrep,
+# prometheus for promtool (test-metrics.py checks /metrics with it).
 TEST_PKGS="libcmocka-dev tmux python3 python3-websockets valgrind clang
-	libclang-rt-14-dev openssl procps sqlite3"
+	libclang-rt-14-dev openssl procps sqlite3 prometheus"
 # Benchmark comparison against the reference peers.
 BENCH_PKGS="golang-go golang-github-gorilla-websocket-dev"
 
