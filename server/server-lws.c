@@ -30,70 +30,9 @@
 #include "chat-limits.h"
 #include "server-alloc.h"
 #include "server-lws.h"
+#include "server-lws-int.h"
 #include "server-metrics.h"
 #include "util.h"
-
-#define CHAT_PATH	"/chatserver/connect"
-
-struct ip_count {
-	char		 addr[48];
-	unsigned	 n;
-	UT_hash_handle	 hh;
-};
-
-/* Per-connection state: lws allocates and zeroes it (the "pss"). */
-struct conn {
-	uint64_t	 id;		/* 0 until established */
-	struct lws	*wsi;
-	UT_hash_handle	 hh;
-
-	struct frame   **q;		/* ring of queued frames */
-	uint32_t	 qcap;
-	uint32_t	 qhead;
-	uint32_t	 qlen;
-	size_t		 qbytes;
-	size_t		 qreplies;	/* of which replies */
-
-	char		*rx;		/* partial message being reassembled */
-	size_t		 rxlen;
-	int		 rx_binary;
-	int		 rx_dropping;	/* binary: count, do not keep */
-
-	uint16_t	 close_code;	/* close once the queue is flushed */
-	uint8_t		 close_sent;	/* our close frame is out */
-	uint8_t		 close_now;	/* no polite wait: it does not read */
-	uint8_t		 dirty;		/* on the list to write this pass */
-	uint8_t		 rx_paused;	/* over max_queue: requests not read */
-	uint8_t		 why;		/* enum metrics_close + 1, 0: unknown */
-	uint64_t	 opened_ms;
-	ev_tstamp	 last_rx;	/* when the peer last sent anything */
-	char		 close_reason[24];	/* short: held by every conn */
-	struct ip_count	*ip;		/* connections from this address */
-};
-
-struct server_lws {
-	const struct server_config *cfg;
-	struct bridge		*bridge;
-	struct lws_context	*ctx;
-	lws_retry_bo_t		 retry;
-
-	/* Owned by the lws thread. */
-	struct conn		*conns;		/* by id */
-	struct ip_count		*ips;
-	unsigned		 nconns;
-	uint64_t		 next_id;
-	int			 shutting_down;
-	unsigned char		*batch;		/* LWS_PRE + CHAT_WRITE_BATCH */
-	struct conn	       **dirty;		/* got frames in this drain */
-	size_t			 ndirty;
-	size_t			 dirty_cap;
-
-	/* The lws thread's event loop (see server_lws_new). */
-	struct ev_loop		*loop;
-	ev_prepare		 pass_end;	/* flush events to the app */
-	ev_async		 stop;
-	ev_timer		 tick;		/* lws timers, see server_tick */
-};
 
 /* Drop the frame at the head of the queue (written, or cleared). */
 static void
@@ -385,128 +324,11 @@ conn_send_close(struct conn *c)
 }
 
 static int
-uri_is(struct lws *wsi, const char *path)
-{
-	char	uri[256];
-
-	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
-		return 0;
-	return strcmp(uri, path) == 0;
-}
-
-static int
-origin_allowed(struct server_lws *sl, struct lws *wsi)
-{
-	char	origin[256];
-	int	i;
-
-	if (sl->cfg->norigins == 0)
-		return 1;
-	/* No Origin header: not a browser, nothing to check. */
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
-		return 1;
-	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
-		return 0;
-	for (i = 0; i < sl->cfg->norigins; i++) {
-		if (strcmp(origin, sl->cfg->origins[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static unsigned
-ip_connections(struct server_lws *sl, const char *addr)
-{
-	struct ip_count	*ic;
-
-	HASH_FIND_STR(sl->ips, addr, ic);
-	return ic != NULL ? ic->n : 0;
-}
-
-static struct ip_count *
-ip_ref(struct server_lws *sl, const char *addr)
-{
-	struct ip_count	*ic;
-
-	HASH_FIND_STR(sl->ips, addr, ic);
-	if (ic == NULL) {
-		if ((ic = calloc(1, sizeof *ic)) == NULL)
-			return NULL;
-		snprintf(ic->addr, sizeof ic->addr, "%s", addr);
-		HASH_ADD_STR(sl->ips, addr, ic);
-	}
-	ic->n++;
-	return ic;
-}
-
-static void
-ip_unref(struct server_lws *sl, struct ip_count *ic)
-{
-	if (ic != NULL && --ic->n == 0) {
-		HASH_DEL(sl->ips, ic);
-		free(ic);
-	}
-}
-
-static int
 http_status(struct lws *wsi, unsigned int code)
 {
 	if (lws_return_http_status(wsi, code, NULL))
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-/*
- * Refuse an upgrade with an HTTP/1.1 status.  lws_return_http_status()
- * answers an upgrade request with "HTTP/1.0" (the request's version is not
- * parsed yet at this point), which WebSocket clients reject as malformed
- * instead of reporting the status, so the response is written here.
- */
-static int
-upgrade_refuse(struct lws *wsi, unsigned int status, const char *text,
-    const char *extra)
-{
-	unsigned char	buf[LWS_PRE + 512];
-	int		len;
-
-	len = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
-	    "HTTP/1.1 %u %s\r\n%s"
-	    "content-type: text/plain\r\ncontent-length: %zu\r\n"
-	    "connection: close\r\n\r\n%s\n",
-	    status, text, extra, strlen(text) + 1, text);
-	if (lws_write(wsi, buf + LWS_PRE, (size_t)len, LWS_WRITE_HTTP) < len)
-		return -1;
-	return 1;
-}
-
-/* Decide whether an upgrade may proceed: >0 refused with a status sent. */
-static int
-server_confirm_upgrade(struct server_lws *sl, struct lws *wsi)
-{
-	char	addr[48], version[8];
-
-	lws_get_peer_simple(wsi, addr, sizeof addr);
-	if (!uri_is(wsi, CHAT_PATH))
-		return upgrade_refuse(wsi, 404, "Not Found", "");
-	if (lws_hdr_copy(wsi, version, sizeof version,
-	    WSI_TOKEN_VERSION) <= 0 || strcmp(version, "13") != 0) {
-		/* RFC 6455 4.4: name the version this server speaks. */
-		return upgrade_refuse(wsi, 426, "Upgrade Required",
-		    "sec-websocket-version: 13\r\n");
-	}
-	if (!origin_allowed(sl, wsi)) {
-		log_info("%s: upgrade refused: origin not allowed", addr);
-		return upgrade_refuse(wsi, 403, "Forbidden", "");
-	}
-	if (sl->shutting_down ||
-	    (sl->cfg->max_clients != 0 && sl->nconns >= sl->cfg->max_clients) ||
-	    (sl->cfg->max_clients_per_ip != 0 &&
-	    ip_connections(sl, addr) >= sl->cfg->max_clients_per_ip)) {
-		log_info("%s: upgrade refused: too many connections", addr);
-		return upgrade_refuse(wsi, 503, "Service Unavailable",
-		    "retry-after: 5\r\n");
-	}
-	return 0;
 }
 
 static int
@@ -611,11 +433,11 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
 	case LWS_CALLBACK_HTTP:
 		/* A plain request: only WebSocket upgrades are served. */
-		return http_status(wsi, uri_is(wsi, CHAT_PATH) ?
+		return http_status(wsi, server_uri_is(wsi, CHAT_PATH) ?
 		    HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return server_confirm_upgrade(sl, wsi);
+		return server_gate_upgrade(sl, wsi);
 
 	case LWS_CALLBACK_ESTABLISHED: {
 		char addr[48];
@@ -625,7 +447,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_get_peer_simple(wsi, addr, sizeof addr);
 		HASH_ADD(hh, sl->conns, id, sizeof c->id, c);
 		sl->nconns++;
-		c->ip = ip_ref(sl, addr);
+		c->ip = server_ip_ref(sl, addr);
 		c->opened_ms = util_now_ms();
 		c->last_rx = ev_now(sl->loop);
 		metrics_connection(1);
@@ -679,7 +501,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return 0;
 		HASH_DEL(sl->conns, c);
 		sl->nconns--;
-		ip_unref(sl, c->ip);
+		server_ip_unref(sl, c->ip);
 		c->ip = NULL;
 		conn_queue_clear(c);
 		free(c->rx);

@@ -35,6 +35,7 @@ dispatch)
 	    server/server-chat-v2.c
 	    server/server-session.c server/registry-mem.c server/store-mem.c
 	    server/store-sqlite.c server/store-sqlite-wal.c
+	    server/store-sqlite-schema.c
 	    server/store-util.c server/server-config.c
 	    server/server-metrics.c"
 	packages="libcjson libevent sqlite3 libcrypto"
