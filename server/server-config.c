@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #ifdef HAVE_CONFIG_H
@@ -44,6 +45,7 @@ config_free(struct server_config *c)
 	free(c->listen);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->web_root);
 	for (int i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
 }
@@ -149,6 +151,13 @@ config_set(struct server_config *c, const char *key, const char *value,
 			bad = 1;
 		else if ((c->origins[c->norigins] = strdup(value)) != NULL)
 			c->norigins++;
+	} else if (strcmp(key, "web-root") == 0)
+		bad = set_string(&c->web_root, value);
+	else if (strcmp(key, "no-web") == 0) {
+		/* A flag on the command line, a yes/no in a file. */
+		if (!(bad = value != NULL && strcmp(value, "yes") != 0 &&
+		    strcmp(value, "no") != 0))
+			c->no_web = value == NULL || strcmp(value, "yes") == 0;
 	} else {
 		fprintf(stderr, "chat-server: %s: unknown setting '%s'\n",
 		    where, key);
@@ -234,6 +243,9 @@ usage(FILE *f)
 "      --tls-key FILE            ...and this private key\n"
 "      --allow-origin ORIGIN     accept browser upgrades only from ORIGIN\n"
 "                                (repeatable)\n"
+"      --web-root DIR            serve the web client from DIR (the\n"
+"                                installed copy)\n"
+"      --no-web                  serve no web client, only WebSockets\n"
 "  -h, --help                    show this help\n"
 "  -V, --version                 show the version\n");
 }
@@ -261,9 +273,12 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 0 },
 		{ "tls-key", required_argument, NULL, 0 },
 		{ "allow-origin", required_argument, NULL, 0 },
+		{ "web-root", required_argument, NULL, 0 },
+		{ "no-web", no_argument, NULL, 0 },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	ch, idx, verbose = 0;
+	struct stat	st;
+	int		ch, idx, verbose = 0;
 
 	/* A config file first, so the command line overrides it. */
 	optind = 1;
@@ -314,6 +329,12 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
 		fprintf(stderr, "chat-server: --tls-cert and --tls-key go together\n");
 		return EX_USAGE;
+	}
+	if (c->web_root != NULL && !c->no_web &&
+	    (stat(c->web_root, &st) == -1 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "chat-server: web root %s: not a directory\n",
+		    c->web_root);
+		return EX_CONFIG;
 	}
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "chat-limits.h"
 #include "server-alloc.h"
 #include "server-lws.h"
+#include "server-web.h"
 #include "util.h"
 
 #define CHAT_PATH	"/chatserver/connect"
@@ -63,6 +64,7 @@ struct server_lws {
 	const struct server_config *cfg;
 	struct bridge		*bridge;
 	struct lws_context	*ctx;
+	const char		*web_root;	/* NULL: no web client */
 	lws_retry_bo_t		 retry;
 
 	/* Owned by the lws thread. */
@@ -386,6 +388,23 @@ http_status(struct lws *wsi, unsigned int code)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* A plain request: a file of the web client, or a status. */
+static int
+server_http(struct server_lws *sl, struct lws *wsi)
+{
+	char	uri[CHAT_WEB_PATH_MAX + 2];
+	int	n;
+
+	if (uri_is(wsi, CHAT_PATH))
+		return http_status(wsi, HTTP_STATUS_BAD_REQUEST);
+	/* Only a GET has a GET_URI; a longer path than we serve is cut. */
+	if (sl->web_root != NULL &&
+	    lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
+	    (n = server_web_serve(wsi, sl->web_root, uri)) != WEB_NOT_FOUND)
+		return n;
+	return http_status(wsi, HTTP_STATUS_NOT_FOUND);
+}
+
 /*
  * Refuse an upgrade with an HTTP/1.1 status.  lws_return_http_status()
  * answers an upgrade request with "HTTP/1.0" (the request's version is not
@@ -514,9 +533,11 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_HTTP:
-		/* A plain request: only WebSocket upgrades are served. */
-		return http_status(wsi, uri_is(wsi, CHAT_PATH) ?
-		    HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
+		return server_http(sl, wsi);
+
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		/* A web client file is out: ready for the next request. */
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return server_confirm_upgrade(sl, wsi);
@@ -685,6 +706,11 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 		return NULL;
 	}
 
+	if (!cfg->no_web) {
+		sl->web_root = cfg->web_root != NULL ? cfg->web_root :
+		    CHAT_WEB_ROOT;
+		log_info("web client: %s", sl->web_root);
+	}
 	server_alloc_init();
 	lws_set_log_level(cfg->verbose >= 3 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
 	    LLL_ERR, server_lws_log);

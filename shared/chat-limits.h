@@ -53,6 +53,9 @@
  * close handshakes (--shutdown-grace). */
 #define CHAT_SHUTDOWN_GRACE_MS		1500
 
+/* Longest request path the server looks up as a web client file. */
+#define CHAT_WEB_PATH_MAX		256
+
 /* TUI: scrollback lines per buffer, input history entries. */
 #define TUI_SCROLLBACK_MAX		5000
 #define TUI_HISTORY_MAX			500
