@@ -14,9 +14,11 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 	libssl-dev"
 # Tests: cmocka unit tests, tmux end-to-end tests, the python3-websockets
 # integration client, valgrind, clang + compiler-rt for libFuzzer and the
-# sanitizers, openssl for test certificates, procps for ps/pgrep.
+# sanitizers, openssl for test certificates, procps for ps/pgrep; the
+# browser tests' headless chromium, its WebDriver and python3-selenium.
 TEST_PKGS="libcmocka-dev tmux python3 python3-websockets valgrind clang
-	libclang-rt-14-dev openssl procps"
+	libclang-rt-14-dev openssl procps
+	chromium chromium-driver python3-selenium"
 # Benchmark comparison against the reference peers.
 BENCH_PKGS="golang-go golang-github-gorilla-websocket-dev"
 

@@ -79,20 +79,27 @@ export class ChatModel {
 		return e;
 	}
 
-	// Status first, then rooms by name, then conversations in order.
+	// Status first, then rooms by name, then conversations in order.  A
+	// room leaves the list once the server no longer has it, unless it
+	// holds lines or is the one shown.
 	order() {
-		const rooms = new Set(this.serverRooms);
-		const pms = [];
-		for (const e of this.entries.values()) {
-			if (e.kind === "room")
-				rooms.add(e.key);
-			else if (e.kind === "pm")
-				pms.push(e.key);
-		}
-		for (const r of rooms)
+		const listed = new Set(this.serverRooms);
+		const rooms = [], pms = [];
+		for (const r of listed)
 			this.entry(r, "room");
-		const sorted = [...rooms].sort((a, b) => a < b ? -1 : a > b);
-		return ["status", ...sorted, ...pms];
+		for (const e of this.entries.values()) {
+			if (e.kind === "pm")
+				pms.push(e.key);
+			else if (e.kind !== "room")
+				continue;
+			else if (listed.has(e.key) || e.lines.length > 0 ||
+			    e.key === this.current || e.key === this.room)
+				rooms.push(e.key);
+			else
+				this.entries.delete(e.key);
+		}
+		rooms.sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+		return ["status", ...rooms, ...pms];
 	}
 
 	add(key, kind, line) {
