@@ -35,7 +35,7 @@ import time
 import traceback
 
 __all__ = ["Tap", "Server", "Browser", "Tui", "Proxy", "WsClient", "Failure", "fail",
-    "check", "scaled", "wait_until", "free_port", "SHOTS", "Keys", "os", "re",
+    "check", "scaled", "wait_until", "free_port", "tls_files", "SHOTS", "Keys", "os", "re",
     "time"]
 
 SCALE = float(os.environ.get("CHAT_TEST_TIMEOUT_SCALE", "1") or "1")
@@ -203,19 +203,21 @@ class Server:
 	"""chat-server on a free loopback port, serving the web client from
 	CHAT_WEB_ROOT (the source tree's web/)."""
 
-	def __init__(self, args=(), binary=None):
+	def __init__(self, args=(), binary=None, port=None):
 		self.args = [str(a) for a in args]
 		self.binary = binary or os.environ["CHAT_SERVER_BIN"]
-		self.port = None
+		self.port = port
 		self.proc = None
 		self.logpath = os.path.join(TMP, "server-%d.log" % id(self))
 		_cleanups.append(self.kill)
 
 	def url(self, path="/", port=None):
-		return "http://127.0.0.1:%d%s" % (port or self.port, path)
+		return "%s://127.0.0.1:%d%s" % ("https" if "--tls-cert" in
+		    self.args else "http", port or self.port, path)
 
 	def start(self, port=None):
 		"""Start (on port, or a free one); wait until it listens."""
+		port = port or self.port
 		for attempt in range(5 if port is None else 50):
 			p = port or free_port()
 			wrapper = shlex.split(os.environ.get("CHAT_SERVER_WRAPPER",
@@ -270,6 +272,18 @@ class Server:
 				return "".join(f.readlines()[-n:])
 		except OSError:
 			return ""
+
+
+def tls_files():
+	"""(cert, key): a self-signed certificate for 127.0.0.1."""
+	cert, key = os.path.join(TMP, "cert.pem"), os.path.join(TMP, "key.pem")
+	r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+	    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+	    key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+	    "-addext", "subjectAltName=IP:127.0.0.1"], stdout=subprocess.PIPE,
+	    stderr=subprocess.STDOUT)
+	check(r.returncode == 0, "openssl req: %s" % r.stdout.decode())
+	return cert, key
 
 
 # ---------------------------------------------------------------- proxy
@@ -465,7 +479,7 @@ class WsClient:
 class Browser:
 	"""One headless chromium, its own empty profile, showing url."""
 
-	def __init__(self, url, name, width=1100, height=700):
+	def __init__(self, url, name, width=1100, height=700, args=()):
 		self.name = name
 		profile = tempfile.mkdtemp(prefix="profile-%s-" % name, dir=TMP)
 		o = webdriver.ChromeOptions()
@@ -475,7 +489,7 @@ class Browser:
 		    "--disable-background-networking",
 		    "--disable-component-update", "--disable-sync",
 		    "--disable-dev-shm-usage", "--user-data-dir=" + profile,
-		    "--window-size=%d,%d" % (width, height)):
+		    "--window-size=%d,%d" % (width, height)) + tuple(args):
 			o.add_argument(a)
 		o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 		self.d = webdriver.Chrome(service=Service(CHROMEDRIVER),

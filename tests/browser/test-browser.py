@@ -251,4 +251,54 @@ t.check("no errors in the browsers' consoles", lambda: check(
     and "WebSocket" not in l and "ERR_CONNECTION_REFUSED" not in l],
     [l for x in (a, b) for l in x.console()]))
 t.check("server exits cleanly", srv.stop)
+for x in (a, b):
+	x.quit()
+browsers[:] = []
+
+# --allow-origin: a page from the server's own origin may connect, a
+# server that allows only another origin refuses it (403) -- the page
+# keeps trying and says it is not connected.
+port = free_port()
+own = Server(["--allow-origin", "http://127.0.0.1:%d" % port], port=port)
+t.check("--allow-origin with the page's origin: server starts", own.start)
+o = Browser(own.url("/?room=origin"), "origin")
+browsers.append(o)
+t.check("...the page connects and joins", lambda: o.wait_status(
+    r"\| connected \|.*\| room origin \|"))
+t.check("...server exits cleanly", own.stop)
+o.quit()
+browsers.remove(o)
+other = Server(["--allow-origin", "https://chat.example.org"])
+t.check("--allow-origin with another origin: server starts", other.start)
+o = Browser(other.url("/?room=origin"), "origin-refused")
+browsers.append(o)
+
+
+def refused():
+	o.wait_status(r"\| disconnected")
+	time.sleep(scaled(1))
+	check("connected" not in o.status().replace("disconnected", ""),
+	    o.show())
+	check(o.my_id() is None, "got an id: %s" % o.status())
+
+
+t.check("...the page is refused: never connected, no id", refused)
+t.check("...server exits cleanly", other.stop)
+o.quit()
+browsers.remove(o)
+
+# TLS: the page over https:// talks to wss:// on the same port (the
+# certificate is self-signed, hence --ignore-certificate-errors).
+cert, key = tls_files()
+secure = Server(["--tls-cert", cert, "--tls-key", key])
+t.check("TLS server starts", secure.start)
+s = Browser(secure.url("/?room=secure"), "tls",
+    args=["--ignore-certificate-errors"])
+browsers.append(s)
+t.check("https:// page: connected over wss:// and in the room", lambda: (
+    check(s.d.current_url.startswith("https://"), s.d.current_url),
+    s.wait_status(r"\| connected \|.*\| room secure \|")))
+s.say("over tls")
+t.check("https:// page: chats", lambda: s.wait_line(r"> over tls$"))
+t.check("TLS server exits cleanly", secure.stop)
 t.done()
