@@ -14,13 +14,13 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 	libssl-dev"
 # Tests: cmocka unit tests, tmux end-to-end tests, the python3-websockets
 # integration client, valgrind, clang + compiler-rt for libFuzzer and the
-# sanitizers, openssl for test certificates, procps for ps/pgrep; the
-# browser tests' headless chromium, its WebDriver and python3-selenium.
+# sanitizers, openssl for test certificates, procps for ps/pgrep.
 TEST_PKGS="libcmocka-dev tmux python3 python3-websockets valgrind clang
-	libclang-rt-14-dev openssl procps
-	chromium chromium-driver python3-selenium"
+	libclang-rt-14-dev openssl procps"
 # Benchmark comparison against the reference peers.
 BENCH_PKGS="golang-go golang-github-gorilla-websocket-dev"
+# The browser tests (test): headless chromium, its WebDriver, selenium.
+TEST_PKGS="$TEST_PKGS chromium chromium-driver python3-selenium"
 
 want=""
 [ $# -gt 0 ] || set -- build test
