@@ -45,9 +45,9 @@ config_free(struct server_config *c)
 	free(c->listen);
 	free(c->tls_cert);
 	free(c->tls_key);
-	free(c->web_root);
 	for (int i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
+	free(c->web_root);
 }
 
 static int
