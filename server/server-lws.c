@@ -27,8 +27,6 @@
 #include "server-web.h"
 #include "util.h"
 
-#define CHAT_PATH	"/chatserver/connect"
-
 struct ip_count {
 	char		 addr[48];
 	unsigned	 n;
@@ -380,31 +378,6 @@ ip_unref(struct server_lws *sl, struct ip_count *ic)
 	}
 }
 
-static int
-http_status(struct lws *wsi, unsigned int code)
-{
-	if (lws_return_http_status(wsi, code, NULL))
-		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-/* A plain request: a file of the web client, or a status. */
-static int
-server_http(struct server_lws *sl, struct lws *wsi)
-{
-	char	uri[CHAT_WEB_PATH_MAX + 2];
-	int	n;
-
-	if (uri_is(wsi, CHAT_PATH))
-		return http_status(wsi, HTTP_STATUS_BAD_REQUEST);
-	/* Only a GET has a GET_URI; a longer path than we serve is cut. */
-	if (sl->web_root != NULL &&
-	    lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) > 0 &&
-	    (n = server_web_serve(wsi, sl->web_root, uri)) != WEB_NOT_FOUND)
-		return n;
-	return http_status(wsi, HTTP_STATUS_NOT_FOUND);
-}
-
 /*
  * Refuse an upgrade with an HTTP/1.1 status.  lws_return_http_status()
  * answers an upgrade request with "HTTP/1.0" (the request's version is not
@@ -533,7 +506,7 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_HTTP:
-		return server_http(sl, wsi);
+		return server_web_request(wsi, sl->web_root);
 
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
 		/* A web client file is out: ready for the next request. */

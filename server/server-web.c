@@ -1,7 +1,9 @@
 /*
- * The web client: a plain GET on the chat port is answered with a file of
- * the web root (--web-root, by default the installed copy).  Runs in the
- * lws thread, from the HTTP callback of server-lws.c; lws sends the file.
+ * Plain HTTP requests on the chat port (not WebSocket upgrades): a GET is
+ * answered with a file of the web client's root (--web-root, by default
+ * the installed copy), the endpoint itself with 400, anything else with
+ * 404.  Runs in the lws thread, from the HTTP callback of server-lws.c;
+ * lws sends the file.
  *
  * Only paths whose every segment is made of letters, digits, '_', '-' and
  * '.', and does not start with '.', are looked up, and only files with an
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "chat-limits.h"
+#include "server-lws.h"
 #include "server-web.h"
 
 static const struct {
@@ -59,8 +62,17 @@ web_path_type(const char *path)
 	return NULL;
 }
 
-int
-server_web_serve(struct lws *wsi, const char *root, const char *uri)
+static int
+http_status(struct lws *wsi, unsigned int code)
+{
+	if (lws_return_http_status(wsi, code, NULL))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* 0 when lws is sending the file, 1 when there is none, -1 on error. */
+static int
+web_serve(struct lws *wsi, const char *root, const char *uri)
 {
 	char		 file[PATH_MAX];
 	const char	*type;
@@ -68,10 +80,27 @@ server_web_serve(struct lws *wsi, const char *root, const char *uri)
 
 	if (strcmp(uri, "/") == 0)
 		uri = "/index.html";
-	if (root == NULL || (type = web_path_type(uri)) == NULL ||
+	if ((type = web_path_type(uri)) == NULL ||
 	    (size_t)snprintf(file, sizeof file, "%s%s", root, uri) >=
 	    sizeof file || stat(file, &st) == -1 || !S_ISREG(st.st_mode))
-		return WEB_NOT_FOUND;
+		return 1;
 	/* lws sends it from WRITEABLE, then says HTTP_FILE_COMPLETION. */
 	return lws_serve_http_file(wsi, file, type, NULL, 0) < 0 ? -1 : 0;
+}
+
+int
+server_web_request(struct lws *wsi, const char *root)
+{
+	char	uri[CHAT_WEB_PATH_MAX + 2];
+	int	n;
+
+	/* Only a GET has a GET_URI; one longer than we serve does not fit. */
+	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0)
+		uri[0] = '\0';
+	if (strcmp(uri, CHAT_PATH) == 0)
+		return http_status(wsi, HTTP_STATUS_BAD_REQUEST);
+	if (root != NULL && uri[0] != '\0' &&
+	    (n = web_serve(wsi, root, uri)) != 1)
+		return n;
+	return http_status(wsi, HTTP_STATUS_NOT_FOUND);
 }

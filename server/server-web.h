@@ -4,13 +4,11 @@
 
 #include <libwebsockets.h>
 
-#define WEB_NOT_FOUND	1
-
 /*
- * Answer a plain GET of uri with its file under root: 0 when lws is
- * sending it, WEB_NOT_FOUND when there is no such file to serve (the
- * caller answers 404), -1 to close the connection.
+ * Answer a plain (not upgrade) request: a file of the web client under
+ * root (NULL: none), 400 on the WebSocket endpoint, else 404.  0, or -1 to
+ * close the connection, as lws callbacks return.
  */
-int	server_web_serve(struct lws *wsi, const char *root, const char *uri);
+int	server_web_request(struct lws *wsi, const char *root);
 
 #endif
