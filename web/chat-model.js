@@ -278,7 +278,8 @@ export class ChatModel {
 		}
 		const gone = /^user (.*) is not on the server$/.exec(text);
 		if (gone !== null) {
-			const i = this.pendingPm.findIndex((p) => p.to === gone[1]);
+			const i = this.pendingPm.findIndex((p) => p.to === gone[1] ||
+			    (p.name !== undefined && p.name === gone[1]));
 			if (i !== -1)
 				this.pendingPm.splice(i, 1);
 		}
