@@ -17,7 +17,9 @@ Screenshots go to browser-screenshots/ in the current directory, which
 under make check is the build tree's tests/.
 
 Environment: CHAT_SERVER_BIN, CHAT_TUI_BIN, CHAT_WEB_ROOT (required),
-CHAT_SERVER_WRAPPER (e.g. valgrind), CHAT_TEST_TIMEOUT_SCALE.
+CHAT_SERVER_WRAPPER (e.g. valgrind), CHAT_TEST_TIMEOUT_SCALE, CHAT_E2E_DEADLINE
+(seconds before the watchdog stops a test; 600), CHAT_E2E_KEEP=1 (keep
+the temporary directory).
 """
 
 import atexit
@@ -115,7 +117,7 @@ class Tap:
 		self._watchdog()
 
 	def _watchdog(self):
-		limit = scaled(float(os.environ.get("CHAT_E2E_DEADLINE", "300")))
+		limit = scaled(float(os.environ.get("CHAT_E2E_DEADLINE", "600")))
 		def bite():
 			print("Bail out! watchdog: still running after %.0fs" %
 			    limit, flush=True)
