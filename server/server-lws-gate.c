@@ -10,7 +10,7 @@
 #include "server-lws-int.h"
 #include "util.h"
 
-int
+static int
 server_uri_is(struct lws *wsi, const char *path)
 {
 	char	uri[256];

@@ -15,8 +15,7 @@
 
 #include "bridge.h"
 #include "server-config.h"
-
-#define CHAT_PATH	"/chatserver/connect"
+#include "server-lws.h"
 
 struct ip_count {
 	char		 addr[48];
@@ -58,6 +57,7 @@ struct server_lws {
 	const struct server_config *cfg;
 	struct bridge		*bridge;
 	struct lws_context	*ctx;
+	const char		*web_root;	/* NULL: no web client */
 	lws_retry_bo_t		 retry;
 
 	/* Owned by the lws thread. */
@@ -78,8 +78,6 @@ struct server_lws {
 	ev_timer		 tick;		/* lws timers, see server_tick */
 };
 
-/* The request's path is exactly path. */
-int		 server_uri_is(struct lws *wsi, const char *path);
 /* Decide whether an upgrade may proceed: >0 refused with a status sent. */
 int		 server_gate_upgrade(struct server_lws *, struct lws *wsi);
 /* Connections from addr: counted while open, for --max-clients-per-ip. */

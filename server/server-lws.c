@@ -32,6 +32,7 @@
 #include "server-lws.h"
 #include "server-lws-int.h"
 #include "server-metrics.h"
+#include "server-web.h"
 #include "util.h"
 
 /* Drop the frame at the head of the queue (written, or cleared). */
@@ -324,14 +325,6 @@ conn_send_close(struct conn *c)
 }
 
 static int
-http_status(struct lws *wsi, unsigned int code)
-{
-	if (lws_return_http_status(wsi, code, NULL))
-		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-static int
 server_receive(struct server_lws *sl, struct conn *c, const void *in,
     size_t len)
 {
@@ -432,9 +425,11 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_HTTP:
-		/* A plain request: only WebSocket upgrades are served. */
-		return http_status(wsi, server_uri_is(wsi, CHAT_PATH) ?
-		    HTTP_STATUS_BAD_REQUEST : HTTP_STATUS_NOT_FOUND);
+		return server_web_request(wsi, sl->web_root);
+
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		/* A web client file is out: ready for the next request. */
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return server_gate_upgrade(sl, wsi);
@@ -612,6 +607,11 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 		return NULL;
 	}
 
+	if (!cfg->no_web) {
+		sl->web_root = cfg->web_root != NULL ? cfg->web_root :
+		    CHAT_WEB_ROOT;
+		log_info("web client: %s", sl->web_root);
+	}
 	server_alloc_init();
 	lws_set_log_level(cfg->verbose >= 3 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
 	    LLL_ERR, server_lws_log);

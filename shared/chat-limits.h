@@ -73,6 +73,8 @@
  * stalled (slowloris) clients can hold, or they would lock others out. */
 #define CHAT_HANDSHAKES_MAX		1024
 #define CHAT_HEADER_MAX			2048
+/* Longest request path the server looks up as a web client file. */
+#define CHAT_WEB_PATH_MAX		256
 
 /* Keep-alive: ping after this many idle seconds, drop after this many more. */
 #define CHAT_PING_INTERVAL_DEFAULT	30

@@ -20,6 +20,8 @@ TEST_PKGS="libcmocka-dev tmux python3 python3-websockets valgrind clang
 	libclang-rt-14-dev openssl procps sqlite3 prometheus"
 # Benchmark comparison against the reference peers.
 BENCH_PKGS="golang-go golang-github-gorilla-websocket-dev"
+# The browser tests (test): headless chromium, its WebDriver, selenium.
+TEST_PKGS="$TEST_PKGS chromium chromium-driver python3-selenium"
 
 want=""
 [ $# -gt 0 ] || set -- build test
