@@ -37,7 +37,7 @@ import time
 import traceback
 
 __all__ = ["Tap", "Server", "Browser", "Tui", "Proxy", "WsClient", "Failure", "fail",
-    "check", "scaled", "wait_until", "free_port", "tls_files", "SHOTS", "Keys", "os", "re",
+    "check", "scaled", "wait_until", "free_port", "tls_files", "TMP", "SHOTS", "Keys", "os", "re",
     "time"]
 
 SCALE = float(os.environ.get("CHAT_TEST_TIMEOUT_SCALE", "1") or "1")

@@ -119,8 +119,35 @@ t.check("a: the token is in localStorage (43 characters)", lambda: check(
     re.fullmatch(r"[A-Za-z0-9_-]{43}", a.js("return localStorage"
     ".getItem('chat.token')") or ""), a.js("return localStorage"
     ".getItem('chat.token')")))
-a.say("/join lobby")
 t.check("a: back in lobby", lambda: a.wait_status(r"\| room lobby \|"))
+
+# A second tab of the same browser shares localStorage, so the session:
+# the first tab is replaced (close code 4000) and does not fight back.
+first = a.d.current_window_handle
+a.d.switch_to.new_window("tab")
+a.d.get(srv.url("/?room=lobby"))
+t.check("a, second tab: the same user", lambda: a.wait_status(
+    r"\| connected \| alice \(id %s\) \| room lobby \|" % A))
+second = a.d.current_window_handle
+a.d.switch_to.window(first)
+
+
+def replaced():
+	a.wait_status(r"\| replaced \(4000 replaced\) \|")
+	a.wait_line(r"-- this session was opened in another window; "
+	    r"/reconnect takes it back --")
+	time.sleep(scaled(2))
+	check("| replaced" in a.status(), "it reconnected: " + a.status())
+
+
+t.check("a, first tab: replaced, says so, stays off", replaced)
+a.d.switch_to.window(second)
+a.d.close()
+a.d.switch_to.window(first)
+a.say("/reconnect")
+t.check("a, first tab: /reconnect takes the session back", lambda:
+    a.wait_status(r"\| connected \| alice \(id %s\) \| room lobby \|" %
+    A))
 
 # The connection cut under a page while the room keeps talking: e comes
 # through a relay the test can cut.
@@ -181,4 +208,49 @@ t.check("a: back in lobby under its name", lambda: a.wait_status(
     r"\| connected \| alice \(id \d+\) \| room lobby \| v2$", 20))
 t.check("screenshot: epoch change", lambda: a.screenshot("v2-4-epoch-a"))
 t.check("server exits cleanly", srv.stop)
+
+# A server that keeps its state in a database, restarted while a page is
+# cut off and the room goes on: same epoch, same session, nothing lost.
+db = os.path.join(TMP, "chat.db")
+durable = Server(["--db", db, "--rate-limit", "0"])
+t.check("server with --db starts", durable.start)
+relay = Proxy(durable.port)
+f = Browser(durable.url("/?room=kept", relay.port), "f")
+browsers.append(f)
+t.check("f: in room kept", lambda: f.wait_status(r"\| room kept \| v2$"))
+f.say("/nick frank")
+t.check("f: named frank", lambda: f.wait_status(r"\| frank \(id \d+\) \|"))
+F = f.my_id()
+f.say("said before the restart")
+t.check("f: its line", lambda: f.wait_line(r"<frank> said before the "
+    r"restart$"))
+relay.down()
+t.check("f: disconnected", lambda: f.wait_status(r"\| disconnected"))
+port = durable.port
+t.check("server with --db restarted", lambda: (durable.stop(),
+    durable.start(port)))
+q = WsClient(durable.port, hello=True)
+q.join("kept")
+for i in range(1, 6):
+	q.say("said while frank was away %d" % i)
+relay.resume()
+
+
+def durable_no_gap():
+	f.wait_status(r"\| connected \| frank \(id %s\) \| room kept \|" % F,
+	    30)
+	f.wait_line(r"-- 5 messages while disconnected --", 20)
+	got = [x[1] for x in f.texts()]
+	want = ["said before the restart"] + ["said while frank was away %d" %
+	    i for i in range(1, 6)]
+	check(got == want, "messages %r, expected %r" % (got, want))
+	check(not any("lost its history" in l for l in f.lines()),
+	    "history said lost: %r" % f.lines())
+
+
+t.check("f: after the restart the same user, the same epoch, the 5 "
+    "missed lines once", durable_no_gap)
+t.check("screenshot: restart with --db", lambda: f.screenshot(
+    "v2-5-durable-f"))
+t.check("server with --db exits cleanly", durable.stop)
 t.done()
