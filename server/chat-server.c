@@ -17,6 +17,7 @@
 #include "server-chat.h"
 #include "server-config.h"
 #include "server-lws.h"
+#include "server-metrics.h"
 #include "util.h"
 
 struct server {
@@ -25,6 +26,7 @@ struct server {
 	struct bridge		*bridge;
 	struct server_lws	*lws;
 	struct chat		*chat;
+	struct metrics_http	*metrics;
 	struct event		*ev_sigterm;
 	struct event		*ev_sigint;
 	struct event		*ev_grace;
@@ -52,6 +54,14 @@ server_now(void *arg)
 {
 	(void)arg;
 	return util_now_ms();
+}
+
+static unsigned
+server_rooms(void *arg)
+{
+	struct server	*s = arg;
+
+	return chat_rooms(s->chat);
 }
 
 static void
@@ -83,9 +93,8 @@ server_event(struct bridge_event *ev, void *arg)
 
 	switch (ev->type) {
 	case BRIDGE_OPENED:
-		chat_opened(s->chat, ev->conn);
-		log_debug("connection %llu from %s",
-		    (unsigned long long)ev->conn, ev->data);
+		/* Its "open" event is logged once it has a user id. */
+		chat_opened(s->chat, ev->conn, ev->data);
 		break;
 	case BRIDGE_MESSAGE:
 		chat_message(s->chat, ev->conn, ev->data, ev->len);
@@ -94,6 +103,9 @@ server_event(struct bridge_event *ev, void *arg)
 		chat_binary(s->chat, ev->conn);
 		break;
 	case BRIDGE_CLOSED:
+		log_event(1, "close", "conn=%llu user=%s %s",
+		    (unsigned long long)ev->conn,
+		    chat_user_id(s->chat, ev->conn), ev->data);
 		chat_closed(s->chat, ev->conn);
 		server_maybe_done(s);
 		break;
@@ -171,6 +183,17 @@ main(int argc, char **argv)
 		}
 		goto out;
 	}
+	/* Before the WebSocket port: whoever sees that open can scrape. */
+	if (s.cfg.metrics != NULL) {
+		struct metrics_source src = { server_rooms, &s };
+
+		if ((s.metrics = metrics_http_new(s.base, s.cfg.metrics,
+		    &src)) == NULL) {
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
+		log_info("metrics on http://%s/metrics", s.cfg.metrics);
+	}
 	if ((s.lws = server_lws_new(&s.cfg, s.bridge)) == NULL) {
 		rc = EX_UNAVAILABLE;
 		goto out;
@@ -193,6 +216,7 @@ out:
 	if (s.bridge != NULL)
 		bridge_stop(s.bridge);
 	server_lws_free(s.lws);
+	metrics_http_free(s.metrics);
 	chat_free(s.chat);
 	bridge_free(s.bridge);
 	if (s.ev_grace != NULL)

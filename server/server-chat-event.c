@@ -178,7 +178,7 @@ chat_ev_private(struct chat *c, const struct reg_event *ev)
 			m.name = chat_name(&ev->user);
 			m.ts = chat_u64(ts, ev->ts);
 		}
-		chat_reply(c, s, &m);
+		chat_deliver(c, s, &m);
 	}
 	if ((ev->flags & REG_EV_REPLY) &&
 	    (s = chat_local(c, ev->origin)) != NULL) {

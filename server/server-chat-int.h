@@ -35,9 +35,15 @@ struct frame	*chat_frame(const struct proto_msg *msg);
  * memory closes it with 1011, so no request is left unanswered. */
 void		 chat_reply(struct chat *, struct session *,
 		    const struct proto_msg *msg);
+/* Send to one session what it did not ask for (a private message to it):
+ * it counts towards the slow-consumer bound. */
+void		 chat_deliver(struct chat *, struct session *,
+		    const struct proto_msg *msg);
 void		 chat_error_len(struct chat *, struct session *,
 		    const char *text, size_t len);
 void		 chat_error(struct chat *, struct session *, const char *text);
+/* Its user id, "-" until the store gave one (for log lines). */
+const char	*chat_session_id(const struct session *);
 /* Decimal of v into buf (CHAT_ID_SIZE). */
 char		*chat_u64(char *buf, uint64_t v);
 

@@ -9,6 +9,7 @@
 
 #include "chat-limits.h"
 #include "server-chat-int.h"
+#include "server-metrics.h"
 #include "store-util.h"
 
 static const char *const chat_features[] = { "names", "history", "sessions" };
@@ -19,6 +20,8 @@ chat_hello_reply(struct chat *c, struct session *s)
 {
 	struct proto_msg	msg = { .action = PROTO_HELLO };
 
+	if (!s->gone && s->version != 2)
+		metrics_user_version((int)s->version, 2);
 	s->version = 2;
 	s->has_token = true;
 	s->hello_closed = true;

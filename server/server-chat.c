@@ -15,6 +15,7 @@
 #include "chat-limits.h"
 #include "server-cluster.h"
 #include "server-chat-int.h"
+#include "server-metrics.h"
 #include "util.h"
 
 static void	chat_run(struct chat *, struct session *);
@@ -25,6 +26,12 @@ chat_at(struct chat *c, const struct session *s)
 	struct reg_where	w = { c->reg->node, s->conn };
 
 	return w;
+}
+
+const char *
+chat_session_id(const struct session *s)
+{
+	return s->user.id[0] != '\0' ? s->user.id : "-";
 }
 
 char *
@@ -50,8 +57,9 @@ chat_frame(const struct proto_msg *msg)
 	return frame_from_string(json, len);
 }
 
-void
-chat_reply(struct chat *c, struct session *s, const struct proto_msg *msg)
+static void
+chat_send_one(struct chat *c, struct session *s, const struct proto_msg *msg,
+    int reply)
 {
 	struct frame	*f;
 
@@ -62,9 +70,22 @@ chat_reply(struct chat *c, struct session *s, const struct proto_msg *msg)
 		s->replaced = true;	/* says nothing more */
 		return;
 	}
-	f->reply = 1;	/* never closes s as a slow consumer (server-lws.c) */
+	/* A reply never closes s as a slow consumer (server-lws.c). */
+	f->reply = reply;
 	c->io.send(c->io.arg, f, &s->conn, 1);
 	frame_unref(f);
+}
+
+void
+chat_reply(struct chat *c, struct session *s, const struct proto_msg *msg)
+{
+	chat_send_one(c, s, msg, 1);
+}
+
+void
+chat_deliver(struct chat *c, struct session *s, const struct proto_msg *msg)
+{
+	chat_send_one(c, s, msg, 0);
 }
 
 void
@@ -75,6 +96,7 @@ chat_error_len(struct chat *c, struct session *s, const char *text,
 
 	msg.message = (char *)text;
 	msg.message_len = len;
+	metrics_error(text, len);
 	chat_reply(c, s, &msg);
 }
 
@@ -379,6 +401,7 @@ chat_handle(struct chat *c, struct session *s, enum session_req_kind kind,
 	s->busy = true;
 	s->replied = false;
 	if (kind == SESSION_REQ_BINARY) {
+		metrics_request(PROTO_UNKNOWN);
 		chat_error(c, s, PROTO_ERR_BINARY);
 		chat_done(c, s);
 		return;
@@ -391,6 +414,7 @@ chat_handle(struct chat *c, struct session *s, enum session_req_kind kind,
 	}
 	if (proto_decode_request_v(buf, len, c->cfg->max_message, s->version,
 	    &req, &error, &error_len) == -1) {
+		metrics_request(PROTO_UNKNOWN);
 		if (error != NULL && strcmp(error, PROTO_ERR_INVALID_TOKEN) == 0 &&
 		    s->hello_closed) {
 			/* Any later hello, whatever its token. */
@@ -408,6 +432,7 @@ chat_handle(struct chat *c, struct session *s, enum session_req_kind kind,
 		chat_done(c, s);
 		return;
 	}
+	metrics_request(req.action);
 	if (req.action != PROTO_HELLO)
 		s->hello_closed = true;
 	/* The decoder checked the protocol's 64 bytes; the server may be
@@ -468,11 +493,11 @@ chat_rate_ok(struct chat *c, struct session *s)
 		return 1;
 	}
 	if (++s->strikes >= CHAT_RATE_STRIKES_MAX) {
-		log_info("user %s: flooding, closing", s->user.id);
 		c->io.close(c->io.arg, s->conn, 1008, PROTO_ERR_RATE_LIMIT);
 		s->replaced = true;
 		return -1;
 	}
+	metrics_rate_limited(s->conn, chat_session_id(s), s->strikes);
 	return 0;
 }
 
@@ -514,7 +539,8 @@ chat_online_done(void *arg, const struct reg_result *res)
 		msg.user_id = s->user.id;
 		chat_reply(c, s, &msg);
 		if (!s->gone)
-			log_info("user %s connected", s->user.id);
+			log_event(1, "open", "conn=%llu user=%s addr=%s",
+			    (unsigned long long)s->conn, s->user.id, s->addr);
 	}
 	chat_done(c, s);
 }
@@ -539,7 +565,7 @@ chat_id_done(void *arg, const struct store_result *res)
 }
 
 void
-chat_opened(struct chat *c, uint64_t conn)
+chat_opened(struct chat *c, uint64_t conn, const char *addr)
 {
 	struct session	*s;
 
@@ -551,6 +577,9 @@ chat_opened(struct chat *c, uint64_t conn)
 	s->tokens = c->cfg->burst;
 	s->tokens_ms = c->io.now_ms(c->io.arg);
 	s->busy = true;
+	if (addr != NULL)
+		snprintf(s->addr, sizeof s->addr, "%s", addr);
+	metrics_user_version(0, 1);
 	c->store->ops->id_next(c->store, chat_id_done, s);
 }
 
@@ -573,8 +602,7 @@ chat_closed(struct chat *c, uint64_t conn)
 
 	if (s == NULL || s->gone)
 		return;
-	if (s->user.id[0] != '\0')
-		log_info("user %s disconnected", s->user.id);
+	metrics_user_version((int)s->version, 0);
 	s->gone = true;
 	c->sessions.live--;
 	/* Out of the fan-out at once; the registry's leave follows. */
@@ -618,6 +646,20 @@ chat_on_serving(struct chat *c, void (*fn)(void *, int), void *arg)
 {
 	c->serving = fn;
 	c->serving_arg = arg;
+}
+
+unsigned
+chat_rooms(struct chat *c)
+{
+	return (unsigned)c->reg->ops->nrooms(c->reg);
+}
+
+const char *
+chat_user_id(struct chat *c, uint64_t conn)
+{
+	struct session	*s = session_find(&c->sessions, conn);
+
+	return s != NULL ? chat_session_id(s) : "-";
 }
 
 struct chat *

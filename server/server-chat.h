@@ -55,8 +55,16 @@ void		 chat_on_serving(struct chat *, void (*fn)(void *, int),
 		    void *arg);
 /* Sessions alive, closed ones still finishing included. */
 unsigned	 chat_users(struct chat *);
+/* Rooms the registry knows (the rooms gauge of server-metrics.h). */
+unsigned	 chat_rooms(struct chat *);
+/* The id of the user on conn, "-" if none yet (for log lines). */
+const char	*chat_user_id(struct chat *, uint64_t conn);
+unsigned	 chat_rooms(struct chat *);
+/* The id of the user on conn, "-" if none (for log lines). */
+const char	*chat_user_id(struct chat *, uint64_t conn);
 
-void		 chat_opened(struct chat *, uint64_t conn);
+/* addr: the peer's address for the event log (NULL: none). */
+void		 chat_opened(struct chat *, uint64_t conn, const char *addr);
 void		 chat_message(struct chat *, uint64_t conn, const char *buf,
 		    size_t len);
 void		 chat_binary(struct chat *, uint64_t conn);

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 #include "server-config.h"
+#include "server-metrics.h"
 #include "chat-limits.h"
 #include "redis-addr.h"
 
@@ -32,6 +34,9 @@ enum config_kind {
 	CONFIG_COUNT,		/* int; on the command line a flag, counted */
 	CONFIG_STRING,		/* char * field, replaced */
 	CONFIG_REDIS_URL,	/* likewise, if redis_addr_parse() takes it */
+	CONFIG_ADDR,		/* char * field, a numeric ADDR:PORT */
+	CONFIG_FLAG,		/* int; a flag on the command line, yes/no
+				 * in a file */
 	CONFIG_ORIGIN,		/* appended to origins[] */
 	CONFIG_RATE,		/* RATE[/BURST] into rate and burst */
 	CONFIG_FILE,		/* command line only: -c FILE */
@@ -114,8 +119,14 @@ static const struct config_option config_options[] = {
 	{ "redis", 0, CONFIG_REDIS_URL, F(redis), 0, NULL, 0, 0, "URL",
 	    "a node of a cluster: all state in Redis at "
 	    "redis://HOST[:PORT][/DB] or unix:/PATH" },
+	{ "metrics", 0, CONFIG_ADDR, F(metrics), 0, NULL, 0, 0, "ADDR:PORT",
+	    "serve /metrics and /healthz over HTTP" },
 	{ "allow-origin", 0, CONFIG_ORIGIN, F(origins), 0, NULL, 0, 0,
 	    "ORIGIN", "accept browser upgrades only from ORIGIN (repeatable)" },
+	{ "web-root", 0, CONFIG_STRING, F(web_root), 0, NULL, 0, 0, "DIR",
+	    "serve the web client from DIR (default: the installed copy)" },
+	{ "no-web", 0, CONFIG_FLAG, F(no_web), 0, NULL, 0, 0, NULL,
+	    "serve no web client, only WebSockets" },
 	{ "help", 'h', CONFIG_HELP, 0, 0, NULL, 0, 0, NULL, "show this help" },
 	{ "version", 'V', CONFIG_VERSION, 0, 0, NULL, 0, 0,
 	    NULL, "show the version" },
@@ -174,8 +185,10 @@ config_free(struct server_config *c)
 	free(c->redis);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->metrics);
 	for (int i = 0; i < c->norigins; i++)
 		free(c->origins[i]);
+	free(c->web_root);
 }
 
 static int
@@ -243,9 +256,9 @@ config_set_option(struct server_config *c, const struct config_option *o,
     const char *value, const char *where)
 {
 	unsigned long long	 v = 0;
-	char			*p = (char *)c + o->field;
+	char			*p = (char *)c + o->field, host[64];
 	char			 err[256];
-	int			 bad = 0;
+	int			 bad = 0, port;
 
 	switch (o->kind) {
 	case CONFIG_INT:
@@ -277,6 +290,18 @@ config_set_option(struct server_config *c, const struct config_option *o,
 		/* FALLTHROUGH */
 	case CONFIG_STRING:
 		bad = set_string((char **)p, value);
+		break;
+	case CONFIG_ADDR:
+		bad = metrics_parse_addr(value, host, sizeof host, &port) != 0 ||
+		    set_string((char **)p, value) != 0;
+		break;
+	case CONFIG_FLAG:
+		if (value == NULL || strcmp(value, "yes") == 0)
+			*(int *)p = 1;
+		else if (strcmp(value, "no") == 0)
+			*(int *)p = 0;
+		else
+			bad = 1;
 		break;
 	case CONFIG_ORIGIN:
 		if (c->norigins == CONFIG_ORIGINS_MAX)
@@ -430,8 +455,9 @@ config_getopt_tables(struct option *longopts, char *shortopts)
 
 	for (i = 0; i < CONFIG_NOPTIONS; i++) {
 		o = &config_options[i];
-		arg = o->kind == CONFIG_COUNT || o->kind == CONFIG_HELP ||
-		    o->kind == CONFIG_VERSION ? no_argument : required_argument;
+		arg = o->kind == CONFIG_COUNT || o->kind == CONFIG_FLAG ||
+		    o->kind == CONFIG_HELP || o->kind == CONFIG_VERSION ?
+		    no_argument : required_argument;
 		longopts[i].name = o->name;
 		longopts[i].has_arg = arg;
 		longopts[i].flag = NULL;
@@ -468,6 +494,7 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 	static struct option		 longopts[CONFIG_NOPTIONS + 1];
 	static char			 shortopts[2 * CONFIG_NOPTIONS + 1];
 	const struct config_option	*o;
+	struct stat			 st;
 	char				 where[8];
 	int				 ch, verbose = 0;
 
@@ -526,6 +553,12 @@ config_parse_args(struct server_config *c, int argc, char **argv)
 		    "be at most %d seconds, not %d\n", CHAT_PING_SECS_MAX,
 		    c->ping_interval + c->ping_timeout);
 		return EX_USAGE;
+	}
+	if (c->web_root != NULL && !c->no_web &&
+	    (stat(c->web_root, &st) == -1 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "chat-server: web root %s: not a directory\n",
+		    c->web_root);
+		return EX_CONFIG;
 	}
 	return 0;
 }

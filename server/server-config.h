@@ -29,6 +29,9 @@ struct server_config {
 	char		*tls_key;
 	char		*origins[CONFIG_ORIGINS_MAX];
 	int		 norigins;
+	char		*metrics;		/* ADDR:PORT of /metrics, NULL: off */
+	char		*web_root;		/* NULL: the installed copy */
+	int		 no_web;
 };
 
 void	config_defaults(struct server_config *);

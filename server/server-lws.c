@@ -20,7 +20,6 @@
  * while the whole queue is over max_queue the client's further requests
  * are not read (lws rx flow control), so replies stay bounded too.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,69 +30,10 @@
 #include "chat-limits.h"
 #include "server-alloc.h"
 #include "server-lws.h"
+#include "server-lws-int.h"
+#include "server-metrics.h"
+#include "server-web.h"
 #include "util.h"
-
-#define CHAT_PATH	"/chatserver/connect"
-
-struct ip_count {
-	char		 addr[48];
-	unsigned	 n;
-	UT_hash_handle	 hh;
-};
-
-/* Per-connection state: lws allocates and zeroes it (the "pss"). */
-struct conn {
-	uint64_t	 id;		/* 0 until established */
-	struct lws	*wsi;
-	UT_hash_handle	 hh;
-
-	struct frame   **q;		/* ring of queued frames */
-	uint32_t	 qcap;
-	uint32_t	 qhead;
-	uint32_t	 qlen;
-	size_t		 qbytes;
-	size_t		 qreplies;	/* of which replies */
-
-	char		*rx;		/* partial message being reassembled */
-	size_t		 rxlen;
-	int		 rx_binary;
-	int		 rx_dropping;	/* binary: count, do not keep */
-
-	uint16_t	 close_code;	/* close once the queue is flushed */
-	uint8_t		 close_sent;	/* our close frame is out */
-	uint8_t		 close_now;	/* no polite wait: it does not read */
-	uint8_t		 dirty;		/* on the list to write this pass */
-	uint8_t		 rx_paused;	/* over max_queue: requests not read */
-	char		 close_reason[24];	/* short: held by every conn */
-	struct ip_count	*ip;		/* connections from this address */
-};
-
-struct server_lws {
-	const struct server_config *cfg;
-	struct bridge		*bridge;
-	struct lws_context	*ctx;
-	lws_retry_bo_t		 retry;
-
-	/* Owned by the lws thread. */
-	struct conn		*conns;		/* by id */
-	struct ip_count		*ips;
-	unsigned		 nconns;
-	uint64_t		 next_id;
-	int			 shutting_down;
-	unsigned char		*batch;		/* LWS_PRE + CHAT_WRITE_BATCH */
-	struct conn	       **dirty;		/* got frames in this drain */
-	size_t			 ndirty;
-	size_t			 dirty_cap;
-
-	/* The lws thread's event loop (see server_lws_new). */
-	struct ev_loop		*loop;
-	ev_prepare		 pass_end;	/* flush events to the app */
-	ev_async		 stop;
-	ev_timer		 tick;		/* lws timers, see server_tick */
-
-	/* Set by the main thread: --redis and Redis is not there. */
-	atomic_int		 unavailable;
-};
 
 /* Drop the frame at the head of the queue (written, or cleared). */
 static void
@@ -164,12 +104,15 @@ conn_rx_resume(struct conn *c)
 }
 
 static void
-conn_close_later(struct conn *c, uint16_t code, const char *reason)
+conn_close_later(struct conn *c, uint16_t code, const char *reason,
+    enum metrics_close why)
 {
 	if (c->close_code != 0)
 		return;
 	conn_rx_resume(c);
 	c->close_code = code;
+	if (c->why == 0)
+		c->why = (uint8_t)(why + 1);
 	snprintf(c->close_reason, sizeof c->close_reason, "%.23s", reason);
 	lws_callback_on_writable(c->wsi);
 }
@@ -235,7 +178,7 @@ static void
 server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 {
 	struct conn	*c;
-	size_t		 i, wire = FRAME_WIRE_LEN(cmd->frame);
+	size_t		 i, queued = 0, wire = FRAME_WIRE_LEN(cmd->frame);
 	int		 reply = cmd->frame->reply;
 
 	for (i = 0; i < cmd->nconns; i++) {
@@ -255,12 +198,13 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 		    conn_unasked(c) + wire > sl->cfg->max_queue) ||
 		    conn_queue_push(c, cmd->frame) == -1) {
 			/* A slow consumer: drop what it has not read. */
-			log_info("connection %llu: outbound queue full, "
-			    "closing", (unsigned long long)c->id);
+			log_event(1, "slow_consumer", "conn=%llu "
+			    "queued_bytes=%zu", (unsigned long long)c->id,
+			    c->qbytes);
 			conn_queue_clear(c);
 			c->close_now = 1;
 			conn_close_later(c, LWS_CLOSE_STATUS_POLICY_VIOLATION,
-			    "slow consumer");
+			    "slow consumer", METRICS_CLOSE_SLOW_CONSUMER);
 			/* Its socket is full, so WRITEABLE (and our close
 			 * frame) may never come: kill it in a second. */
 			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 1);
@@ -270,9 +214,11 @@ server_cmd_send(struct server_lws *sl, struct bridge_cmd *cmd)
 			c->rx_paused = 1;
 			lws_rx_flow_control(c->wsi, 0);
 		}
+		queued++;
 		if (!c->dirty)
 			conn_mark_dirty(sl, c);
 	}
+	metrics_deliveries(queued);
 }
 
 static void
@@ -289,12 +235,14 @@ server_cmd(struct bridge_cmd *cmd, void *arg)
 		HASH_FIND(hh, sl->conns, &cmd->conns[0], sizeof cmd->conns[0],
 		    c);
 		if (c != NULL)
-			conn_close_later(c, cmd->close_code, cmd->reason);
+			conn_close_later(c, cmd->close_code, cmd->reason,
+			    metrics_close_for_code(cmd->close_code));
 		break;
 	case BRIDGE_SHUTDOWN:
 		sl->shutting_down = 1;
 		HASH_ITER(hh, sl->conns, c, tmp)
-			conn_close_later(c, cmd->close_code, cmd->reason);
+			conn_close_later(c, cmd->close_code, cmd->reason,
+			    METRICS_CLOSE_SHUTDOWN);
 		break;
 	case BRIDGE_CONNECT:
 		break;
@@ -377,136 +325,6 @@ conn_send_close(struct conn *c)
 }
 
 static int
-uri_is(struct lws *wsi, const char *path)
-{
-	char	uri[256];
-
-	if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
-		return 0;
-	return strcmp(uri, path) == 0;
-}
-
-static int
-origin_allowed(struct server_lws *sl, struct lws *wsi)
-{
-	char	origin[256];
-	int	i;
-
-	if (sl->cfg->norigins == 0)
-		return 1;
-	/* No Origin header: not a browser, nothing to check. */
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
-		return 1;
-	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
-		return 0;
-	for (i = 0; i < sl->cfg->norigins; i++) {
-		if (strcmp(origin, sl->cfg->origins[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static unsigned
-ip_connections(struct server_lws *sl, const char *addr)
-{
-	struct ip_count	*ic;
-
-	HASH_FIND_STR(sl->ips, addr, ic);
-	return ic != NULL ? ic->n : 0;
-}
-
-static struct ip_count *
-ip_ref(struct server_lws *sl, const char *addr)
-{
-	struct ip_count	*ic;
-
-	HASH_FIND_STR(sl->ips, addr, ic);
-	if (ic == NULL) {
-		if ((ic = calloc(1, sizeof *ic)) == NULL)
-			return NULL;
-		snprintf(ic->addr, sizeof ic->addr, "%s", addr);
-		HASH_ADD_STR(sl->ips, addr, ic);
-	}
-	ic->n++;
-	return ic;
-}
-
-static void
-ip_unref(struct server_lws *sl, struct ip_count *ic)
-{
-	if (ic != NULL && --ic->n == 0) {
-		HASH_DEL(sl->ips, ic);
-		free(ic);
-	}
-}
-
-static int
-http_status(struct lws *wsi, unsigned int code)
-{
-	if (lws_return_http_status(wsi, code, NULL))
-		return -1;
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-/*
- * Refuse an upgrade with an HTTP/1.1 status.  lws_return_http_status()
- * answers an upgrade request with "HTTP/1.0" (the request's version is not
- * parsed yet at this point), which WebSocket clients reject as malformed
- * instead of reporting the status, so the response is written here.
- */
-static int
-upgrade_refuse(struct lws *wsi, unsigned int status, const char *text,
-    const char *extra)
-{
-	unsigned char	buf[LWS_PRE + 512];
-	int		len;
-
-	len = snprintf((char *)buf + LWS_PRE, sizeof buf - LWS_PRE,
-	    "HTTP/1.1 %u %s\r\n%s"
-	    "content-type: text/plain\r\ncontent-length: %zu\r\n"
-	    "connection: close\r\n\r\n%s\n",
-	    status, text, extra, strlen(text) + 1, text);
-	if (lws_write(wsi, buf + LWS_PRE, (size_t)len, LWS_WRITE_HTTP) < len)
-		return -1;
-	return 1;
-}
-
-/* Decide whether an upgrade may proceed: >0 refused with a status sent. */
-static int
-server_confirm_upgrade(struct server_lws *sl, struct lws *wsi)
-{
-	char	addr[48], version[8];
-
-	lws_get_peer_simple(wsi, addr, sizeof addr);
-	if (!uri_is(wsi, CHAT_PATH))
-		return upgrade_refuse(wsi, 404, "Not Found", "");
-	if (lws_hdr_copy(wsi, version, sizeof version,
-	    WSI_TOKEN_VERSION) <= 0 || strcmp(version, "13") != 0) {
-		/* RFC 6455 4.4: name the version this server speaks. */
-		return upgrade_refuse(wsi, 426, "Upgrade Required",
-		    "sec-websocket-version: 13\r\n");
-	}
-	if (!origin_allowed(sl, wsi)) {
-		log_info("%s: upgrade refused: origin not allowed", addr);
-		return upgrade_refuse(wsi, 403, "Forbidden", "");
-	}
-	if (sl->shutting_down ||
-	    (sl->cfg->max_clients != 0 && sl->nconns >= sl->cfg->max_clients) ||
-	    (sl->cfg->max_clients_per_ip != 0 &&
-	    ip_connections(sl, addr) >= sl->cfg->max_clients_per_ip)) {
-		log_info("%s: upgrade refused: too many connections", addr);
-		return upgrade_refuse(wsi, 503, "Service Unavailable",
-		    "retry-after: 5\r\n");
-	}
-	if (atomic_load(&sl->unavailable)) {
-		log_info("%s: upgrade refused: Redis unreachable", addr);
-		return upgrade_refuse(wsi, 503, "Service Unavailable",
-		    "retry-after: 1\r\n");
-	}
-	return 0;
-}
-
-static int
 server_receive(struct server_lws *sl, struct conn *c, const void *in,
     size_t len)
 {
@@ -515,6 +333,7 @@ server_receive(struct server_lws *sl, struct conn *c, const void *in,
 	int		 final;
 	char		*rx;
 
+	c->last_rx = ev_now(sl->loop);
 	if (c->close_code != 0)
 		return 0;	/* closing: ignore what still arrives */
 	if (lws_is_first_fragment(wsi)) {
@@ -533,7 +352,7 @@ server_receive(struct server_lws *sl, struct conn *c, const void *in,
 		c->rx = NULL;
 		c->rxlen = 0;
 		conn_close_later(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		    "message too big");
+		    "message too big", METRICS_CLOSE_FRAME_TOO_BIG);
 		return 0;
 	}
 	if (c->rx_binary) {
@@ -565,6 +384,31 @@ server_receive(struct server_lws *sl, struct conn *c, const void *in,
 	return 0;
 }
 
+/*
+ * Count a connection's end by its reason and tell the chat logic, with the
+ * reason and duration for its log line.  lws hangs up on a peer silent past
+ * the ping timeout without saying so: silence that long is taken for it.
+ */
+static void
+server_closed(struct server_lws *sl, struct conn *c)
+{
+	enum metrics_close	why = METRICS_CLOSE_LOST;
+	char			info[64];
+	int			len;
+
+	if (c->why != 0)
+		why = (enum metrics_close)(c->why - 1);
+	else if (sl->cfg->ping_interval > 0 && ev_now(sl->loop) - c->last_rx >=
+	    sl->cfg->ping_interval + sl->cfg->ping_timeout - 0.5)
+		why = METRICS_CLOSE_PING_TIMEOUT;
+	metrics_closed(why);
+	metrics_connection(-1);
+	len = snprintf(info, sizeof info, "reason=%s duration_ms=%llu",
+	    metrics_close_name(why),
+	    (unsigned long long)(util_now_ms() - c->opened_ms));
+	bridge_post(sl->bridge, BRIDGE_CLOSED, c->id, info, (size_t)len);
+}
+
 static int
 server_callback(struct lws *wsi, enum lws_callback_reasons reason,
     void *user, void *in, size_t len)
@@ -581,16 +425,15 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_HTTP:
-		/* A plain request: only WebSocket upgrades are served.  On
-		 * the chat path, 503 while an upgrade would get it (--redis
-		 * and Redis away): a health check for load balancers. */
-		if (!uri_is(wsi, CHAT_PATH))
-			return http_status(wsi, HTTP_STATUS_NOT_FOUND);
-		return http_status(wsi, atomic_load(&sl->unavailable) ?
-		    HTTP_STATUS_SERVICE_UNAVAILABLE : HTTP_STATUS_BAD_REQUEST);
+		return server_web_request(wsi, sl->web_root,
+		    !atomic_load(&sl->unavailable));
+
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		/* A web client file is out: ready for the next request. */
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
 
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		return server_confirm_upgrade(sl, wsi);
+		return server_gate_upgrade(sl, wsi);
 
 	case LWS_CALLBACK_ESTABLISHED: {
 		char addr[48];
@@ -600,12 +443,15 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		lws_get_peer_simple(wsi, addr, sizeof addr);
 		HASH_ADD(hh, sl->conns, id, sizeof c->id, c);
 		sl->nconns++;
-		c->ip = ip_ref(sl, addr);
+		c->ip = server_ip_ref(sl, addr);
+		c->opened_ms = util_now_ms();
+		c->last_rx = ev_now(sl->loop);
+		metrics_connection(1);
 		bridge_post(sl->bridge, BRIDGE_OPENED, c->id, addr,
 		    strlen(addr));
 		if (sl->shutting_down)
 			conn_close_later(c, LWS_CLOSE_STATUS_GOINGAWAY,
-			    "going away");
+			    "going away", METRICS_CLOSE_SHUTDOWN);
 		return 0;
 	}
 
@@ -632,7 +478,13 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return conn_send_close(c);
 		return 0;
 
+	case LWS_CALLBACK_RECEIVE_PONG:
+		c->last_rx = ev_now(sl->loop);
+		return 0;
+
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (c->why == 0)
+			c->why = METRICS_CLOSE_CLIENT + 1;
 		/* The reply to our close frame: hang up without echoing. */
 		return c->close_sent ? 1 : 0;
 
@@ -645,12 +497,12 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			return 0;
 		HASH_DEL(sl->conns, c);
 		sl->nconns--;
-		ip_unref(sl, c->ip);
+		server_ip_unref(sl, c->ip);
 		c->ip = NULL;
 		conn_queue_clear(c);
 		free(c->rx);
 		c->rx = NULL;
-		bridge_post(sl->bridge, BRIDGE_CLOSED, c->id, NULL, 0);
+		server_closed(sl, c);
 		c->id = 0;
 		return 0;
 
@@ -757,6 +609,11 @@ server_lws_new(const struct server_config *cfg, struct bridge *b)
 		return NULL;
 	}
 
+	if (!cfg->no_web) {
+		sl->web_root = cfg->web_root != NULL ? cfg->web_root :
+		    CHAT_WEB_ROOT;
+		log_info("web client: %s", sl->web_root);
+	}
 	server_alloc_init();
 	lws_set_log_level(cfg->verbose >= 3 ? LLL_ERR | LLL_WARN | LLL_NOTICE :
 	    LLL_ERR, server_lws_log);

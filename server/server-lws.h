@@ -5,6 +5,9 @@
 #include "bridge.h"
 #include "server-config.h"
 
+/* The WebSocket endpoint; plain requests elsewhere: server-web.c. */
+#define CHAT_PATH	"/chatserver/connect"
+
 struct server_lws;
 
 /* Create the lws context listening as cfg says; NULL (logged) on failure. */

@@ -63,6 +63,7 @@ struct session {
 	size_t			 req_len;
 	struct reg_user		 next_user;
 	char			 room[CHAT_ROOM_NAME_MAX + 1];
+	char			 addr[CHAT_ADDR_SIZE];	/* peer, for the log */
 
 	/* flood control (server-chat.c) */
 	double			 tokens;

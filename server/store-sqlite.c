@@ -28,27 +28,13 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
+#include "server-metrics.h"
 #include "store.h"
+#include "store-sqlite-schema.h"
 #include "store-sqlite-wal.h"
 #include "store-util.h"
 #include "util.h"
 
-#define SQL_APP_ID	0x43484154	/* "CHAT" */
-
-/* The schema, one step per version: user_version N runs steps N.. on. */
-static const char *const sql_migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL);"
-	"CREATE TABLE sessions (id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
-	" name TEXT, lname TEXT UNIQUE, connected INTEGER NOT NULL,"
-	" seen INTEGER NOT NULL);"
-	/* Clustered by room: a message is one b-tree insert, and a page
-	 * of history one range of it. */
-	"CREATE TABLE history (room BLOB NOT NULL, seq INTEGER NOT NULL,"
-	" ts INTEGER NOT NULL, user_id TEXT NOT NULL, name TEXT,"
-	" text BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID;",
-};
-#define SQL_VERSION	(sizeof sql_migrations / sizeof sql_migrations[0])
 
 enum {
 	Q_META_SET,
@@ -115,6 +101,7 @@ struct sql_store {
 	struct sql_wal		*wal;
 	int			 in_tx;
 	int			 commit_active;	/* commit_ev is pending */
+	int			 commit_failed;	/* the last one (/healthz) */
 	int			 id_dirty;	/* next_id to write */
 	int			 seq_dirty;	/* next_seq to write: only when
 						 * history does not hold it */
@@ -124,10 +111,27 @@ struct sql_store {
 
 #define SQL(s)	((struct sql_store *)(s))
 
+/* Counted and logged (event=store_error) by server-metrics.c. */
 static void
 sql_log(struct sql_store *q, const char *what)
 {
-	log_warn("%s: %s: %s", q->path, what, sqlite3_errmsg(q->db));
+	char	detail[256];
+
+	snprintf(detail, sizeof detail, "%s: %s", q->path,
+	    sqlite3_errmsg(q->db));
+	metrics_store_error("sqlite", what, detail);
+}
+
+/* /healthz: usable while the last commit did not fail. */
+static int
+sql_health(void *arg, char *why, size_t size)
+{
+	struct sql_store	*q = arg;
+
+	if (!q->commit_failed)
+		return 0;
+	snprintf(why, size, "sqlite: last commit failed");
+	return -1;
 }
 
 static int
@@ -171,12 +175,19 @@ sql_commit(struct sql_store *q)
 		if (q->seq_dirty)
 			sql_meta_set(q, "next_seq",
 			    (sqlite3_int64)q->next_seq);
+		uint64_t start = metrics_clock_ns();
+
 		q->id_dirty = q->seq_dirty = 0;
-		if (sql_exec(q, "COMMIT") != SQLITE_OK) {
+		failed = sql_exec(q, "COMMIT") != SQLITE_OK;
+		metrics_store_observe(start);
+		if (failed != q->commit_failed)
+			metrics_store_state("sqlite", !failed, failed ?
+			    sqlite3_errmsg(q->db) : NULL);
+		q->commit_failed = failed;
+		if (failed) {
 			sql_log(q, "commit");
 			sql_exec(q, "ROLLBACK");
 			q->id_dirty = q->seq_dirty = 1;	/* next time */
-			failed = 1;
 		}
 		q->in_tx = 0;
 	}
@@ -551,6 +562,7 @@ sql_destroy(struct store *s)
 	struct sql_store	*q = SQL(s);
 
 	sql_commit(q);
+	metrics_health_clear();	/* the one store of a process */
 	sql_close(q);
 }
 
@@ -566,162 +578,6 @@ static const struct store_ops sql_ops = {
 	.epoch = sql_epoch,
 	.destroy = sql_destroy,
 };
-
-static sqlite3_int64
-sql_pragma_int(struct sql_store *q, const char *sql, int *rc)
-{
-	sqlite3_stmt	*st;
-	sqlite3_int64	 v = 0;
-
-	*rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
-	if (*rc != SQLITE_OK)
-		return 0;
-	*rc = sqlite3_step(st);
-	if (*rc == SQLITE_ROW) {
-		v = sqlite3_column_int64(st, 0);
-		*rc = SQLITE_OK;
-	} else if (*rc == SQLITE_DONE)
-		*rc = SQLITE_OK;
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int
-sql_meta_get(struct sql_store *q, const char *key, char *buf, size_t size,
-    sqlite3_int64 *v)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	rc = sqlite3_prepare_v2(q->db, "SELECT value FROM meta WHERE key = ?1",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (v != NULL)
-			*v = sqlite3_column_int64(st, 0);
-		if (buf != NULL)
-			snprintf(buf, size, "%s",
-			    (const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* The reason a database cannot be used, for the error message. */
-static const char *
-sql_reason(struct sql_store *q, int rc)
-{
-	switch (rc) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return "in use by another program (database is locked)";
-	case SQLITE_NOTADB:
-		return "not a chat-server database (not an SQLite file)";
-	case SQLITE_CORRUPT:
-		return "database is corrupt";
-	case SQLITE_READONLY:
-		return "cannot write to it (read-only)";
-	default:
-		return sqlite3_errmsg(q->db);
-	}
-}
-
-/*
- * Check what is there and bring the schema up to date.  Returns 0, or -1
- * with *why set.  Nothing is written unless the file is empty or ours.
- */
-static int
-sql_setup(struct sql_store *q, uint64_t now, const char **why)
-{
-	sqlite3_int64	 app, version, tables, v;
-	char		*sql;
-	size_t		 i;
-	int		 rc;
-
-	if ((rc = sql_exec(q, "BEGIN IMMEDIATE")) != SQLITE_OK)
-		goto fail;
-	app = sql_pragma_int(q, "PRAGMA application_id", &rc);
-	if (rc != SQLITE_OK)
-		goto fail_tx;
-	version = sql_pragma_int(q, "PRAGMA user_version", &rc);
-	if (rc != SQLITE_OK)
-		goto fail_tx;
-	tables = sql_pragma_int(q, "SELECT count(*) FROM sqlite_master", &rc);
-	if (rc != SQLITE_OK)
-		goto fail_tx;
-	if (app != SQL_APP_ID && (tables != 0 || app != 0 || version != 0)) {
-		*why = "not a chat-server database";
-		goto fail_quiet;
-	}
-	if (version > (sqlite3_int64)SQL_VERSION) {
-		*why = "written by a newer chat-server (schema version too new)";
-		goto fail_quiet;
-	}
-	for (i = (size_t)version; i < SQL_VERSION; i++) {
-		if ((rc = sql_exec(q, sql_migrations[i])) != SQLITE_OK)
-			goto fail_tx;
-	}
-	if (version == 0) {
-		if (store_new_epoch(q->epoch, sizeof q->epoch) == -1) {
-			*why = "no randomness for the epoch";
-			goto fail_quiet;
-		}
-		sql = sqlite3_mprintf("PRAGMA application_id = %d;"
-		    "INSERT INTO meta VALUES ('epoch', %Q),"
-		    " ('next_id', 0), ('next_seq', 0)", SQL_APP_ID, q->epoch);
-		rc = sql == NULL ? SQLITE_NOMEM : sql_exec(q, sql);
-		sqlite3_free(sql);
-		if (rc != SQLITE_OK)
-			goto fail_tx;
-	}
-	if (version != (sqlite3_int64)SQL_VERSION) {
-		sql = sqlite3_mprintf("PRAGMA user_version = %d",
-		    (int)SQL_VERSION);
-		rc = sql == NULL ? SQLITE_NOMEM : sql_exec(q, sql);
-		sqlite3_free(sql);
-		if (rc != SQLITE_OK)
-			goto fail_tx;
-	}
-	if (sql_meta_get(q, "epoch", q->epoch, sizeof q->epoch, NULL) == -1 ||
-	    sql_meta_get(q, "next_id", NULL, 0, &v) == -1) {
-		*why = "not a chat-server database (meta missing)";
-		goto fail_quiet;
-	}
-	q->next_id = (uint64_t)v;
-	if (sql_meta_get(q, "next_seq", NULL, 0, &v) == -1) {
-		*why = "not a chat-server database (meta missing)";
-		goto fail_quiet;
-	}
-	q->next_seq = (uint64_t)v;
-	v = sql_pragma_int(q, "SELECT max(seq) FROM history", &rc);
-	if (rc != SQLITE_OK)
-		goto fail_tx;
-	if ((uint64_t)v > q->next_seq)
-		q->next_seq = (uint64_t)v;
-	/* Sessions connected when the last server stopped: their TTL runs
-	 * from now. */
-	sql = sqlite3_mprintf("UPDATE sessions SET connected = 0, seen = %lld"
-	    " WHERE connected = 1", (long long)now);
-	rc = sql == NULL ? SQLITE_NOMEM : sql_exec(q, sql);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK || (rc = sql_exec(q, "COMMIT")) != SQLITE_OK)
-		goto fail_tx;
-	return 0;
-
-fail_tx:
-	*why = sql_reason(q, rc);
-	sql_exec(q, "ROLLBACK");
-	return -1;
-fail_quiet:
-	sql_exec(q, "ROLLBACK");
-	return -1;
-fail:
-	*why = sql_reason(q, rc);
-	return -1;
-}
 
 struct store *
 store_sqlite_new(const char *path, unsigned history_max,
@@ -784,14 +640,15 @@ open:
 		goto fail;
 	}
 	sqlite3_extended_result_codes(q->db, 0);
-	if (sql_setup(q, util_epoch_ms(), &why) == -1)
+	if (sql_schema_setup(q->db, util_epoch_ms(), q->epoch,
+	    sizeof q->epoch, &q->next_id, &q->next_seq, &why) == -1)
 		goto fail;
 	/* WAL once the file is known to be ours; checkpoints elsewhere. */
-	if (sql_pragma_int(q, "PRAGMA journal_mode = WAL", &rc), rc !=
+	if (sql_pragma_int(q->db, "PRAGMA journal_mode = WAL", &rc), rc !=
 	    SQLITE_OK || (rc = sql_exec(q, "PRAGMA synchronous = NORMAL;"
 	    " PRAGMA wal_autocheckpoint = 0;"
 	    " PRAGMA journal_size_limit = 16777216")) != SQLITE_OK) {
-		why = sql_reason(q, rc);
+		why = sql_reason(q->db, rc);
 		goto fail;
 	}
 	if (q->lock_fd != -1) {
@@ -808,6 +665,8 @@ open:
 			goto fail;
 		}
 	}
+	metrics_health_add(sql_health, q);
+	metrics_store_state("sqlite", 1, NULL);
 	return &q->st;
 nomem:
 	why = "out of memory";

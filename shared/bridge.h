@@ -26,7 +26,8 @@ enum bridge_event_type {
 	BRIDGE_OPENED,		/* data: peer address */
 	BRIDGE_MESSAGE,		/* data: complete text message */
 	BRIDGE_BINARY,		/* a binary message arrived (data dropped) */
-	BRIDGE_CLOSED,		/* connection gone (or client: connect failed) */
+	BRIDGE_CLOSED,		/* connection gone (or client: connect failed);
+				 * server: data holds "reason=R duration_ms=N" */
 };
 
 struct bridge_event {

@@ -12,6 +12,9 @@
 /* User ids: decimal uint64 as on the wire, with its NUL. */
 #define CHAT_ID_SIZE			24
 
+/* A peer's address as text (IPv6 included), with its NUL: for log lines. */
+#define CHAT_ADDR_SIZE			48
+
 /* Version 2 names: 1..32 bytes of [A-Za-z0-9_-], starting with a letter. */
 #define CHAT_NAME_MAX			32
 
@@ -70,6 +73,8 @@
  * stalled (slowloris) clients can hold, or they would lock others out. */
 #define CHAT_HANDSHAKES_MAX		1024
 #define CHAT_HEADER_MAX			2048
+/* Longest request path the server looks up as a web client file. */
+#define CHAT_WEB_PATH_MAX		256
 
 /* Keep-alive: ping after this many idle seconds, drop after this many more. */
 #define CHAT_PING_INTERVAL_DEFAULT	30

@@ -15,11 +15,14 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # Tests: cmocka unit tests, tmux end-to-end tests, the python3-websockets
 # integration client, valgrind, clang + compiler-rt for libFuzzer and the
 # sanitizers, openssl for test certificates, procps for ps/pgrep,
-# redis-server for the cluster tests (each starts its own).
+# redis-server for the cluster tests (each starts its own), prometheus for
+# promtool (test-metrics.py checks /metrics with it).
 TEST_PKGS="libcmocka-dev tmux python3 python3-websockets valgrind clang
-	libclang-rt-14-dev openssl procps sqlite3 redis-server"
+	libclang-rt-14-dev openssl procps sqlite3 redis-server prometheus"
 # Benchmark comparison against the reference peers.
 BENCH_PKGS="golang-go golang-github-gorilla-websocket-dev"
+# The browser tests (test): headless chromium, its WebDriver, selenium.
+TEST_PKGS="$TEST_PKGS chromium chromium-driver python3-selenium"
 
 want=""
 [ $# -gt 0 ] || set -- build test

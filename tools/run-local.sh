@@ -2,6 +2,8 @@
 # Quick start: install what is needed, build, start chat-server on
 # 127.0.0.1:8080 (or the next free port) in the background and chat-tui
 # connected to it in this terminal.  Quitting chat-tui stops the server.
+# The server serves the web client from the source tree's web/, so a
+# browser on http://127.0.0.1:8080/ shows what is being edited.
 #
 #   sh tools/run-local.sh [chat-tui options]
 #
@@ -42,7 +44,8 @@ trap 'exit 130' INT TERM HUP
 # Start the server on PORT; fail if it exits at once (port taken).
 start_server() {
 	"$BUILD/server/chat-server" --listen 127.0.0.1 --port "$1" \
-	    --db "$BUILD/chat-server.db" >"$BUILD/chat-server.log" 2>&1 &
+	    --db "$BUILD/chat-server.db" --web-root "$SRC/web" \
+	    >"$BUILD/chat-server.log" 2>&1 &
 	server_pid=$!
 	sleep 0.5
 	if kill -0 "$server_pid" 2>/dev/null; then
@@ -67,6 +70,7 @@ if [ -z "$port" ]; then
 fi
 echo "run-local: chat-server on ws://127.0.0.1:$port/chatserver/connect" \
     "(log: $BUILD/chat-server.log)"
+echo "run-local: the web client (from $SRC/web): http://127.0.0.1:$port/"
 
 if [ -t 0 ] && [ -t 1 ]; then
 	"$BUILD/tui/chat-tui" --server "127.0.0.1:$port" "$@" || true

@@ -103,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0:
 			if (!open_[conn]) {
 				open_[conn] = 1;
-				chat_opened(chat, conn);
+				chat_opened(chat, conn, NULL);
 			}
 			break;
 		case 1:

@@ -37,7 +37,9 @@ dispatch)
 	    server/server-chat-v2.c
 	    server/server-session.c server/registry-mem.c server/store-mem.c
 	    server/store-sqlite.c server/store-sqlite-wal.c
+	    server/store-sqlite-schema.c
 	    server/store-util.c server/server-config.c
+	    server/server-metrics.c
 	    server/server-cluster.c server/registry-redis.c
 	    server/registry-redis-ops.c
 	    server/store-redis.c server/redis-conn.c server/redis-lua.c

@@ -232,8 +232,15 @@ class Server:
 			# Under valgrind & co the clients' close handshakes take
 			# as much longer as everything else.
 			extra = ["--shutdown-grace", str(int(1500 * SCALE))]
+		# "--metrics auto": a free port of its own on each attempt.
+		args = list(self.args)
+		self.metrics_port = None
+		for i in range(len(args) - 1):
+			if args[i] == "--metrics" and args[i + 1] == "auto":
+				self.metrics_port = _free_port()
+				args[i + 1] = "127.0.0.1:%d" % self.metrics_port
 		return wrapper + [os.environ["CHAT_SERVER_BIN"], "-l",
-		    "127.0.0.1", "-p", str(port)] + extra + self.args
+		    "127.0.0.1", "-p", str(port)] + extra + args
 
 	async def start(self):
 		for attempt in range(5):
@@ -275,15 +282,21 @@ class Server:
 	def alive(self):
 		return self.proc is not None and self.proc.returncode is None
 
-	def tail(self, lines=40):
+	def output(self):
+		"""Everything the server wrote to stdout and stderr so far.
+		(pread: the server shares the file offset, which a seek would
+		move under its writes.)"""
 		if self.log is None:
 			return ""
 		try:
-			self.log.seek(0)
-			data = self.log.read().decode("utf-8", "replace")
+			fd = self.log.fileno()
+			return os.pread(fd, os.fstat(fd).st_size, 0).decode(
+			    "utf-8", "replace")
 		except (OSError, ValueError):
 			return ""
-		out = data.splitlines()[-lines:]
+
+	def tail(self, lines=40):
+		out = self.output().splitlines()[-lines:]
 		return "server output (last %d lines):\n%s" % (len(out),
 		    "\n".join("  " + l for l in out))
 

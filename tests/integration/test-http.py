@@ -1,14 +1,16 @@
 #!/usr/bin/python3
-"""The HTTP side: only /chatserver/connect upgrades, everything else 404."""
+"""The HTTP side: only /chatserver/connect upgrades, everything else 404
+but the web client's files (test-web.py), which a plain GET gets."""
 
 from chatlib import *
 
-suite = Suite()
+suite = Suite(server_args=["--web-root", os.environ.get("CHAT_WEB_ROOT", "")])
 
-OTHER_PATHS = ["/", "/chatserver", "/chatserver/", "/chatserver/connect/",
+WEB_PATHS = ["/", "/index.html"]
+OTHER_PATHS = ["/chatserver", "/chatserver/", "/chatserver/connect/",
     "/chatserver/connect/x", "/chatserver/connectx",
     "/CHATSERVER/CONNECT", "/chatserver/Connect",
-    "/index.html", "/favicon.ico", "/chatserver/connect%20",
+    "/favicon.ico", "/chatserver/connect%20",
     "/x/chatserver/connect", "/chatserver/connect/?x=1"]
 
 
@@ -34,7 +36,7 @@ async def _(srv):
 @suite.test("other paths: WebSocket upgrade attempt -> 404 (raw)")
 async def _(srv):
 	bad = []
-	for p in OTHER_PATHS:
+	for p in WEB_PATHS + OTHER_PATHS:
 		st, h, body = await http_request(srv.port, get(p, srv.port,
 		    upgrade=True))
 		if st != 404:

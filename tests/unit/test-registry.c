@@ -162,7 +162,7 @@ connect_n(struct chat *c, int n)
 	char	buf[64];
 
 	for (int i = 1; i <= n; i++) {
-		chat_opened(c, (uint64_t)i);
+		chat_opened(c, (uint64_t)i, NULL);
 		snprintf(buf, sizeof buf,
 		    "{\"action\":\"connection\",\"user_id\":\"%d\"}", i - 1);
 		expect((uint64_t)i, buf);
@@ -176,7 +176,7 @@ connect_n_from(struct chat *c, int first, int last)
 	char	buf[64];
 
 	for (int i = first; i <= last; i++) {
-		chat_opened(c, (uint64_t)i);
+		chat_opened(c, (uint64_t)i, NULL);
 		snprintf(buf, sizeof buf,
 		    "{\"action\":\"connection\",\"user_id\":\"%d\"}", i - 1);
 		expect((uint64_t)i, buf);
@@ -504,7 +504,7 @@ test_chat_disconnect_is_leave(void **state)
 	settle();
 	assert_int_equal(chat_users(fx->chat), 0);
 	/* Ids are never reused. */
-	chat_opened(fx->chat, 5);
+	chat_opened(fx->chat, 5, NULL);
 	expect(5, "{\"action\":\"connection\",\"user_id\":\"2\"}");
 }
 
