@@ -23,6 +23,7 @@
 
 #include "chat-limits.h"
 #include "redis-conn.h"
+#include "server-metrics.h"
 #include "util.h"
 
 enum conn_state {
@@ -45,6 +46,7 @@ struct redis_req {
 	redis_reply_fn		*fn;
 	void			*arg;
 	uint64_t		 deadline;	/* ms, monotonic */
+	uint64_t		 start_ns;	/* for chat_store_seconds */
 	int			 eval;
 };
 
@@ -248,6 +250,8 @@ req_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 	(void)ac;
 	TAILQ_REMOVE(&c->reqs, q, entry);
+	if (r != NULL)
+		metrics_store_observe(q->start_ns);
 	if (q->eval && r != NULL && r->type == REDIS_REPLY_ERROR &&
 	    strncmp(r->str, "NOSCRIPT", 8) == 0) {
 		/* Not run; a retry now would run after later commands. */
@@ -289,6 +293,7 @@ req_new(struct redis_conn *c, redis_reply_fn *fn, void *arg)
 	q->fn = fn;
 	q->arg = arg;
 	q->deadline = util_now_ms() + c->t.command_ms;
+	q->start_ns = metrics_clock_ns();
 	return q;
 }
 

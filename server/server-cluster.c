@@ -11,6 +11,7 @@
 #include "redis-lua.h"
 #include "registry-redis.h"
 #include "server-cluster.h"
+#include "server-metrics.h"
 #include "store-redis.h"
 #include "util.h"
 
@@ -30,6 +31,8 @@ cluster_serving(struct cluster *cl, int up)
 	if (cl->up == up)
 		return;
 	cl->up = up;
+	metrics_store_state("redis", up, up ? NULL : "not serving until "
+	    "Redis is back");
 	if (cl->serving == NULL)
 		return;
 	log_info("redis: %s", up ? "serving" : "not serving until Redis is "
@@ -77,6 +80,18 @@ cluster_message(void *arg, const char *ch, size_t chlen, const char *data,
 	registry_redis_message(cl->reg, ch, chlen, data, len);
 }
 
+/* /healthz: a node serves only with Redis (and its scripts) there. */
+static int
+cluster_health(void *arg, char *why, size_t size)
+{
+	struct cluster	*cl = arg;
+
+	if (cl->up)
+		return 0;
+	snprintf(why, size, "redis: unreachable");
+	return -1;
+}
+
 static const struct redis_conn_ops cluster_ops = {
 	cluster_state, cluster_message
 };
@@ -101,10 +116,10 @@ cluster_new(struct event_base *base, const struct server_config *cfg,
 	    &cluster_ops, cl);
 	if (cl->rc != NULL)
 		cl->store = store_redis_new(cl->rc, cfg->history,
-		    cfg->session_ttl * 1000);
+		    (uint64_t)cfg->session_ttl * 1000);
 	if (cl->store != NULL)
 		cl->reg = registry_redis_new(base, cl->rc, cl->addr.db,
-		    cfg->history, cfg->session_ttl * 1000, NULL, NULL);
+		    cfg->history, (uint64_t)cfg->session_ttl * 1000, NULL, NULL);
 	if (cl->reg == NULL) {
 		if (cl->store != NULL)
 			cl->store->ops->destroy(cl->store);
@@ -114,6 +129,7 @@ cluster_new(struct event_base *base, const struct server_config *cfg,
 	/* One order of completions for the node: a history reply never
 	 * overtakes the requester's own echo. */
 	store_redis_order(cl->store, cl->reg);
+	metrics_health_add(cluster_health, cl);
 	redis_conn_start(cl->rc);
 	return cl;
 }
@@ -143,6 +159,7 @@ cluster_free(struct cluster *cl)
 {
 	if (cl == NULL)
 		return;
+	metrics_health_clear();	/* the one store of a process */
 	redis_conn_free(cl->rc);
 	redis_addr_free(&cl->addr);
 	free(cl);

@@ -292,4 +292,64 @@ async def _(srv):
 		await cl.stop()
 
 
+@suite.test("--metrics on a node: chat_store_seconds counts Redis round "
+    "trips; /healthz 503 'redis: unreachable' while Redis is paused, 200 "
+    "once it is back", timeout=60)
+async def _(srv):
+	cl = await cluster(1, args=["--metrics", "auto"])
+	try:
+		node = cl.nodes.servers[0]
+		port = node.metrics_port
+
+		async def scrape():
+			st, _, body = await http_request(port, "GET /metrics "
+			    "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			check(st == 200, "/metrics: %d" % st)
+			m = re.search(rb"^chat_store_seconds_count (\d+)$", body,
+			    re.M)
+			check(m is not None, "no chat_store_seconds_count")
+			up = re.search(rb'^chat_store_up\{store="redis"\} (\d+)$',
+			    body, re.M)
+			return int(m.group(1)), up and int(up.group(1))
+
+		async def health():
+			st, _, body = await http_request(port, "GET /healthz "
+			    "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			return st, body
+
+		n0, up = await scrape()
+		check(up == 1, "chat_store_up{store=redis} while serving: %s" %
+		    up)
+		check(await health() == (200, b"ok\n"), "/healthz: %r" %
+		    (await health(),))
+		a = await cl.client()
+		r = uniq()
+		await a.join(r)
+		for i in range(5):
+			await a.send({"action": "room_message", "message": "m%d" %
+			    i})
+			await a.recv()
+		n1, _ = await scrape()
+		# A connect, a join and five messages: a script each at least.
+		check(n1 >= n0 + 7, "Redis round trips counted: %d -> %d" %
+		    (n0, n1))
+		cl.redis.pause()
+		try:
+			await closed_with(a, (1011, 1013), timeout=15)
+			st, body = await health()
+			check(st == 503 and b"redis: unreachable" in body,
+			    "/healthz while Redis is paused: %d %r" % (st, body))
+			_, up = await scrape()
+			check(up == 0, "chat_store_up{store=redis} while paused: "
+			    "%s" % up)
+		finally:
+			cl.redis.resume()
+		await wait_serving(node)
+		check(await health() == (200, b"ok\n"), "/healthz after Redis "
+		    "came back: %r" % (await health(),))
+		await suite._close_open()
+	finally:
+		await cl.stop()
+
+
 suite.run()
