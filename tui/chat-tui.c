@@ -28,6 +28,7 @@
 #include "tui-input.h"
 #include "tui-model.h"
 #include "tui-net.h"
+#include "tui-state.h"
 #include "tui-ui.h"
 #include "tui-url.h"
 
@@ -118,6 +119,14 @@ tui_update(struct tui_app *app)
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
 		evtimer_add(app->pace_timer, &tv);
+	}
+	/* A new session (or none): saved before anything else happens. */
+	if (app->model.token_dirty) {
+		app->model.token_dirty = false;
+		if (tui_state_save_token(app->model.server,
+		    app->model.token) == -1)
+			tui_model_info(&app->model, "cannot save the session "
+			    "token: %s", strerror(errno));
 	}
 	while (tui_model_pop_request(&app->model, &req)) {
 		tui_net_send(app->net, &req);
@@ -259,7 +268,7 @@ main(int argc, char **argv)
 	struct tui_url		 url;
 	struct tui_net_cbs	 cbs;
 	const char		*server, *ca = NULL, *error;
-	char			 label[300];
+	char			 label[300], *token;
 	struct event		*ev_stdin, *ev_winch, *ev_sig[3], *ev_rooms;
 	struct timeval		 tv = { TUI_ROOMS_REFRESH_SEC, 0 };
 	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
@@ -315,6 +324,9 @@ main(int argc, char **argv)
 		snprintf(label, sizeof label, "%s%s:%d",
 		    url.tls ? "wss://" : "", url.host, url.port);
 	tui_model_init(&app.model, label);
+	token = tui_state_load_token(label);
+	tui_model_set_token(&app.model, token);
+	free(token);
 
 	if ((app.base = event_base_new()) == NULL ||
 	    event_base_priority_init(app.base, 2) != 0) {

@@ -28,20 +28,84 @@ tui_handle_when(struct tui_model *m, const struct proto_msg *msg)
 	return (m->clock(NULL));
 }
 
+/* Our id is settled (hello answered, or not understood): go on. */
+static void
+tui_handle_ready(struct tui_model *m)
+{
+	m->conn = TUI_CONN_CONNECTED;
+	tui_model_info_to(m, m->bufs[0], TUI_LINE_INFO,
+	    "connected to %s as id %s", m->server, m->own_id);
+	if (m->view != m->bufs[0])
+		tui_model_info(m, "connected as id %s", m->own_id);
+	tui_request_sync(m);
+	if (m->rejoin != NULL)
+		tui_request_queue(m, PROTO_JOIN, m->rejoin, NULL, NULL);
+}
+
+/* Version 2: resume our session (or start one) before anything else. */
+static void
+tui_handle_say_hello(struct tui_model *m)
+{
+	tui_request_queue(m, PROTO_HELLO, NULL, NULL, NULL);
+	if (m->token != NULL)
+		m->out[m->nout - 1].token = tui_xstrdup(m->token);
+	m->hello_wait = true;
+}
+
 static void
 tui_handle_connection(struct tui_model *m, const struct proto_msg *msg)
 {
 	if (msg->user_id == NULL)
 		return;
 	tui_set(&m->own_id, msg->user_id);
-	m->conn = TUI_CONN_CONNECTED;
-	tui_model_info_to(m, m->bufs[0], TUI_LINE_INFO,
-	    "connected to %s as id %s", m->server, msg->user_id);
-	if (m->view != m->bufs[0])
-		tui_model_info(m, "connected as id %s", msg->user_id);
-	tui_request_sync(m);
-	if (m->rejoin != NULL)
-		tui_request_queue(m, PROTO_JOIN, m->rejoin, NULL, NULL);
+	tui_handle_say_hello(m);
+}
+
+static void
+tui_handle_hello(struct tui_model *m, const struct proto_msg *msg)
+{
+	if (!m->hello_wait || msg->user_id == NULL)
+		return;
+	m->hello_wait = false;
+	m->v1 = false;
+	tui_set(&m->own_id, msg->user_id);
+	if (msg->token != NULL && !tui_streq(msg->token, m->token)) {
+		tui_set(&m->token, msg->token);
+		m->token_dirty = true;
+	}
+	if (msg->epoch != NULL)
+		tui_set(&m->epoch, msg->epoch);
+	tui_handle_ready(m);
+}
+
+/* An error while hello is awaited is the answer to it. */
+static bool
+tui_handle_hello_error(struct tui_model *m, const char *text)
+{
+	if (!m->hello_wait)
+		return (false);
+	m->hello_wait = false;
+	if (strcmp(text, PROTO_ERR_INVALID_TOKEN) == 0 && m->token != NULL) {
+		/* Expired, or another server's: start a new session. */
+		tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR,
+		    "session on %s expired: starting a new one", m->server);
+		tui_set(&m->token, NULL);
+		m->token_dirty = true;
+		tui_handle_say_hello(m);
+		return (true);
+	}
+	if (strcmp(text, "unknown action: hello") == 0) {
+		m->v1 = true;
+		if (!m->v1_said)
+			tui_model_info_to(m, m->bufs[0], TUI_LINE_INFO,
+			    "%s speaks protocol version 1: no names, history "
+			    "or sessions; going on with ids", m->server);
+		m->v1_said = true;
+	} else
+		tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR,
+		    "hello: %s", text);
+	tui_handle_ready(m);
+	return (true);
 }
 
 /* A join or leave with no user_id, or our own, is the reply to us. */
@@ -175,6 +239,9 @@ tui_handle_error(struct tui_model *m, const struct proto_msg *msg)
 	const char	*text = msg->message != NULL ? msg->message : "error";
 	char		*arg;
 
+	if (tui_handle_hello_error(m, text))
+		return;
+
 	/* Some request was dropped; do not wait for its reply. */
 	if (strcmp(text, PROTO_ERR_RATE_LIMIT) == 0)
 		tui_pending_forget_auto(m);
@@ -300,7 +367,9 @@ tui_model_message(struct tui_model *m, const struct proto_msg *msg)
 	case PROTO_PARTICIPANTS:
 		tui_handle_participants(m, msg);
 		break;
-	case PROTO_HELLO:	/* version 2: chat-tui does not opt in yet */
+	case PROTO_HELLO:
+		tui_handle_hello(m, msg);
+		break;
 	case PROTO_NICK:
 	case PROTO_HISTORY:
 	case PROTO_UNKNOWN:

@@ -270,11 +270,19 @@ tui_model_free(struct tui_model *m)
 	free(m->paced);
 	free(m->server);
 	free(m->own_id);
+	free(m->token);
+	free(m->epoch);
 	free(m->room);
 	free(m->rejoin);
 	free(m->stash);
 	tui_edit_free(&m->edit);
 	memset(m, 0, sizeof *m);
+}
+
+void
+tui_model_set_token(struct tui_model *m, const char *token)
+{
+	tui_set(&m->token, token);
 }
 
 void
@@ -291,6 +299,7 @@ tui_model_closed(struct tui_model *m, const char *why)
 	size_t	n;
 
 	m->conn = TUI_CONN_DISCONNECTED;
+	m->hello_wait = false;
 	tui_set(&m->own_id, NULL);
 	/* Remember the room to rejoin; everything else is the server's. */
 	if (m->room != NULL)

@@ -99,6 +99,18 @@ struct tui_model {
 	enum tui_conn		 conn;
 	char			*server;	/* for the status bar */
 	char			*own_id;
+	/*
+	 * Version 2 session: the token to resume (NULL: none yet),
+	 * token_dirty when the caller must save it again (NULL: remove),
+	 * hello_wait while the hello reply is awaited, v1 once a server
+	 * said it does not know hello (v1_said: told the user so).
+	 */
+	char			*token;
+	bool			 token_dirty;
+	bool			 hello_wait;
+	bool			 v1;
+	bool			 v1_said;
+	char			*epoch;
 	char			*room;		/* confirmed current room */
 	char			*rejoin;	/* room to rejoin on reconnect */
 
@@ -155,6 +167,9 @@ void	 tui_model_free(struct tui_model *m);
 /* Connection state changes reported by the network layer. */
 void	 tui_model_opened(struct tui_model *m);
 void	 tui_model_closed(struct tui_model *m, const char *why);
+
+/* The saved session token to resume with (NULL: none). */
+void	 tui_model_set_token(struct tui_model *m, const char *token);
 
 /* A decoded server message. */
 void	 tui_model_message(struct tui_model *m, const struct proto_msg *msg);

@@ -130,6 +130,7 @@ tui_model_request_free(struct proto_msg *msg)
 	free(msg->room);
 	free(msg->user_id);
 	free(msg->message);
+	free(msg->token);
 	memset(msg, 0, sizeof *msg);
 }
 

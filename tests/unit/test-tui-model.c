@@ -100,6 +100,50 @@ expect_no_req(struct tui_model *m)
 	assert_false(tui_model_pop_request(m, &r));
 }
 
+/* Expect hello (with token, or none); it is taken off the queue. */
+static void
+expect_hello(struct tui_model *m, const char *token)
+{
+	struct proto_msg	r;
+
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_HELLO);
+	if (token == NULL)
+		assert_null(r.token);
+	else
+		assert_string_equal(r.token, token);
+	tui_model_request_free(&r);
+}
+
+/* The hello reply of a version 2 server. */
+static void
+feed_hello(struct tui_model *m, const char *id, const char *token,
+    const char *epoch)
+{
+	struct proto_msg	msg;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_HELLO;
+	msg.user_id = (char *)id;
+	msg.token = (char *)token;
+	msg.epoch = (char *)epoch;
+	tui_model_message(m, &msg);
+}
+
+/* Connected as id, through hello (whatever token the model has). */
+static void
+greet(struct tui_model *m, const char *id)
+{
+	struct proto_msg	r;
+
+	feed(m, PROTO_CONNECTION, NULL, id, NULL);
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_HELLO);
+	tui_model_request_free(&r);
+	assert_int_not_equal(m->conn, TUI_CONN_CONNECTED);
+	feed_hello(m, id, "TOKEN", "E1");
+}
+
 static void
 key(struct tui_model *m, enum tui_key_type type)
 {
@@ -147,7 +191,7 @@ connect_and_join(struct tui_model *m)
 {
 	tui_model_opened(m);
 	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
-	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	greet(m, "3");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_no_req(m);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
@@ -190,7 +234,7 @@ test_join_reply_with_own_id(void **state)
 {
 	struct tui_model	*m = *state;
 
-	feed(m, PROTO_CONNECTION, NULL, "5", NULL);
+	greet(m, "5");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
 	feed(m, PROTO_JOIN, "a", "5", NULL);	/* extension: own user_id */
@@ -365,7 +409,7 @@ test_private_messages(void **state)
 	assert_int_equal(m->view->type, TUI_BUF_PM);
 	tui_model_closed(m, NULL);
 	tui_model_opened(m);
-	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	greet(m, "3");
 	feed(m, PROTO_JOIN, "other", NULL, NULL);
 	assert_int_equal(m->view->type, TUI_BUF_PM);
 }
@@ -555,7 +599,7 @@ test_reconnect(void **state)
 	}
 
 	tui_model_opened(m);
-	feed(m, PROTO_CONNECTION, NULL, "0", NULL);
+	greet(m, "0");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_no_req(m);
@@ -1258,11 +1302,125 @@ test_hostile_sizes(void **state)
 		free(names[i]);
 }
 
+/* A new session: hello without a token, the token kept for next time. */
+static void
+test_hello_new_session(void **state)
+{
+	struct tui_model	*m = *state;
+
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "7", NULL);
+	expect_hello(m, NULL);
+	expect_no_req(m);		/* nothing before hello's reply */
+	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
+	feed_hello(m, "7", "tok7", "E1");
+	assert_int_equal(m->conn, TUI_CONN_CONNECTED);
+	assert_string_equal(m->own_id, "7");
+	assert_string_equal(m->token, "tok7");
+	assert_string_equal(m->epoch, "E1");
+	assert_true(m->token_dirty);
+	assert_false(m->v1);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_no_req(m);
+}
+
+/* Reconnect and restart: the token resumes the same id, room rejoined. */
+static void
+test_hello_resume(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_model	 again;
+
+	connect_and_join(m);
+	m->token_dirty = false;
+	tui_model_closed(m, "gone");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "12", NULL);	/* a fresh id... */
+	expect_hello(m, "TOKEN");
+	expect_no_req(m);
+	feed_hello(m, "3", "TOKEN", "E1");		/* ...is ours again */
+	assert_string_equal(m->own_id, "3");
+	assert_false(m->token_dirty);	/* same token: nothing to save */
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_no_req(m);
+	assert_non_null(strstr(last_line(m->bufs[0])->text,
+	    "connected to 127.0.0.1:8080 as id 3"));
+
+	/* A restarted client with the saved token says the same hello. */
+	tui_model_init(&again, "127.0.0.1:8080");
+	again.clock = fixed_clock;
+	tui_model_set_token(&again, "TOKEN");
+	tui_model_opened(&again);
+	feed(&again, PROTO_CONNECTION, NULL, "13", NULL);
+	expect_hello(&again, "TOKEN");
+	feed_hello(&again, "3", "TOKEN", "E1");
+	assert_string_equal(again.own_id, "3");
+	tui_model_free(&again);
+}
+
+/* An expired token: a new session, the old token dropped. */
+static void
+test_hello_invalid_token(void **state)
+{
+	struct tui_model	*m = *state;
+
+	tui_model_set_token(m, "old");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "4", NULL);
+	expect_hello(m, "old");
+	feed(m, PROTO_ERROR, NULL, NULL, "invalid token");
+	assert_null(m->token);
+	assert_true(m->token_dirty);
+	expect_hello(m, NULL);
+	expect_no_req(m);
+	assert_non_null(strstr(last_line(m->bufs[0])->text, "expired"));
+	feed_hello(m, "4", "new", "E1");
+	assert_string_equal(m->token, "new");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+}
+
+/* A version 1 server: said once in the status buffer, ids go on. */
+static void
+test_hello_v1_fallback(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*st = m->bufs[0];
+	size_t			 i, n, said = 0;
+
+	for (n = 0; n < 2; n++) {
+		tui_model_opened(m);
+		feed(m, PROTO_CONNECTION, NULL, n == 0 ? "1" : "2", NULL);
+		expect_hello(m, NULL);
+		feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+		assert_true(m->v1);
+		assert_int_equal(m->conn, TUI_CONN_CONNECTED);
+		assert_string_equal(m->own_id, n == 0 ? "1" : "2");
+		assert_null(m->token);
+		assert_false(m->token_dirty);
+		expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+		expect_no_req(m);
+		tui_model_closed(m, NULL);
+	}
+	for (i = 0; i < st->nlines; i++) {
+		const struct tui_line *l = tui_model_line(st, i);
+
+		assert_null(strstr(l->text, "unknown action"));
+		if (strstr(l->text, "protocol version 1") != NULL)
+			said++;
+	}
+	assert_int_equal(said, 1);
+}
+
 int
 main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_hello_new_session),
+		T(test_hello_resume),
+		T(test_hello_invalid_token),
+		T(test_hello_v1_fallback),
 		T(test_connect),
 		T(test_join_reply_with_own_id),
 		T(test_notifications_resync),
