@@ -56,9 +56,10 @@ static void
 tui_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: chat-tui [-hV] [-s URL|HOST:PORT] [--ca FILE]\n"
+	    "usage: chat-tui [-hV] [-n NAME] [-s URL|HOST:PORT] [--ca FILE]\n"
 	    "  -s, --server URL   server to connect to (default %s,\n"
 	    "                     or $CHAT_SERVER)\n"
+	    "  -n, --name NAME    the name to be known by\n"
 	    "      --ca FILE      CA certificate to verify a wss:// server\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n", TUI_URL_DEFAULT);
@@ -260,6 +261,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "server",	required_argument,	NULL, 's' },
 		{ "ca",		required_argument,	NULL, 'c' },
+		{ "name",	required_argument,	NULL, 'n' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
@@ -267,7 +269,7 @@ main(int argc, char **argv)
 	static struct tui_app	 app;	/* atexit() outlives main() */
 	struct tui_url		 url;
 	struct tui_net_cbs	 cbs;
-	const char		*server, *ca = NULL, *error;
+	const char		*server, *ca = NULL, *error, *name = NULL;
 	char			 label[300], *token;
 	struct event		*ev_stdin, *ev_winch, *ev_sig[3], *ev_rooms;
 	struct timeval		 tv = { TUI_ROOMS_REFRESH_SEC, 0 };
@@ -278,13 +280,22 @@ main(int argc, char **argv)
 	server = getenv("CHAT_SERVER");
 	if (server == NULL || *server == '\0')
 		server = TUI_URL_DEFAULT;
-	while ((ch = getopt_long(argc, argv, "s:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:s:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			server = optarg;
 			break;
 		case 'c':
 			ca = optarg;
+			break;
+		case 'n':
+			if (!proto_name_valid(optarg, strlen(optarg))) {
+				fprintf(stderr, "chat-tui: %s: invalid name "
+				    "(1-32 letters, digits, _ and -, starting "
+				    "with a letter)\n", optarg);
+				return (EX_USAGE);
+			}
+			name = optarg;
 			break;
 		case 'h':
 			tui_usage(stdout);
@@ -327,6 +338,7 @@ main(int argc, char **argv)
 	token = tui_state_load_token(label);
 	tui_model_set_token(&app.model, token);
 	free(token);
+	tui_model_set_name(&app.model, name);
 
 	if ((app.base = event_base_new()) == NULL ||
 	    event_base_priority_init(app.base, 2) != 0) {

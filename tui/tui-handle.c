@@ -75,7 +75,43 @@ tui_handle_hello(struct tui_model *m, const struct proto_msg *msg)
 	}
 	if (msg->epoch != NULL)
 		tui_set(&m->epoch, msg->epoch);
+	tui_set(&m->own_name, msg->name != NULL && *msg->name != '\0' ?
+	    msg->name : NULL);
+	tui_names_note(m, msg->user_id, msg->name != NULL ? msg->name : "");
 	tui_handle_ready(m);
+	/* The name asked for (-n, config), unless we have it already. */
+	if (m->want_name != NULL && (m->own_name == NULL ||
+	    strcmp(m->own_name, m->want_name) != 0))
+		tui_request_nick(m, m->want_name);
+}
+
+static void
+tui_handle_nick(struct tui_model *m, const struct proto_msg *msg)
+{
+	const char		*old;
+	char			*was;
+	struct tui_buffer	*b;
+
+	if (msg->user_id == NULL || msg->name == NULL)
+		return;
+	old = tui_model_who(m, msg->user_id);
+	was = tui_xstrdup(old);
+	tui_names_note(m, msg->user_id, msg->name);
+	if (tui_streq(msg->user_id, m->own_id)) {
+		tui_set(&m->own_name, *msg->name != '\0' ? msg->name : NULL);
+		if (*msg->name != '\0')
+			tui_model_info(m, "you are now known as %s",
+			    msg->name);
+		else
+			tui_model_info(m, "you have no name now: id %s",
+			    m->own_id);
+	} else if (msg->room != NULL && tui_streq(m->room, msg->room)) {
+		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
+		tui_model_info_to(m, b, TUI_LINE_INFO, "%s is now known as %s",
+		    was, tui_model_who(m, msg->user_id));
+	}
+	free(was);
+	m->dirty = true;
 }
 
 /* An error while hello is awaited is the answer to it. */
@@ -143,8 +179,10 @@ tui_handle_join(struct tui_model *m, const struct proto_msg *msg)
 	} else {
 		if (tui_streq(m->room, msg->room)) {
 			b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
+			tui_names_note(m, msg->user_id, msg->name);
 			tui_model_add_event(m, b, tui_handle_when(m, msg),
-			    TUI_LINE_JOIN, msg->user_id, "joined");
+			    TUI_LINE_JOIN, tui_model_who(m, msg->user_id),
+			    "joined");
 		}
 	}
 	tui_request_sync(m);
@@ -168,8 +206,9 @@ tui_handle_leave(struct tui_model *m, const struct proto_msg *msg)
 		tui_set(&m->rejoin, NULL);
 	} else if (tui_streq(m->room, msg->room)) {
 		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
+		tui_names_note(m, msg->user_id, msg->name);
 		tui_model_add_event(m, b, tui_handle_when(m, msg),
-		    TUI_LINE_LEAVE, msg->user_id, "left");
+		    TUI_LINE_LEAVE, tui_model_who(m, msg->user_id), "left");
 	}
 	tui_request_sync(m);
 }
@@ -183,10 +222,12 @@ tui_handle_room_message(struct tui_model *m, const struct proto_msg *msg)
 	if (msg->room == NULL || msg->message == NULL)
 		return;
 	own = tui_streq(msg->user_id, m->own_id);
+	tui_names_note(m, msg->user_id, msg->name);
 	b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
 	tui_model_add_len(m, b, tui_handle_when(m, msg),
 	    own ? TUI_LINE_OWN : TUI_LINE_MSG,
-	    msg->user_id != NULL ? msg->user_id : "?", msg->message,
+	    msg->user_id != NULL ? tui_model_who(m, msg->user_id) : "?",
+	    msg->message,
 	    msg->message_len);
 	if (b != m->view && !own)
 		b->unread++;
@@ -210,8 +251,10 @@ tui_handle_private(struct tui_model *m, const struct proto_msg *msg)
 	else
 		kind = TUI_LINE_PM_IN;
 	when = tui_handle_when(m, msg);
+	tui_names_note(m, msg->user_id, msg->name);
 	b = tui_model_get(m, TUI_BUF_PM, msg->user_id);
-	tui_model_add_len(m, b, when, kind, msg->user_id, msg->message,
+	tui_model_add_len(m, b, when, kind, tui_model_who(m, msg->user_id),
+	    msg->message,
 	    msg->message_len);
 	/* Only in its own conversation: the pane and bar count it. */
 	if (b != m->view && kind == TUI_LINE_PM_IN)
@@ -324,6 +367,9 @@ tui_handle_participants(struct tui_model *m, const struct proto_msg *msg)
 	if (msg->room == NULL)
 		return;
 	tui_pending_take(m, TUI_PENDING_PARTS, msg->room, NULL);
+	for (size_t i = 0; msg->list2 != NULL && i < msg->nlist &&
+	    i < msg->nlist2; i++)
+		tui_names_note(m, msg->list[i], msg->list2[i]);
 	if (tui_streq(msg->room, m->room)) {
 		tui_strv_free(m->users, m->nusers);
 		m->users = tui_strv_copy(msg->list, msg->nlist);
@@ -371,6 +417,8 @@ tui_model_message(struct tui_model *m, const struct proto_msg *msg)
 		tui_handle_hello(m, msg);
 		break;
 	case PROTO_NICK:
+		tui_handle_nick(m, msg);
+		break;
 	case PROTO_HISTORY:
 	case PROTO_UNKNOWN:
 		break;		/* newer server: ignore what we do not know */

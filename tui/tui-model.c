@@ -272,6 +272,9 @@ tui_model_free(struct tui_model *m)
 	free(m->own_id);
 	free(m->token);
 	free(m->epoch);
+	free(m->own_name);
+	free(m->want_name);
+	tui_names_free(m);
 	free(m->room);
 	free(m->rejoin);
 	free(m->stash);
@@ -283,6 +286,12 @@ void
 tui_model_set_token(struct tui_model *m, const char *token)
 {
 	tui_set(&m->token, token);
+}
+
+void
+tui_model_set_name(struct tui_model *m, const char *name)
+{
+	tui_set(&m->want_name, name);
 }
 
 void

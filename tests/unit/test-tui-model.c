@@ -457,7 +457,7 @@ test_pm_to_self_and_unknown(void **state)
 	enter(m, "hello there");
 	assert_null(tui_model_find(m, TUI_BUF_PM, "hello"));
 	assert_null(tui_model_find(m, TUI_BUF_PM, "hello there"));
-	assert_string_equal(last_line(m->view)->text, "usage: /query ID");
+	assert_string_equal(last_line(m->view)->text, "usage: /query WHO");
 }
 
 static void
@@ -520,7 +520,7 @@ test_commands(void **state)
 	expect_req(m, PROTO_JOIN, "my room", NULL, NULL);
 	enter(m, "/msg");
 	expect_no_req(m);
-	assert_string_equal(last_line(m->view)->text, "usage: /msg ID [TEXT]");
+	assert_string_equal(last_line(m->view)->text, "usage: /msg WHO [TEXT]");
 	enter(m, "/msg 1");		/* no text: opens the conversation */
 	expect_no_req(m);
 	assert_int_equal(m->view->type, TUI_BUF_PM);
@@ -1122,7 +1122,7 @@ test_command_table(void **state)
 
 	n = tui_model_help(&lines);
 	for (i = 0; i < n; i++) {
-		if (strstr(lines[i], "/query ID") != NULL)
+		if (strstr(lines[i], "/query WHO") != NULL)
 			query = true;
 		if (strstr(lines[i], "/who [ROOM] /names") != NULL)
 			names = true;
@@ -1412,6 +1412,152 @@ test_hello_v1_fallback(void **state)
 	assert_int_equal(said, 1);
 }
 
+/* Feed a message that carries a name (version 2). */
+static void
+feed_named(struct tui_model *m, enum proto_action action, const char *room,
+    const char *user, const char *name, const char *message)
+{
+	struct proto_msg	msg;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = action;
+	msg.room = (char *)room;
+	msg.user_id = (char *)user;
+	msg.name = (char *)name;
+	msg.message = (char *)message;
+	msg.message_len = message != NULL ? strlen(message) : 0;
+	tui_model_message(m, &msg);
+}
+
+/* -n: the name is asked for after hello; names replace ids where known. */
+static void
+test_names(void **state)
+{
+	struct tui_model	*m = *state;
+	struct proto_msg	 r, msg;
+	char			*list[2] = { "1", "3" }, *names[2] = { "bob", "alice" };
+	char			 status[256];
+
+	tui_model_set_name(m, "alice");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	expect_hello(m, NULL);
+	feed_hello(m, "3", "T", "E1");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_NICK);
+	assert_string_equal(r.name, "alice");
+	tui_model_request_free(&r);
+	expect_no_req(m);
+	feed_named(m, PROTO_NICK, NULL, "3", "alice", NULL);
+	assert_string_equal(m->own_name, "alice");
+	assert_string_equal(last_line(m->view)->text,
+	    "you are now known as alice");
+	tui_model_status(m, status, sizeof status);
+	assert_string_equal(status, "127.0.0.1:8080 | connected | "
+	    "name alice | id 3 | F1 help");
+
+	/* Resumed with the name already ours: no nick again. */
+	tui_model_closed(m, NULL);
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "9", NULL);
+	expect_hello(m, "T");
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_HELLO;
+	msg.user_id = "3";
+	msg.token = "T";
+	msg.name = "alice";
+	tui_model_message(m, &msg);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_no_req(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
+
+	enter(m, "/join lobby");
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_PARTICIPANTS;
+	msg.room = "lobby";
+	msg.list = list;
+	msg.nlist = 2;
+	msg.has_list = true;
+	msg.list2 = names;
+	msg.nlist2 = 2;
+	msg.has_list2 = true;
+	tui_model_message(m, &msg);
+	assert_string_equal(tui_model_who(m, "1"), "bob");
+	assert_string_equal(tui_model_who(m, "3"), "alice");
+	assert_string_equal(tui_model_who(m, "4"), "4");	/* no name */
+
+	feed_named(m, PROTO_ROOM_MESSAGE, "lobby", "1", "bob", "hi");
+	assert_string_equal(last_line(m->view)->who, "bob");
+	assert_string_equal(last_line(m->view)->text, "hi");
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "4", "anon");
+	assert_string_equal(last_line(m->view)->who, "4");
+
+	/* Tab completes names, and ids of users without one. */
+	type(m, "/msg bo");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/msg bob ");
+	tui_model_key(m, &(struct tui_key){ .type = TUI_KEY_KILL_LINE });
+	type(m, "al");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "alice ");
+	tui_model_key(m, &(struct tui_key){ .type = TUI_KEY_KILL_LINE });
+
+	/* /msg and /query take a name (any case) or an id. */
+	enter(m, "/msg BOB psst");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	enter(m, "/msg 4 psst");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "4", "psst");
+	feed_named(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "bob", "psst");
+	assert_non_null(tui_model_find(m, TUI_BUF_PM, "1"));
+	assert_string_equal(last_line(tui_model_find(m, TUI_BUF_PM,
+	    "1"))->who, "bob");
+	enter(m, "/query bob");
+	assert_int_equal(m->view->type, TUI_BUF_PM);
+	assert_string_equal(m->view->name, "1");
+
+	/* A rename in our room is said there. */
+	jump(m, 2);
+	feed_named(m, PROTO_NICK, "lobby", "1", "rob", NULL);
+	assert_string_equal(last_line(m->view)->text, "bob is now known as rob");
+	assert_string_equal(tui_model_who(m, "1"), "rob");
+	feed_named(m, PROTO_JOIN, "lobby", "5", "carol", NULL);
+	while (tui_model_pop_request(m, &r))	/* the resync */
+		tui_model_request_free(&r);
+	assert_string_equal(last_line(m->view)->who, "carol");
+
+	/* /nick: asked; refused as the server says. */
+	enter(m, "/nick rob");
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_NICK);
+	assert_string_equal(r.name, "rob");
+	tui_model_request_free(&r);
+	feed(m, PROTO_ERROR, NULL, NULL, "name rob is taken");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_ERROR);
+	assert_string_equal(last_line(m->view)->text, "name rob is taken");
+	assert_string_equal(m->own_name, "alice");
+}
+
+/* A version 1 server has no names: /nick says so, sends nothing. */
+static void
+test_nick_v1(void **state)
+{
+	struct tui_model	*m = *state;
+
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "1", NULL);
+	expect_hello(m, NULL);
+	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	enter(m, "/nick alice");
+	expect_no_req(m);
+	assert_non_null(strstr(last_line(m->view)->text, "no names"));
+}
+
 int
 main(void)
 {
@@ -1421,6 +1567,8 @@ main(void)
 		T(test_hello_resume),
 		T(test_hello_invalid_token),
 		T(test_hello_v1_fallback),
+		T(test_names),
+		T(test_nick_v1),
 		T(test_connect),
 		T(test_join_reply_with_own_id),
 		T(test_notifications_resync),
