@@ -379,7 +379,12 @@ tui_handle_participants(struct tui_model *m, const struct proto_msg *msg)
 		m->dirty = true;
 	}
 	if (tui_pending_take(m, TUI_PENDING_WHO, msg->room, NULL)) {
-		text = tui_handle_join_list(msg->list, msg->nlist);
+		char	**who = tui_xmalloc(msg->nlist * sizeof *who);
+
+		for (size_t i = 0; i < msg->nlist; i++)
+			who[i] = (char *)tui_model_who(m, msg->list[i]);
+		text = tui_handle_join_list(who, msg->nlist);
+		free(who);
 		tui_model_info(m, "in %s: %s", msg->room, text);
 		free(text);
 	}

@@ -67,6 +67,7 @@ void	 tui_names_note(struct tui_model *m, const char *id, const char *name);
 const char *tui_names_of(const struct tui_model *m, const char *id);
 const char *tui_names_id(const struct tui_model *m, const char *name);
 void	 tui_names_free(struct tui_model *m);
+void	 tui_names_label(struct tui_model *m, struct tui_buffer *b);
 
 /* tui-pane.c: the left pane. */
 void	 tui_pane_enter(struct tui_model *m, size_t idx);

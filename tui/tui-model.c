@@ -119,8 +119,10 @@ tui_model_get(struct tui_model *m, enum tui_buf_type type, const char *name)
 {
 	struct tui_buffer	*b;
 
-	if ((b = tui_model_find(m, type, name)) == NULL)
+	if ((b = tui_model_find(m, type, name)) == NULL) {
 		b = tui_model_buffer_new(m, type, name);
+		tui_names_label(m, b);
+	}
 	return (b);
 }
 

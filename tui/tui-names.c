@@ -3,16 +3,46 @@
  * message carrying a user_id and a name updates it; a user without a name
  * is shown by its bare id.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "tui-internal.h"
+#include "tui-text.h"
 
 struct tui_name {
 	char	*id;
 	char	*name;
 };
+
+/* A private conversation is labelled @name, or @id without one. */
+void
+tui_names_label(struct tui_model *m, struct tui_buffer *b)
+{
+	const char	*who;
+	char		*clean, *label;
+
+	if (b->type != TUI_BUF_PM)
+		return;
+	who = tui_model_who(m, b->name);
+	if ((clean = tui_text_sanitise(who, strlen(who), 0)) == NULL ||
+	    asprintf(&label, "@%s", clean) == -1)
+		abort();
+	free(clean);
+	free(b->label);
+	b->label = label;
+}
+
+static void
+tui_names_changed(struct tui_model *m, const char *id)
+{
+	struct tui_buffer	*b;
+
+	if ((b = tui_model_find(m, TUI_BUF_PM, id)) != NULL)
+		tui_names_label(m, b);
+	m->dirty = true;
+}
 
 /* name NULL: not said (nothing changes); "": the user has no name. */
 void
@@ -29,9 +59,11 @@ tui_names_note(struct tui_model *m, const char *id, const char *name)
 			free(m->names[i].id);
 			free(m->names[i].name);
 			m->names[i] = m->names[--m->nnames];
-		} else
+		} else if (strcmp(m->names[i].name, name) != 0)
 			tui_set(&m->names[i].name, name);
-		m->dirty = true;
+		else
+			return;
+		tui_names_changed(m, id);
 		return;
 	}
 	if (*name == '\0')
@@ -42,7 +74,7 @@ tui_names_note(struct tui_model *m, const char *id, const char *name)
 	m->names[m->nnames].id = tui_xstrdup(id);
 	m->names[m->nnames].name = tui_xstrdup(name);
 	m->nnames++;
-	m->dirty = true;
+	tui_names_changed(m, id);
 }
 
 /* The name of id, or NULL. */

@@ -33,6 +33,7 @@ check "a is told of the rename" wait_for a "\* bob is now known as bobby"
 say a "/msg BOBBY psst"
 keys b M-a
 check "/msg by name reaches b, shown by name" wait_for b "<- alice: psst"
+check "b's conversation with a is @alice" wait_for b "$BD? ?@alice"
 keys a F10
 check "a quits with status 0" test "$(pane_dead a)" = 0
 e2e_done

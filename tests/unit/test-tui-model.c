@@ -1519,12 +1519,20 @@ test_names(void **state)
 	enter(m, "/query bob");
 	assert_int_equal(m->view->type, TUI_BUF_PM);
 	assert_string_equal(m->view->name, "1");
+	assert_string_equal(m->view->label, "@bob");
 
 	/* A rename in our room is said there. */
 	jump(m, 2);
 	feed_named(m, PROTO_NICK, "lobby", "1", "rob", NULL);
 	assert_string_equal(last_line(m->view)->text, "bob is now known as rob");
 	assert_string_equal(tui_model_who(m, "1"), "rob");
+	assert_string_equal(tui_model_find(m, TUI_BUF_PM, "1")->label, "@rob");
+	enter(m, "/who");
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3", "4",
+	    (char *)NULL);
+	assert_string_equal(last_line(m->view)->text,
+	    "in lobby: rob, alice, 4");
 	feed_named(m, PROTO_JOIN, "lobby", "5", "carol", NULL);
 	while (tui_model_pop_request(m, &r))	/* the resync */
 		tui_model_request_free(&r);
