@@ -25,6 +25,7 @@
 
 #include "chat-limits.h"
 #include "proto.h"
+#include "tui-config.h"
 #include "tui-input.h"
 #include "tui-model.h"
 #include "tui-net.h"
@@ -60,6 +61,7 @@ tui_usage(FILE *f)
 	    "  -s, --server URL   server to connect to (default %s,\n"
 	    "                     or $CHAT_SERVER)\n"
 	    "  -n, --name NAME    the name to be known by\n"
+	    "config: $XDG_CONFIG_HOME/chat-tui/config (server = , name = )\n"
 	    "      --ca FILE      CA certificate to verify a wss:// server\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n", TUI_URL_DEFAULT);
@@ -270,16 +272,27 @@ main(int argc, char **argv)
 	struct tui_url		 url;
 	struct tui_net_cbs	 cbs;
 	const char		*server, *ca = NULL, *error, *name = NULL;
-	char			 label[300], *token;
+	char			 label[300], *token, *cpath, *cerror;
+	static struct tui_config config;
 	struct event		*ev_stdin, *ev_winch, *ev_sig[3], *ev_rooms;
 	struct timeval		 tv = { TUI_ROOMS_REFRESH_SEC, 0 };
 	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	int			 ch, i;
 
 	setlocale(LC_ALL, "");
+	/* Defaults, then the config file, $CHAT_SERVER, the command line. */
+	memset(&config, 0, sizeof config);
+	if ((cpath = tui_config_path()) != NULL &&
+	    tui_config_load(cpath, &config, &cerror) == -1) {
+		fprintf(stderr, "chat-tui: %s\n", cerror);
+		return (EX_CONFIG);
+	}
+	free(cpath);
 	server = getenv("CHAT_SERVER");
 	if (server == NULL || *server == '\0')
-		server = TUI_URL_DEFAULT;
+		server = config.server != NULL ? config.server :
+		    TUI_URL_DEFAULT;
+	name = config.name;
 	while ((ch = getopt_long(argc, argv, "n:s:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -404,5 +417,6 @@ main(int argc, char **argv)
 	event_free(app.pace_timer);
 	event_base_free(app.base);
 	tui_model_free(&app.model);
+	tui_config_free(&config);
 	return (EX_OK);
 }

@@ -1,14 +1,17 @@
 #!/bin/sh
-# Names (protocol version 2): two clients started with -n chat and see
-# each other's names in messages, the users pane and notices; /nick
-# renames, a taken name is refused with the server's error; /msg takes a
-# name.
+# Names (protocol version 2): two clients named by -n and by the config
+# file chat and see each other's names in messages, the users pane and
+# notices; /nick renames, a taken name is refused with the server's
+# error; /msg takes a name.
 . "$(dirname "$0")/e2elib.sh"
 e2e_init
 server_start
 
 tui_start a 100 30 -n alice
-tui_start b 100 30 -n bob
+# b's name comes from its config file.
+mkdir -p "$E2E_TMP/config-b/chat-tui"
+printf '# b\nname = bob\n' >"$E2E_TMP/config-b/chat-tui/config"
+tui_start b 100 30
 A=$(own_id a)
 B=$(own_id b)
 [ -n "$A" ] && [ -n "$B" ] || bail "TUIs did not connect"

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "tui-config.h"
 #include "tui-model.h"
 
 static time_t
@@ -1566,6 +1568,45 @@ test_nick_v1(void **state)
 	assert_non_null(strstr(last_line(m->view)->text, "no names"));
 }
 
+/* The config file: server and name; a bad line is FILE:LINE: why. */
+static void
+test_config_file(void **state)
+{
+	struct tui_config	 c;
+	char			 path[] = "/tmp/chat-tui-config.XXXXXX", *err;
+	FILE			*f;
+	int			 fd;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(tui_config_load("/nonexistent/chat-tui/config", &c,
+	    &err), 0);			/* no file: nothing set */
+	assert_null(c.server);
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs("# mine\n\n  server = 127.0.0.1:9000 \nname=alice\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_string_equal(c.server, "127.0.0.1:9000");
+	assert_string_equal(c.name, "alice");
+	tui_config_free(&c);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("name = alice\nname = 1bad\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err, ":2: invalid name"));
+	free(err);
+	tui_config_free(&c);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("colour = red\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err, ":1: unknown key"));
+	free(err);
+	tui_config_free(&c);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -1577,6 +1618,7 @@ main(void)
 		T(test_hello_v1_fallback),
 		T(test_names),
 		T(test_nick_v1),
+		T(test_config_file),
 		T(test_connect),
 		T(test_join_reply_with_own_id),
 		T(test_notifications_resync),
