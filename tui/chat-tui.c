@@ -25,9 +25,11 @@
 
 #include "chat-limits.h"
 #include "proto.h"
+#include "tui-config.h"
 #include "tui-input.h"
 #include "tui-model.h"
 #include "tui-net.h"
+#include "tui-state.h"
 #include "tui-ui.h"
 #include "tui-url.h"
 
@@ -55,9 +57,11 @@ static void
 tui_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: chat-tui [-hV] [-s URL|HOST:PORT] [--ca FILE]\n"
+	    "usage: chat-tui [-hV] [-n NAME] [-s URL|HOST:PORT] [--ca FILE]\n"
 	    "  -s, --server URL   server to connect to (default %s,\n"
 	    "                     or $CHAT_SERVER)\n"
+	    "  -n, --name NAME    the name to be known by\n"
+	    "config: $XDG_CONFIG_HOME/chat-tui/config (server = , name = )\n"
 	    "      --ca FILE      CA certificate to verify a wss:// server\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n", TUI_URL_DEFAULT);
@@ -118,6 +122,14 @@ tui_update(struct tui_app *app)
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
 		evtimer_add(app->pace_timer, &tv);
+	}
+	/* A new session (or none): saved before anything else happens. */
+	if (app->model.token_dirty) {
+		app->model.token_dirty = false;
+		if (tui_state_save_token(app->model.server,
+		    app->model.token) == -1)
+			tui_model_info(&app->model, "cannot save the session "
+			    "token: %s", strerror(errno));
 	}
 	while (tui_model_pop_request(&app->model, &req)) {
 		tui_net_send(app->net, &req);
@@ -251,6 +263,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "server",	required_argument,	NULL, 's' },
 		{ "ca",		required_argument,	NULL, 'c' },
+		{ "name",	required_argument,	NULL, 'n' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
@@ -258,24 +271,44 @@ main(int argc, char **argv)
 	static struct tui_app	 app;	/* atexit() outlives main() */
 	struct tui_url		 url;
 	struct tui_net_cbs	 cbs;
-	const char		*server, *ca = NULL, *error;
-	char			 label[300];
+	const char		*server, *ca = NULL, *error, *name = NULL;
+	char			 label[300], *token, *cpath, *cerror;
+	static struct tui_config config;
 	struct event		*ev_stdin, *ev_winch, *ev_sig[3], *ev_rooms;
 	struct timeval		 tv = { TUI_ROOMS_REFRESH_SEC, 0 };
 	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	int			 ch, i;
 
 	setlocale(LC_ALL, "");
+	/* Defaults, then the config file, $CHAT_SERVER, the command line. */
+	memset(&config, 0, sizeof config);
+	if ((cpath = tui_config_path()) != NULL &&
+	    tui_config_load(cpath, &config, &cerror) == -1) {
+		fprintf(stderr, "chat-tui: %s\n", cerror);
+		return (EX_CONFIG);
+	}
+	free(cpath);
 	server = getenv("CHAT_SERVER");
 	if (server == NULL || *server == '\0')
-		server = TUI_URL_DEFAULT;
-	while ((ch = getopt_long(argc, argv, "s:hV", longopts, NULL)) != -1) {
+		server = config.server != NULL ? config.server :
+		    TUI_URL_DEFAULT;
+	name = config.name;
+	while ((ch = getopt_long(argc, argv, "n:s:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			server = optarg;
 			break;
 		case 'c':
 			ca = optarg;
+			break;
+		case 'n':
+			if (!proto_name_valid(optarg, strlen(optarg))) {
+				fprintf(stderr, "chat-tui: %s: invalid name "
+				    "(1-32 letters, digits, _ and -, starting "
+				    "with a letter)\n", optarg);
+				return (EX_USAGE);
+			}
+			name = optarg;
 			break;
 		case 'h':
 			tui_usage(stdout);
@@ -315,6 +348,10 @@ main(int argc, char **argv)
 		snprintf(label, sizeof label, "%s%s:%d",
 		    url.tls ? "wss://" : "", url.host, url.port);
 	tui_model_init(&app.model, label);
+	token = tui_state_load_token(label);
+	tui_model_set_token(&app.model, token);
+	free(token);
+	tui_model_set_name(&app.model, name);
 
 	if ((app.base = event_base_new()) == NULL ||
 	    event_base_priority_init(app.base, 2) != 0) {
@@ -380,5 +417,6 @@ main(int argc, char **argv)
 	event_free(app.pace_timer);
 	event_base_free(app.base);
 	tui_model_free(&app.model);
+	tui_config_free(&config);
 	return (EX_OK);
 }

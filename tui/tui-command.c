@@ -40,8 +40,13 @@ tui_command_leave(struct tui_model *m)
 void
 tui_command_open_pm(struct tui_model *m, const char *id)
 {
+	const char	*known = tui_names_id(m, id);
+
 	if (*id == '\0')
 		return;
+	/* A name we know stands for its id: conversations are by id. */
+	if (known != NULL)
+		id = known;
 	tui_model_show(m, tui_model_get(m, TUI_BUF_PM, id));
 	m->focus = TUI_FOCUS_INPUT;
 }
@@ -82,6 +87,10 @@ tui_command_send(struct tui_model *m, enum proto_action action,
 void
 tui_command_send_pm(struct tui_model *m, const char *id, const char *text)
 {
+	const char	*known = tui_names_id(m, id);
+
+	if (known != NULL)
+		id = known;
 	if (tui_request_online(m))
 		tui_command_send(m, PROTO_PRIVATE_MESSAGE, id, text, false);
 }
@@ -179,7 +188,7 @@ tui_command_do_msg(struct tui_model *m, char *args)
 	char	*id = tui_command_word(&args);
 
 	if (*id == '\0') {
-		tui_model_info(m, "usage: /msg ID [TEXT]");
+		tui_model_info(m, "usage: /msg WHO [TEXT]");
 		return;
 	}
 	if (*args == '\0')
@@ -194,10 +203,27 @@ tui_command_do_query(struct tui_model *m, char *args)
 	char	*id = tui_command_word(&args);
 
 	if (*id == '\0' || *tui_command_rest(args) != '\0') {
-		tui_model_info(m, "usage: /query ID");
+		tui_model_info(m, "usage: /query WHO");
 		return;
 	}
 	tui_command_open_pm(m, id);
+}
+
+static void
+tui_command_do_nick(struct tui_model *m, char *args)
+{
+	char	*name = tui_command_rest(args);
+
+	if (m->v1) {
+		tui_model_info(m, "%s has no names (protocol version 1)",
+		    m->server);
+		return;
+	}
+	if (!tui_request_online(m))
+		return;
+	/* The server says whether it may be (taken, invalid). */
+	tui_set(&m->want_name, *name != '\0' ? name : NULL);
+	tui_request_nick(m, name);
 }
 
 static void
@@ -266,11 +292,13 @@ const struct tui_command tui_commands[] = {
 	    TUI_ARG_ROOM, tui_command_do_join },
 	{ "leave", { "part", NULL }, "", "leave your room",
 	    TUI_ARG_NONE, tui_command_do_leave },
-	{ "msg", { NULL }, "ID [TEXT]", "send ID a private message where "
-	    "you are; no TEXT: open the conversation",
+	{ "msg", { NULL }, "WHO [TEXT]", "send WHO (a name or an id) a "
+	    "private message where you are; no TEXT: open the conversation",
 	    TUI_ARG_USER, tui_command_do_msg },
-	{ "query", { NULL }, "ID", "open the conversation with ID",
+	{ "query", { NULL }, "WHO", "open the conversation with WHO",
 	    TUI_ARG_USER, tui_command_do_query },
+	{ "nick", { NULL }, "[NAME]", "be known as NAME; no NAME: no name",
+	    TUI_ARG_NONE, tui_command_do_nick },
 	{ "close", { NULL }, "", "close this conversation",
 	    TUI_ARG_NONE, tui_command_do_close },
 	{ "clear", { NULL }, "", "clear this conversation's lines",
@@ -361,7 +389,7 @@ static const char *const tui_command_help_keys[] = {
 	"  F1  Alt-h        this help (Up/Down/PgUp/PgDn scroll it)",
 	"  F2  Alt-j        join the highlighted room, or ask for a name",
 	"  F3  Alt-l        leave the current room",
-	"  F4  Alt-m        message the highlighted user, or ask for an id",
+	"  F4  Alt-m        message the highlighted user, or ask who",
 	"  F10 Ctrl-Q Alt-q quit",
 	"  Ctrl-O Alt-Right focus: input -> rooms -> users; Alt-Left back",
 	"  Esc              back to the input line, cancel a prompt",

@@ -46,11 +46,12 @@ tui_complete_users(const struct tui_model *m, const char **cands, size_t n)
 {
 	size_t	i;
 
+	/* By name where the user has one: /msg takes either. */
 	for (i = 0; i < m->nusers; i++)
-		cands[n++] = m->users[i];
+		cands[n++] = tui_model_who(m, m->users[i]);
 	for (i = 0; i < m->nbufs; i++) {
 		if (m->bufs[i]->type == TUI_BUF_PM)
-			cands[n++] = m->bufs[i]->name;
+			cands[n++] = tui_model_who(m, m->bufs[i]->name);
 	}
 	return (n);
 }

@@ -28,20 +28,120 @@ tui_handle_when(struct tui_model *m, const struct proto_msg *msg)
 	return (m->clock(NULL));
 }
 
+/* Our id is settled (hello answered, or not understood): go on. */
+static void
+tui_handle_ready(struct tui_model *m)
+{
+	m->conn = TUI_CONN_CONNECTED;
+	tui_model_info_to(m, m->bufs[0], TUI_LINE_INFO,
+	    "connected to %s as id %s", m->server, m->own_id);
+	if (m->view != m->bufs[0])
+		tui_model_info(m, "connected as id %s", m->own_id);
+	tui_request_sync(m);
+	if (m->rejoin != NULL)
+		tui_request_queue(m, PROTO_JOIN, m->rejoin, NULL, NULL);
+}
+
+/* Version 2: resume our session (or start one) before anything else. */
+static void
+tui_handle_say_hello(struct tui_model *m)
+{
+	tui_request_queue(m, PROTO_HELLO, NULL, NULL, NULL);
+	if (m->token != NULL)
+		m->out[m->nout - 1].token = tui_xstrdup(m->token);
+	m->hello_wait = true;
+}
+
 static void
 tui_handle_connection(struct tui_model *m, const struct proto_msg *msg)
 {
 	if (msg->user_id == NULL)
 		return;
 	tui_set(&m->own_id, msg->user_id);
-	m->conn = TUI_CONN_CONNECTED;
-	tui_model_info_to(m, m->bufs[0], TUI_LINE_INFO,
-	    "connected to %s as id %s", m->server, msg->user_id);
-	if (m->view != m->bufs[0])
-		tui_model_info(m, "connected as id %s", msg->user_id);
-	tui_request_sync(m);
-	if (m->rejoin != NULL)
-		tui_request_queue(m, PROTO_JOIN, m->rejoin, NULL, NULL);
+	tui_handle_say_hello(m);
+}
+
+static void
+tui_handle_hello(struct tui_model *m, const struct proto_msg *msg)
+{
+	if (!m->hello_wait || msg->user_id == NULL)
+		return;
+	m->hello_wait = false;
+	m->v1 = false;
+	tui_set(&m->own_id, msg->user_id);
+	if (msg->token != NULL && !tui_streq(msg->token, m->token)) {
+		tui_set(&m->token, msg->token);
+		m->token_dirty = true;
+	}
+	if (msg->epoch != NULL)
+		tui_set(&m->epoch, msg->epoch);
+	tui_set(&m->own_name, msg->name != NULL && *msg->name != '\0' ?
+	    msg->name : NULL);
+	tui_names_note(m, msg->user_id, msg->name != NULL ? msg->name : "");
+	tui_handle_ready(m);
+	/* The name asked for (-n, config), unless we have it already. */
+	if (m->want_name != NULL && (m->own_name == NULL ||
+	    strcmp(m->own_name, m->want_name) != 0))
+		tui_request_nick(m, m->want_name);
+}
+
+static void
+tui_handle_nick(struct tui_model *m, const struct proto_msg *msg)
+{
+	const char		*old;
+	char			*was;
+	struct tui_buffer	*b;
+
+	if (msg->user_id == NULL || msg->name == NULL)
+		return;
+	old = tui_model_who(m, msg->user_id);
+	was = tui_xstrdup(old);
+	tui_names_note(m, msg->user_id, msg->name);
+	if (tui_streq(msg->user_id, m->own_id)) {
+		tui_set(&m->own_name, *msg->name != '\0' ? msg->name : NULL);
+		if (*msg->name != '\0')
+			tui_model_info(m, "you are now known as %s",
+			    msg->name);
+		else
+			tui_model_info(m, "you have no name now: id %s",
+			    m->own_id);
+	} else if (msg->room != NULL && tui_streq(m->room, msg->room)) {
+		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
+		tui_model_info_to(m, b, TUI_LINE_INFO, "%s is now known as %s",
+		    was, tui_model_who(m, msg->user_id));
+	}
+	free(was);
+	m->dirty = true;
+}
+
+/* An error while hello is awaited is the answer to it. */
+static bool
+tui_handle_hello_error(struct tui_model *m, const char *text)
+{
+	if (!m->hello_wait)
+		return (false);
+	m->hello_wait = false;
+	if (strcmp(text, PROTO_ERR_INVALID_TOKEN) == 0 && m->token != NULL) {
+		/* Expired, or another server's: start a new session. */
+		tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR,
+		    "session on %s expired: starting a new one", m->server);
+		tui_set(&m->token, NULL);
+		m->token_dirty = true;
+		tui_handle_say_hello(m);
+		return (true);
+	}
+	if (strcmp(text, "unknown action: hello") == 0) {
+		m->v1 = true;
+		if (!m->v1_said)
+			tui_model_info_to(m, m->bufs[0], TUI_LINE_INFO,
+			    "%s speaks protocol version 1: no names, history "
+			    "or sessions; going on with ids", m->server);
+		m->v1_said = true;
+	} else
+		tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR,
+		    "hello: %s", text);
+	tui_handle_ready(m);
+	return (true);
 }
 
 /* A join or leave with no user_id, or our own, is the reply to us. */
@@ -79,8 +179,10 @@ tui_handle_join(struct tui_model *m, const struct proto_msg *msg)
 	} else {
 		if (tui_streq(m->room, msg->room)) {
 			b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
+			tui_names_note(m, msg->user_id, msg->name);
 			tui_model_add_event(m, b, tui_handle_when(m, msg),
-			    TUI_LINE_JOIN, msg->user_id, "joined");
+			    TUI_LINE_JOIN, tui_model_who(m, msg->user_id),
+			    "joined");
 		}
 	}
 	tui_request_sync(m);
@@ -104,8 +206,9 @@ tui_handle_leave(struct tui_model *m, const struct proto_msg *msg)
 		tui_set(&m->rejoin, NULL);
 	} else if (tui_streq(m->room, msg->room)) {
 		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
+		tui_names_note(m, msg->user_id, msg->name);
 		tui_model_add_event(m, b, tui_handle_when(m, msg),
-		    TUI_LINE_LEAVE, msg->user_id, "left");
+		    TUI_LINE_LEAVE, tui_model_who(m, msg->user_id), "left");
 	}
 	tui_request_sync(m);
 }
@@ -119,10 +222,12 @@ tui_handle_room_message(struct tui_model *m, const struct proto_msg *msg)
 	if (msg->room == NULL || msg->message == NULL)
 		return;
 	own = tui_streq(msg->user_id, m->own_id);
+	tui_names_note(m, msg->user_id, msg->name);
 	b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
 	tui_model_add_len(m, b, tui_handle_when(m, msg),
 	    own ? TUI_LINE_OWN : TUI_LINE_MSG,
-	    msg->user_id != NULL ? msg->user_id : "?", msg->message,
+	    msg->user_id != NULL ? tui_model_who(m, msg->user_id) : "?",
+	    msg->message,
 	    msg->message_len);
 	if (b != m->view && !own)
 		b->unread++;
@@ -146,8 +251,10 @@ tui_handle_private(struct tui_model *m, const struct proto_msg *msg)
 	else
 		kind = TUI_LINE_PM_IN;
 	when = tui_handle_when(m, msg);
+	tui_names_note(m, msg->user_id, msg->name);
 	b = tui_model_get(m, TUI_BUF_PM, msg->user_id);
-	tui_model_add_len(m, b, when, kind, msg->user_id, msg->message,
+	tui_model_add_len(m, b, when, kind, tui_model_who(m, msg->user_id),
+	    msg->message,
 	    msg->message_len);
 	/* Only in its own conversation: the pane and bar count it. */
 	if (b != m->view && kind == TUI_LINE_PM_IN)
@@ -174,6 +281,9 @@ tui_handle_error(struct tui_model *m, const struct proto_msg *msg)
 {
 	const char	*text = msg->message != NULL ? msg->message : "error";
 	char		*arg;
+
+	if (tui_handle_hello_error(m, text))
+		return;
 
 	/* Some request was dropped; do not wait for its reply. */
 	if (strcmp(text, PROTO_ERR_RATE_LIMIT) == 0)
@@ -257,6 +367,9 @@ tui_handle_participants(struct tui_model *m, const struct proto_msg *msg)
 	if (msg->room == NULL)
 		return;
 	tui_pending_take(m, TUI_PENDING_PARTS, msg->room, NULL);
+	for (size_t i = 0; msg->list2 != NULL && i < msg->nlist &&
+	    i < msg->nlist2; i++)
+		tui_names_note(m, msg->list[i], msg->list2[i]);
 	if (tui_streq(msg->room, m->room)) {
 		tui_strv_free(m->users, m->nusers);
 		m->users = tui_strv_copy(msg->list, msg->nlist);
@@ -266,7 +379,12 @@ tui_handle_participants(struct tui_model *m, const struct proto_msg *msg)
 		m->dirty = true;
 	}
 	if (tui_pending_take(m, TUI_PENDING_WHO, msg->room, NULL)) {
-		text = tui_handle_join_list(msg->list, msg->nlist);
+		char	**who = tui_xmalloc(msg->nlist * sizeof *who);
+
+		for (size_t i = 0; i < msg->nlist; i++)
+			who[i] = (char *)tui_model_who(m, msg->list[i]);
+		text = tui_handle_join_list(who, msg->nlist);
+		free(who);
 		tui_model_info(m, "in %s: %s", msg->room, text);
 		free(text);
 	}
@@ -300,8 +418,12 @@ tui_model_message(struct tui_model *m, const struct proto_msg *msg)
 	case PROTO_PARTICIPANTS:
 		tui_handle_participants(m, msg);
 		break;
-	case PROTO_HELLO:	/* version 2: chat-tui does not opt in yet */
+	case PROTO_HELLO:
+		tui_handle_hello(m, msg);
+		break;
 	case PROTO_NICK:
+		tui_handle_nick(m, msg);
+		break;
 	case PROTO_HISTORY:
 	case PROTO_UNKNOWN:
 		break;		/* newer server: ignore what we do not know */

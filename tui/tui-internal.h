@@ -55,11 +55,19 @@ void	 tui_pending_clear(struct tui_model *m);
 void	 tui_request_queue(struct tui_model *m, enum proto_action action,
 	    const char *room, const char *user_id, const char *message);
 void	 tui_request_drop_all(struct tui_model *m);
+void	 tui_request_nick(struct tui_model *m, const char *name);
 void	 tui_request_pace_add(struct tui_model *m, enum proto_action action,
 	    const char *user_id, const char *message);
 size_t	 tui_request_pace_drop(struct tui_model *m);
 bool	 tui_request_online(struct tui_model *m);
 void	 tui_request_sync(struct tui_model *m);
+
+/* tui-names.c: user ids to names (version 2). */
+void	 tui_names_note(struct tui_model *m, const char *id, const char *name);
+const char *tui_names_of(const struct tui_model *m, const char *id);
+const char *tui_names_id(const struct tui_model *m, const char *name);
+void	 tui_names_free(struct tui_model *m);
+void	 tui_names_label(struct tui_model *m, struct tui_buffer *b);
 
 /* tui-pane.c: the left pane. */
 void	 tui_pane_enter(struct tui_model *m, size_t idx);

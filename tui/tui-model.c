@@ -119,8 +119,10 @@ tui_model_get(struct tui_model *m, enum tui_buf_type type, const char *name)
 {
 	struct tui_buffer	*b;
 
-	if ((b = tui_model_find(m, type, name)) == NULL)
+	if ((b = tui_model_find(m, type, name)) == NULL) {
 		b = tui_model_buffer_new(m, type, name);
+		tui_names_label(m, b);
+	}
 	return (b);
 }
 
@@ -270,11 +272,28 @@ tui_model_free(struct tui_model *m)
 	free(m->paced);
 	free(m->server);
 	free(m->own_id);
+	free(m->token);
+	free(m->epoch);
+	free(m->own_name);
+	free(m->want_name);
+	tui_names_free(m);
 	free(m->room);
 	free(m->rejoin);
 	free(m->stash);
 	tui_edit_free(&m->edit);
 	memset(m, 0, sizeof *m);
+}
+
+void
+tui_model_set_token(struct tui_model *m, const char *token)
+{
+	tui_set(&m->token, token);
+}
+
+void
+tui_model_set_name(struct tui_model *m, const char *name)
+{
+	tui_set(&m->want_name, name);
 }
 
 void
@@ -291,6 +310,7 @@ tui_model_closed(struct tui_model *m, const char *why)
 	size_t	n;
 
 	m->conn = TUI_CONN_DISCONNECTED;
+	m->hello_wait = false;
 	tui_set(&m->own_id, NULL);
 	/* Remember the room to rejoin; everything else is the server's. */
 	if (m->room != NULL)

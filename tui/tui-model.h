@@ -94,11 +94,28 @@ struct tui_entry {
 };
 
 struct tui_pending;
+struct tui_name;
 
 struct tui_model {
 	enum tui_conn		 conn;
 	char			*server;	/* for the status bar */
 	char			*own_id;
+	/*
+	 * Version 2 session: the token to resume (NULL: none yet),
+	 * token_dirty when the caller must save it again (NULL: remove),
+	 * hello_wait while the hello reply is awaited, v1 once a server
+	 * said it does not know hello (v1_said: told the user so).
+	 */
+	char			*token;
+	bool			 token_dirty;
+	bool			 hello_wait;
+	bool			 v1;
+	bool			 v1_said;
+	char			*epoch;
+	char			*own_name;	/* as the server says */
+	char			*want_name;	/* -n, config: asked at hello */
+	struct tui_name		*names;		/* see tui-names.c */
+	size_t			 nnames;
 	char			*room;		/* confirmed current room */
 	char			*rejoin;	/* room to rejoin on reconnect */
 
@@ -155,6 +172,14 @@ void	 tui_model_free(struct tui_model *m);
 /* Connection state changes reported by the network layer. */
 void	 tui_model_opened(struct tui_model *m);
 void	 tui_model_closed(struct tui_model *m, const char *why);
+
+/* The saved session token to resume with (NULL: none). */
+void	 tui_model_set_token(struct tui_model *m, const char *token);
+
+/* The name to ask for after hello (-n, config); NULL: none. */
+void	 tui_model_set_name(struct tui_model *m, const char *name);
+/* How user id is shown: its name, or the bare id without one. */
+const char *tui_model_who(const struct tui_model *m, const char *id);
 
 /* A decoded server message. */
 void	 tui_model_message(struct tui_model *m, const struct proto_msg *msg);

@@ -133,6 +133,7 @@ tui_model_entries_all(const struct tui_model *m, size_t *n)
 enum {
 	TUI_FIELD_SERVER,
 	TUI_FIELD_STATE,
+	TUI_FIELD_NAME,
 	TUI_FIELD_ID,
 	TUI_FIELD_ROOM,
 	TUI_FIELD_UNREAD,
@@ -143,7 +144,7 @@ enum {
 /* Which field goes first when the bar is too narrow, and so on. */
 static const int tui_pane_drop_order[] = {
 	TUI_FIELD_SERVER, TUI_FIELD_ID, TUI_FIELD_HINT, TUI_FIELD_STATE,
-	TUI_FIELD_ROOM,
+	TUI_FIELD_NAME, TUI_FIELD_ROOM,
 };
 
 /* The unread conversations, "lobby(2) @3(1)" (malloc'd, maybe ""). */
@@ -197,6 +198,13 @@ tui_model_status_fit(const struct tui_model *m, int cols, char *buf,
 	unread = tui_pane_unread(m);
 	f[TUI_FIELD_SERVER] = tui_xstrdup(m->server);
 	f[TUI_FIELD_STATE] = tui_xstrdup(state);
+	if (m->own_name != NULL && m->conn == TUI_CONN_CONNECTED) {
+		char	*name = tui_sanitise(m->own_name);
+
+		if (asprintf(&f[TUI_FIELD_NAME], "name %s", name) == -1)
+			abort();
+		free(name);
+	}
 	if (m->own_id != NULL && asprintf(&f[TUI_FIELD_ID], "id %s",
 	    m->own_id) == -1)
 		abort();
@@ -253,7 +261,7 @@ tui_model_prompt(const struct tui_model *m)
 	case TUI_PROMPT_JOIN:
 		return ("join room: ");
 	case TUI_PROMPT_PM:
-		return ("message id: ");
+		return ("message (name or id): ");
 	case TUI_PROMPT_PASTE:
 		return (m->paste_prompt != NULL ? m->paste_prompt : "paste? ");
 	default:

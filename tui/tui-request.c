@@ -113,6 +113,14 @@ tui_request_queue(struct tui_model *m, enum proto_action action,
 	}
 }
 
+/* Version 2: ask for name ("" removes ours). */
+void
+tui_request_nick(struct tui_model *m, const char *name)
+{
+	tui_request_queue(m, PROTO_NICK, NULL, NULL, NULL);
+	m->out[m->nout - 1].name = tui_xstrdup(name);
+}
+
 bool
 tui_model_pop_request(struct tui_model *m, struct proto_msg *out)
 {
@@ -130,6 +138,8 @@ tui_model_request_free(struct proto_msg *msg)
 	free(msg->room);
 	free(msg->user_id);
 	free(msg->message);
+	free(msg->token);
+	free(msg->name);
 	memset(msg, 0, sizeof *msg);
 }
 

@@ -493,6 +493,7 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 	int		 x = COLS - lo->right_w, y, height = lo->pane_rows - 1;
 	size_t		 i, first = 0;
 	char		 row[64], *id, *line;
+	const char	*who;
 	bool		 mine;
 	attr_t		 a;
 	bool		 focus = m->focus == TUI_FOCUS_USERS;
@@ -503,8 +504,8 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 	if (m->sel_users >= first + (size_t)height)
 		first = m->sel_users - (size_t)height + 1;
 	for (i = first, y = 1; i < m->nusers && y <= height; i++, y++) {
-		if ((id = tui_text_sanitise(m->users[i], strlen(m->users[i]),
-		    0)) == NULL)
+		who = tui_model_who(m, m->users[i]);
+		if ((id = tui_text_sanitise(who, strlen(who), 0)) == NULL)
 			abort();
 		if (asprintf(&line, " %s%s", id, m->own_id != NULL &&
 		    strcmp(m->users[i], m->own_id) == 0 ? " (you)" : "") == -1)

@@ -8,7 +8,8 @@ Greets each client with {"action":"connection","user_id":"1"}, answers
 "rooms" with NROOMS names of 64 bytes (each "NNNNN-" and then e-acute
 escaped as \\u00e9, so about 180 bytes of JSON a name), "join ROOM" with its
 join reply, and a join of the room "huge" with a room message of 16 MiB + 1
-bytes (over chat-tui's limit).  Prints "listening" once it accepts and
+bytes (over chat-tui's limit), and anything else (hello...) as a version 1
+server does: error "unknown action: X".  Prints "listening" once it accepts and
 "connection" for each client and "rooms sent" after each rooms reply.
 """
 
@@ -49,6 +50,11 @@ async def serve(ws, nrooms):
 		elif act == "participants":
 			await ws.send(json.dumps({"action": "participants",
 			    "room": req.get("room"), "participants": ["1"]}))
+		else:
+			# As a version 1 server answers hello, nick, history...
+			await ws.send(json.dumps({"action": "error",
+			    "message": "unknown action: %s" % act}))
+			print("unknown %s" % act, flush=True)
 
 
 async def main():

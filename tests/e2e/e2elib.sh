@@ -238,6 +238,9 @@ tui_start() {
 	_ubsan="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$E2E_TMP/sanitizer-$_name"
 	_cmd="exec env TERM=${E2E_TERM:-tmux-256color} LANG=C.UTF-8 LC_ALL=C.UTF-8"
 	_cmd="$_cmd CHAT_TUI_LOG='$E2E_TMP/tui-$_name.log'"
+	# Each client its own session token and config, never the user's.
+	_cmd="$_cmd XDG_STATE_HOME='$E2E_TMP/state-$_name'"
+	_cmd="$_cmd XDG_CONFIG_HOME='$E2E_TMP/config-$_name'"
 	_cmd="$_cmd ASAN_OPTIONS='$_asan' UBSAN_OPTIONS='$_ubsan'"
 	_cmd="$_cmd '$CHAT_TUI_BIN' -s 127.0.0.1:$SERVER_PORT"
 	for _a in "$@"; do

@@ -25,6 +25,9 @@ wait_listening || bail "e2e-server.py did not start"
 
 tui_start a 100 30
 check "connected" wait_row a -2 '\| connected \| id 1 \|'
+# It is a version 1 server: hello is refused, said once, ids go on.
+check "a v1 server is said so" wait_for a "127\.0\.0\.1:$SERVER_PORT speaks protocol version 1"
+check "the refused hello is not shown as an error" lacks a "unknown action"
 # The list arrives with the first reply; the last of 8,000 rooms is there.
 check "the list arrives" wait_for a "^ 00000-é+"
 keys a C-o End

@@ -89,7 +89,7 @@ check "the third client has no @id entry" lacks c "^[ >]@"
 
 # F4 asks for an id.
 keys c F4
-check "F4 prompts 'message id: '" wait_row c -1 '^message id: ?$'
+check "F4 prompts 'message (name or id): '" wait_row c -1 '^message \(name or id\): ?$'
 escape c
 check "Esc cancels the prompt" wait_row c -1 '^> ?$'
 

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "tui-config.h"
 #include "tui-model.h"
 
 static time_t
@@ -100,6 +102,50 @@ expect_no_req(struct tui_model *m)
 	assert_false(tui_model_pop_request(m, &r));
 }
 
+/* Expect hello (with token, or none); it is taken off the queue. */
+static void
+expect_hello(struct tui_model *m, const char *token)
+{
+	struct proto_msg	r;
+
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_HELLO);
+	if (token == NULL)
+		assert_null(r.token);
+	else
+		assert_string_equal(r.token, token);
+	tui_model_request_free(&r);
+}
+
+/* The hello reply of a version 2 server. */
+static void
+feed_hello(struct tui_model *m, const char *id, const char *token,
+    const char *epoch)
+{
+	struct proto_msg	msg;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_HELLO;
+	msg.user_id = (char *)id;
+	msg.token = (char *)token;
+	msg.epoch = (char *)epoch;
+	tui_model_message(m, &msg);
+}
+
+/* Connected as id, through hello (whatever token the model has). */
+static void
+greet(struct tui_model *m, const char *id)
+{
+	struct proto_msg	r;
+
+	feed(m, PROTO_CONNECTION, NULL, id, NULL);
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_HELLO);
+	tui_model_request_free(&r);
+	assert_int_not_equal(m->conn, TUI_CONN_CONNECTED);
+	feed_hello(m, id, "TOKEN", "E1");
+}
+
 static void
 key(struct tui_model *m, enum tui_key_type type)
 {
@@ -147,7 +193,7 @@ connect_and_join(struct tui_model *m)
 {
 	tui_model_opened(m);
 	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
-	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	greet(m, "3");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_no_req(m);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
@@ -190,7 +236,7 @@ test_join_reply_with_own_id(void **state)
 {
 	struct tui_model	*m = *state;
 
-	feed(m, PROTO_CONNECTION, NULL, "5", NULL);
+	greet(m, "5");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
 	feed(m, PROTO_JOIN, "a", "5", NULL);	/* extension: own user_id */
@@ -365,7 +411,7 @@ test_private_messages(void **state)
 	assert_int_equal(m->view->type, TUI_BUF_PM);
 	tui_model_closed(m, NULL);
 	tui_model_opened(m);
-	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	greet(m, "3");
 	feed(m, PROTO_JOIN, "other", NULL, NULL);
 	assert_int_equal(m->view->type, TUI_BUF_PM);
 }
@@ -413,7 +459,7 @@ test_pm_to_self_and_unknown(void **state)
 	enter(m, "hello there");
 	assert_null(tui_model_find(m, TUI_BUF_PM, "hello"));
 	assert_null(tui_model_find(m, TUI_BUF_PM, "hello there"));
-	assert_string_equal(last_line(m->view)->text, "usage: /query ID");
+	assert_string_equal(last_line(m->view)->text, "usage: /query WHO");
 }
 
 static void
@@ -476,7 +522,7 @@ test_commands(void **state)
 	expect_req(m, PROTO_JOIN, "my room", NULL, NULL);
 	enter(m, "/msg");
 	expect_no_req(m);
-	assert_string_equal(last_line(m->view)->text, "usage: /msg ID [TEXT]");
+	assert_string_equal(last_line(m->view)->text, "usage: /msg WHO [TEXT]");
 	enter(m, "/msg 1");		/* no text: opens the conversation */
 	expect_no_req(m);
 	assert_int_equal(m->view->type, TUI_BUF_PM);
@@ -555,7 +601,7 @@ test_reconnect(void **state)
 	}
 
 	tui_model_opened(m);
-	feed(m, PROTO_CONNECTION, NULL, "0", NULL);
+	greet(m, "0");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_no_req(m);
@@ -1078,7 +1124,7 @@ test_command_table(void **state)
 
 	n = tui_model_help(&lines);
 	for (i = 0; i < n; i++) {
-		if (strstr(lines[i], "/query ID") != NULL)
+		if (strstr(lines[i], "/query WHO") != NULL)
 			query = true;
 		if (strstr(lines[i], "/who [ROOM] /names") != NULL)
 			names = true;
@@ -1258,11 +1304,321 @@ test_hostile_sizes(void **state)
 		free(names[i]);
 }
 
+/* A new session: hello without a token, the token kept for next time. */
+static void
+test_hello_new_session(void **state)
+{
+	struct tui_model	*m = *state;
+
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "7", NULL);
+	expect_hello(m, NULL);
+	expect_no_req(m);		/* nothing before hello's reply */
+	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
+	feed_hello(m, "7", "tok7", "E1");
+	assert_int_equal(m->conn, TUI_CONN_CONNECTED);
+	assert_string_equal(m->own_id, "7");
+	assert_string_equal(m->token, "tok7");
+	assert_string_equal(m->epoch, "E1");
+	assert_true(m->token_dirty);
+	assert_false(m->v1);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_no_req(m);
+}
+
+/* Reconnect and restart: the token resumes the same id, room rejoined. */
+static void
+test_hello_resume(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_model	 again;
+
+	connect_and_join(m);
+	m->token_dirty = false;
+	tui_model_closed(m, "gone");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "12", NULL);	/* a fresh id... */
+	expect_hello(m, "TOKEN");
+	expect_no_req(m);
+	feed_hello(m, "3", "TOKEN", "E1");		/* ...is ours again */
+	assert_string_equal(m->own_id, "3");
+	assert_false(m->token_dirty);	/* same token: nothing to save */
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_no_req(m);
+	assert_non_null(strstr(last_line(m->bufs[0])->text,
+	    "connected to 127.0.0.1:8080 as id 3"));
+
+	/* A restarted client with the saved token says the same hello. */
+	tui_model_init(&again, "127.0.0.1:8080");
+	again.clock = fixed_clock;
+	tui_model_set_token(&again, "TOKEN");
+	tui_model_opened(&again);
+	feed(&again, PROTO_CONNECTION, NULL, "13", NULL);
+	expect_hello(&again, "TOKEN");
+	feed_hello(&again, "3", "TOKEN", "E1");
+	assert_string_equal(again.own_id, "3");
+	tui_model_free(&again);
+}
+
+/* An expired token: a new session, the old token dropped. */
+static void
+test_hello_invalid_token(void **state)
+{
+	struct tui_model	*m = *state;
+
+	tui_model_set_token(m, "old");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "4", NULL);
+	expect_hello(m, "old");
+	feed(m, PROTO_ERROR, NULL, NULL, "invalid token");
+	assert_null(m->token);
+	assert_true(m->token_dirty);
+	expect_hello(m, NULL);
+	expect_no_req(m);
+	assert_non_null(strstr(last_line(m->bufs[0])->text, "expired"));
+	feed_hello(m, "4", "new", "E1");
+	assert_string_equal(m->token, "new");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+}
+
+/* A version 1 server: said once in the status buffer, ids go on. */
+static void
+test_hello_v1_fallback(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*st = m->bufs[0];
+	size_t			 i, n, said = 0;
+
+	for (n = 0; n < 2; n++) {
+		tui_model_opened(m);
+		feed(m, PROTO_CONNECTION, NULL, n == 0 ? "1" : "2", NULL);
+		expect_hello(m, NULL);
+		feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+		assert_true(m->v1);
+		assert_int_equal(m->conn, TUI_CONN_CONNECTED);
+		assert_string_equal(m->own_id, n == 0 ? "1" : "2");
+		assert_null(m->token);
+		assert_false(m->token_dirty);
+		expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+		expect_no_req(m);
+		tui_model_closed(m, NULL);
+	}
+	for (i = 0; i < st->nlines; i++) {
+		const struct tui_line *l = tui_model_line(st, i);
+
+		assert_null(strstr(l->text, "unknown action"));
+		if (strstr(l->text, "protocol version 1") != NULL)
+			said++;
+	}
+	assert_int_equal(said, 1);
+}
+
+/* Feed a message that carries a name (version 2). */
+static void
+feed_named(struct tui_model *m, enum proto_action action, const char *room,
+    const char *user, const char *name, const char *message)
+{
+	struct proto_msg	msg;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = action;
+	msg.room = (char *)room;
+	msg.user_id = (char *)user;
+	msg.name = (char *)name;
+	msg.message = (char *)message;
+	msg.message_len = message != NULL ? strlen(message) : 0;
+	tui_model_message(m, &msg);
+}
+
+/* -n: the name is asked for after hello; names replace ids where known. */
+static void
+test_names(void **state)
+{
+	struct tui_model	*m = *state;
+	struct proto_msg	 r, msg;
+	char			*list[2] = { "1", "3" }, *names[2] = { "bob", "alice" };
+	char			 status[256];
+
+	tui_model_set_name(m, "alice");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
+	expect_hello(m, NULL);
+	feed_hello(m, "3", "T", "E1");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_NICK);
+	assert_string_equal(r.name, "alice");
+	tui_model_request_free(&r);
+	expect_no_req(m);
+	feed_named(m, PROTO_NICK, NULL, "3", "alice", NULL);
+	assert_string_equal(m->own_name, "alice");
+	assert_string_equal(last_line(m->view)->text,
+	    "you are now known as alice");
+	tui_model_status(m, status, sizeof status);
+	assert_string_equal(status, "127.0.0.1:8080 | connected | "
+	    "name alice | id 3 | F1 help");
+
+	/* Resumed with the name already ours: no nick again. */
+	tui_model_closed(m, NULL);
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "9", NULL);
+	expect_hello(m, "T");
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_HELLO;
+	msg.user_id = "3";
+	msg.token = "T";
+	msg.name = "alice";
+	tui_model_message(m, &msg);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_no_req(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
+
+	enter(m, "/join lobby");
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_PARTICIPANTS;
+	msg.room = "lobby";
+	msg.list = list;
+	msg.nlist = 2;
+	msg.has_list = true;
+	msg.list2 = names;
+	msg.nlist2 = 2;
+	msg.has_list2 = true;
+	tui_model_message(m, &msg);
+	assert_string_equal(tui_model_who(m, "1"), "bob");
+	assert_string_equal(tui_model_who(m, "3"), "alice");
+	assert_string_equal(tui_model_who(m, "4"), "4");	/* no name */
+
+	feed_named(m, PROTO_ROOM_MESSAGE, "lobby", "1", "bob", "hi");
+	assert_string_equal(last_line(m->view)->who, "bob");
+	assert_string_equal(last_line(m->view)->text, "hi");
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "4", "anon");
+	assert_string_equal(last_line(m->view)->who, "4");
+
+	/* Tab completes names, and ids of users without one. */
+	type(m, "/msg bo");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "/msg bob ");
+	tui_model_key(m, &(struct tui_key){ .type = TUI_KEY_KILL_LINE });
+	type(m, "al");
+	key(m, TUI_KEY_TAB);
+	assert_string_equal(m->edit.buf, "alice ");
+	tui_model_key(m, &(struct tui_key){ .type = TUI_KEY_KILL_LINE });
+
+	/* /msg and /query take a name (any case) or an id. */
+	enter(m, "/msg BOB psst");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	enter(m, "/msg 4 psst");
+	expect_req(m, PROTO_PRIVATE_MESSAGE, NULL, "4", "psst");
+	feed_named(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "bob", "psst");
+	assert_non_null(tui_model_find(m, TUI_BUF_PM, "1"));
+	assert_string_equal(last_line(tui_model_find(m, TUI_BUF_PM,
+	    "1"))->who, "bob");
+	enter(m, "/query bob");
+	assert_int_equal(m->view->type, TUI_BUF_PM);
+	assert_string_equal(m->view->name, "1");
+	assert_string_equal(m->view->label, "@bob");
+
+	/* A rename in our room is said there. */
+	jump(m, 2);
+	feed_named(m, PROTO_NICK, "lobby", "1", "rob", NULL);
+	assert_string_equal(last_line(m->view)->text, "bob is now known as rob");
+	assert_string_equal(tui_model_who(m, "1"), "rob");
+	assert_string_equal(tui_model_find(m, TUI_BUF_PM, "1")->label, "@rob");
+	enter(m, "/who");
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3", "4",
+	    (char *)NULL);
+	assert_string_equal(last_line(m->view)->text,
+	    "in lobby: rob, alice, 4");
+	feed_named(m, PROTO_JOIN, "lobby", "5", "carol", NULL);
+	while (tui_model_pop_request(m, &r))	/* the resync */
+		tui_model_request_free(&r);
+	assert_string_equal(last_line(m->view)->who, "carol");
+
+	/* /nick: asked; refused as the server says. */
+	enter(m, "/nick rob");
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_NICK);
+	assert_string_equal(r.name, "rob");
+	tui_model_request_free(&r);
+	feed(m, PROTO_ERROR, NULL, NULL, "name rob is taken");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_ERROR);
+	assert_string_equal(last_line(m->view)->text, "name rob is taken");
+	assert_string_equal(m->own_name, "alice");
+}
+
+/* A version 1 server has no names: /nick says so, sends nothing. */
+static void
+test_nick_v1(void **state)
+{
+	struct tui_model	*m = *state;
+
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "1", NULL);
+	expect_hello(m, NULL);
+	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	enter(m, "/nick alice");
+	expect_no_req(m);
+	assert_non_null(strstr(last_line(m->view)->text, "no names"));
+}
+
+/* The config file: server and name; a bad line is FILE:LINE: why. */
+static void
+test_config_file(void **state)
+{
+	struct tui_config	 c;
+	char			 path[] = "/tmp/chat-tui-config.XXXXXX", *err;
+	FILE			*f;
+	int			 fd;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(tui_config_load("/nonexistent/chat-tui/config", &c,
+	    &err), 0);			/* no file: nothing set */
+	assert_null(c.server);
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs("# mine\n\n  server = 127.0.0.1:9000 \nname=alice\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_string_equal(c.server, "127.0.0.1:9000");
+	assert_string_equal(c.name, "alice");
+	tui_config_free(&c);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("name = alice\nname = 1bad\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err, ":2: invalid name"));
+	free(err);
+	tui_config_free(&c);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("colour = red\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err, ":1: unknown key"));
+	free(err);
+	tui_config_free(&c);
+	unlink(path);
+}
+
 int
 main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_hello_new_session),
+		T(test_hello_resume),
+		T(test_hello_invalid_token),
+		T(test_hello_v1_fallback),
+		T(test_names),
+		T(test_nick_v1),
+		T(test_config_file),
 		T(test_connect),
 		T(test_join_reply_with_own_id),
 		T(test_notifications_resync),
