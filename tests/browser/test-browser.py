@@ -144,8 +144,16 @@ a.say(C)
 t.check("a: Alt-m asks for a user and opens the conversation", lambda:
     a.wait(lambda: a.title() == "@" + C, "title @" + C))
 a.say("hi terminal")
-t.check("c (tui): gets the PM typed in the conversation", lambda: c.wait(
-    r"<- %s: hi terminal" % A))
+# chat-tui keeps each private conversation apart: the line waits, unread,
+# under @A until c opens it.
+t.check("c (tui): the PM waits unread in its own conversation", lambda:
+    c.wait(r"@%s \(1\)" % re.escape(A)))
+c.say("/query %s" % A)
+t.check("c (tui): /query shows the PM typed in the conversation", lambda:
+    c.wait(r"<- %s: hi terminal" % re.escape(A)))
+c.tmux("send-keys", "-t", "=%s:" % c.name, "M-2")
+t.check("c (tui): Alt-2 is back in lobby", lambda: c.wait(
+    r"<1> and from b"))
 a.alt("2")
 
 
