@@ -84,8 +84,7 @@ chat_ev_join(struct chat *c, const struct reg_event *ev)
 		return;
 	if (local_room_add(&c->rooms, ev->room, s->conn, s->version) == -1) {
 		/* In the room but deaf to it: better to say so. */
-		c->io.close(c->io.arg, s->conn, 1011, "out of memory");
-		s->replaced = true;
+		chat_fail(c, s, "out of memory");
 		return;
 	}
 	s->in_room = true;

@@ -31,6 +31,8 @@ struct reg_where chat_at(struct chat *, const struct session *);
 
 /* Encode msg once; NULL only when out of memory. */
 struct frame	*chat_frame(const struct proto_msg *msg);
+/* Close s with 1011 and say nothing more to it: what cannot be answered. */
+void		 chat_fail(struct chat *, struct session *, const char *reason);
 /* Send to one session (nothing once it is gone or replaced); out of
  * memory closes it with 1011, so no request is left unanswered. */
 void		 chat_reply(struct chat *, struct session *,

@@ -52,8 +52,7 @@ chat_hello_online(void *arg, const struct reg_result *res)
 	CHAT_CB_START(arg);
 	if (res->status != REG_OK) {
 		/* Neither the old id nor the new one: start again. */
-		c->io.close(c->io.arg, s->conn, 1011, "registry failure");
-		s->replaced = true;
+		chat_fail(c, s, "registry failure");
 	} else {
 		s->online = true;
 		chat_hello_reply(c, s);

@@ -66,14 +66,22 @@ chat_send_one(struct chat *c, struct session *s, const struct proto_msg *msg,
 	if (s->gone || s->replaced)
 		return;
 	if ((f = chat_frame(msg)) == NULL) {
-		c->io.close(c->io.arg, s->conn, 1011, "out of memory");
-		s->replaced = true;	/* says nothing more */
+		chat_fail(c, s, "out of memory");
 		return;
 	}
 	/* A reply never closes s as a slow consumer (server-lws.c). */
 	f->reply = reply;
 	c->io.send(c->io.arg, f, &s->conn, 1);
 	frame_unref(f);
+}
+
+/* What cannot be answered ends the session: a close (1011), then silence,
+ * so the client never sees a request without its answer. */
+void
+chat_fail(struct chat *c, struct session *s, const char *reason)
+{
+	c->io.close(c->io.arg, s->conn, 1011, reason);
+	s->replaced = true;
 }
 
 void
@@ -520,8 +528,7 @@ chat_request(struct chat *c, uint64_t conn, enum session_req_kind kind,
 		return;
 	}
 	if (session_push(s, kind, buf, len) == -1) {
-		c->io.close(c->io.arg, s->conn, 1011, "out of memory");
-		s->replaced = true;
+		chat_fail(c, s, "out of memory");
 	}
 }
 
@@ -532,8 +539,7 @@ chat_online_done(void *arg, const struct reg_result *res)
 
 	CHAT_CB_START(arg);
 	if (res->status != REG_OK) {
-		c->io.close(c->io.arg, s->conn, 1011, "registry failure");
-		s->replaced = true;
+		chat_fail(c, s, "registry failure");
 	} else {
 		s->online = true;
 		msg.user_id = s->user.id;
@@ -550,8 +556,7 @@ chat_id_done(void *arg, const struct store_result *res)
 {
 	CHAT_CB_START(arg);
 	if (res->status != STORE_OK) {
-		c->io.close(c->io.arg, s->conn, 1011, "store failure");
-		s->replaced = true;
+		chat_fail(c, s, "store failure");
 		chat_done(c, s);
 		return;
 	}
