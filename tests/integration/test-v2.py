@@ -341,8 +341,17 @@ async def _(srv):
 	await a.expect_error("missing field: user_id")
 	await a.send({"action": "private_message", "name": name})
 	await a.expect_error("missing field: message")
-	# Only connected users: b offline is not on the server.
+	# Only connected users: b offline is not on the server.  Wait for
+	# the server to have seen b go (its leave): on a cluster b's node
+	# tells the others, and b's own close returning does not wait for it.
+	room = uniq()
+	await a.join(room)
+	await b.join(room)
+	await a.expect({"action": "join", "room": room, "user_id": b.id,
+	    "name": name})
 	await b.close()
+	await a.expect({"action": "leave", "room": room, "user_id": b.id,
+	    "name": name})
 	await a.send({"action": "private_message", "name": name,
 	    "message": "m"})
 	await a.expect_error("user %s is not on the server" % name)
