@@ -28,6 +28,7 @@ enum tui_focus {
 	TUI_FOCUS_INPUT,
 	TUI_FOCUS_ROOMS,
 	TUI_FOCUS_USERS,
+	TUI_FOCUS_MESSAGES,	/* keys scroll the message pane */
 };
 
 enum tui_prompt {

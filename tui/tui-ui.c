@@ -375,8 +375,10 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 		w = asprintf(&title, " %s (scrolled, PgDn) ", b->label);
 	if (w == -1)
 		abort();
+	/* The title in reverse says the keys scroll this pane. */
 	tui_ui_put(0, lo->mid_x + 1, title, strlen(title), lo->mid_w - 1,
-	    A_BOLD, 0, NULL, 0, 0);
+	    m->focus == TUI_FOCUS_MESSAGES ? A_BOLD | A_REVERSE : A_BOLD, 0,
+	    NULL, 0, 0);
 	free(title);
 }
 

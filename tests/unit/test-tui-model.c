@@ -685,6 +685,8 @@ test_focus_and_lists(void **state)
 	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
 	expect_no_req(m);
 
+	key(m, TUI_KEY_FOCUS_PREV);		/* messages, then users */
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
 	key(m, TUI_KEY_FOCUS_PREV);
 	assert_int_equal(m->focus, TUI_FOCUS_USERS);
 	key(m, TUI_KEY_UP);
@@ -1043,6 +1045,65 @@ test_scroll_stable(void **state)
 	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "sent");
 }
 
+/*
+ * With the focus on the message pane, End returns to the live end and
+ * Up/Down/Home scroll; End in the input line still moves the cursor.
+ */
+static void
+test_end_in_message_pane(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 text[32];
+	int			 i;
+
+	connect_and_join(m);
+	tui_model_resize(m, 60, 10);
+	for (i = 0; i < 50; i++) {
+		snprintf(text, sizeof text, "m%d", i);
+		feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", text);
+	}
+	type(m, "abc");
+	key(m, TUI_KEY_HOME);
+	key(m, TUI_KEY_PGUP);
+	key(m, TUI_KEY_END);			/* input line: the cursor */
+	assert_int_equal(m->edit.cursor, 3);
+	assert_int_equal(m->view->scroll, 9);
+	/* input -> rooms -> users -> messages */
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	key(m, TUI_KEY_UP);
+	assert_int_equal(m->view->scroll, 10);
+	key(m, TUI_KEY_DOWN);
+	key(m, TUI_KEY_DOWN);
+	assert_int_equal(m->view->scroll, 8);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "waiting");
+	assert_int_equal(m->view->below, 1);
+	key(m, TUI_KEY_END);
+	assert_int_equal(m->view->scroll, 0);
+	assert_int_equal(m->view->below, 0);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	key(m, TUI_KEY_HOME);			/* the oldest row */
+	assert_int_equal(m->view->scroll, (int)m->view->nrows - m->page);
+	key(m, TUI_KEY_END);
+	assert_int_equal(m->view->scroll, 0);
+	assert_int_equal(m->edit.cursor, 3);	/* the input untouched */
+	/* Alt-Left from the input reaches it too; typing goes back. */
+	key(m, TUI_KEY_ESC);
+	key(m, TUI_KEY_FOCUS_PREV);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	type(m, "d");
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	assert_string_equal(m->edit.buf, "abcd");
+	/* With both side panes hidden, Ctrl-O goes straight to it. */
+	tui_model_panes(m, false, false);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+}
+
 /* Keys added for IRC users, and panes the terminal hides. */
 static void
 test_more_keys(void **state)
@@ -1082,13 +1143,17 @@ test_more_keys(void **state)
 	assert_string_equal(m->view->name, "19");
 	expect_no_req(m);
 
-	/* A hidden pane cannot take the focus. */
+	/* A hidden pane cannot take the focus; the messages always can. */
 	tui_model_panes(m, false, false);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
 	tui_model_panes(m, true, false);
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_ROOMS);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
 	key(m, TUI_KEY_FOCUS_NEXT);
@@ -1641,6 +1706,7 @@ main(void)
 		T(test_paste),
 		T(test_spoofing_layout),
 		T(test_scroll_stable),
+		T(test_end_in_message_pane),
 		T(test_more_keys),
 		T(test_command_table),
 		T(test_read_marker),
