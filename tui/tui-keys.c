@@ -2,6 +2,7 @@
  * Keys, already translated from curses by tui-ui.c: global keys first,
  * then the focused list's, then the line editor's.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,34 @@ tui_keys_scroll(struct tui_model *m, int pages)
 
 	tui_buffer_scroll(m->view, pages * step, m->page);
 	m->dirty = true;
+}
+
+/*
+ * Keys while the message pane has the focus: they scroll it, and End
+ * returns to the live end (in the input line End moves the cursor).
+ */
+static bool
+tui_keys_messages(struct tui_model *m, const struct tui_key *k)
+{
+	switch (k->type) {
+	case TUI_KEY_UP:
+		tui_buffer_scroll(m->view, 1, m->page);
+		return (true);
+	case TUI_KEY_DOWN:
+		tui_buffer_scroll(m->view, -1, m->page);
+		return (true);
+	case TUI_KEY_HOME:
+		tui_buffer_scroll(m->view, INT_MAX / 2, m->page);
+		return (true);
+	case TUI_KEY_END:
+		tui_buffer_bottom(m->view);
+		return (true);
+	case TUI_KEY_ENTER:
+		m->focus = TUI_FOCUS_INPUT;
+		return (true);
+	default:
+		return (false);
+	}
 }
 
 /* Keys while a list pane has the focus. */
@@ -152,14 +181,17 @@ tui_keys_edit(struct tui_model *m, const struct tui_key *k)
 	}
 }
 
-/* Ctrl-O and Alt-Left/Right: the next pane shown (step 1) or previous. */
+/*
+ * Ctrl-O and Alt-Left/Right: the next pane shown (step 1) or previous
+ * (step 3): input, rooms, users, messages.
+ */
 static void
 tui_keys_focus(struct tui_model *m, int step)
 {
 	int	i;
 
-	for (i = 0; i < 3; i++) {
-		m->focus = (m->focus + step) % 3;
+	for (i = 0; i < 4; i++) {
+		m->focus = (m->focus + step) % 4;
 		if ((m->focus == TUI_FOCUS_ROOMS && !m->left_shown) ||
 		    (m->focus == TUI_FOCUS_USERS && !m->right_shown))
 			continue;
@@ -230,7 +262,7 @@ tui_model_key(struct tui_model *m, const struct tui_key *k)
 		tui_keys_focus(m, 1);
 		return;
 	case TUI_KEY_FOCUS_PREV:
-		tui_keys_focus(m, 2);
+		tui_keys_focus(m, 3);
 		return;
 	case TUI_KEY_PGUP:
 		tui_keys_scroll(m, 1);
@@ -276,7 +308,13 @@ tui_model_key(struct tui_model *m, const struct tui_key *k)
 	default:
 		break;
 	}
-	if (m->focus != TUI_FOCUS_INPUT) {
+	if (m->focus == TUI_FOCUS_MESSAGES) {
+		if (tui_keys_messages(m, k))
+			return;
+		if (k->type != TUI_KEY_CHAR)
+			return;
+		m->focus = TUI_FOCUS_INPUT;
+	} else if (m->focus != TUI_FOCUS_INPUT) {
 		if (tui_keys_list(m, k))
 			return;
 		if (k->type != TUI_KEY_CHAR)

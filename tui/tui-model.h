@@ -28,6 +28,7 @@ enum tui_focus {
 	TUI_FOCUS_INPUT,
 	TUI_FOCUS_ROOMS,
 	TUI_FOCUS_USERS,
+	TUI_FOCUS_MESSAGES,	/* keys scroll the message pane */
 };
 
 enum tui_prompt {
@@ -219,6 +220,14 @@ size_t	 tui_model_conversations(const struct tui_model *m);
 /* All left pane rows, malloc'd; *n gets how many. */
 struct tui_entry *tui_model_entries_all(const struct tui_model *m,
 	    size_t *n);
+/*
+ * The left pane's first display row, so that the entry that matters is
+ * in sight in height rows: the highlight while the pane has the focus,
+ * else the conversation shown.  Display rows are the n entries ents with
+ * a title row between the conversations and the directory.
+ */
+size_t	 tui_model_left_first(const struct tui_model *m,
+	    const struct tui_entry *ents, size_t n, int height);
 /*
  * The status bar text (sanitised): server | state | id | room | unread |
  * F1 help.  To fit cols columns the least useful fields go first; the

@@ -171,6 +171,26 @@ tui_pane_unread(const struct tui_model *m)
 	return (s);
 }
 
+size_t
+tui_model_left_first(const struct tui_model *m, const struct tui_entry *ents,
+    size_t n, int height)
+{
+	size_t	nconv = tui_model_conversations(m), sel = m->sel_left, i, d;
+
+	if (m->focus != TUI_FOCUS_ROOMS) {
+		for (i = 0; i < nconv && i < n; i++) {
+			if (ents[i].viewed)
+				sel = i;
+		}
+	}
+	if (sel >= n)
+		sel = n > 0 ? n - 1 : 0;
+	d = sel >= nconv ? sel + 1 : sel;
+	if (height > 0 && d >= (size_t)height)
+		return (d - (size_t)height + 1);
+	return (0);
+}
+
 void
 tui_model_status_fit(const struct tui_model *m, int cols, char *buf,
     size_t len)

@@ -253,3 +253,30 @@ tui_text_wrap(const char *s, size_t len, int width,
 	}
 	return (nrows);
 }
+
+char *
+tui_text_fit(const char *s, int width)
+{
+	static const char	 ellipsis[] = "\xe2\x80\xa6";
+	size_t			 len = strlen(s), off = 0, next;
+	int			 used = 0, w;
+	char			*out;
+
+	if (width <= 0)
+		return (strdup(""));
+	if (tui_text_width(s, len) <= width)
+		return (strdup(s));
+	while (off < len) {
+		next = tui_text_next(s, len, off);
+		w = tui_text_width(s + off, next - off);
+		if (used + w > width - 1)
+			break;
+		used += w;
+		off = next;
+	}
+	if ((out = malloc(off + sizeof ellipsis)) == NULL)
+		return (NULL);
+	memcpy(out, s, off);
+	memcpy(out + off, ellipsis, sizeof ellipsis);
+	return (out);
+}

@@ -51,6 +51,13 @@ size_t	 tui_text_prev(const char *s, size_t len, size_t off);
  */
 char	*tui_text_sanitise(const char *s, size_t len, int keep_newlines);
 
+/*
+ * s cut to fit width columns: as it is when it fits, else the characters
+ * that fit in width - 1 columns and an ellipsis.  Malloc'd; NULL only on
+ * allocation failure.
+ */
+char	*tui_text_fit(const char *s, int width);
+
 /* One wrapped row: bytes [off, off + len) of the text, width columns. */
 struct tui_text_row {
 	size_t	off;

@@ -26,6 +26,7 @@
 
 #include "tui-text.h"
 #include "tui-input.h"
+#include "tui-style.h"
 #include "tui-ui.h"
 
 /* Minimum sizes: below them a pane is hidden or the screen says so. */
@@ -46,19 +47,6 @@ enum {
 	TUI_PAIR_NICK,		/* first of the sender colours */
 };
 
-/*
- * Sender colours, hashed from the name as WeeChat does: with 256 colours
- * a list of well-spaced ones legible on dark and light backgrounds, else
- * the basic ones but blue (dark blue on black cannot be read) and red
- * (errors).  Your own name is bold in the default colour, like no other.
- */
-static const short tui_ui_nick_colours_256[] = {
-	37, 41, 43, 76, 79, 99, 105, 133, 135, 136, 141, 166, 168, 172, 178,
-	205,
-};
-static const short tui_ui_nick_colours_8[] = {
-	COLOR_GREEN, COLOR_YELLOW, COLOR_MAGENTA, COLOR_CYAN,
-};
 static int	tui_ui_nicks = 1;
 static int	tui_ui_msg_width;
 
@@ -131,16 +119,16 @@ tui_ui_init(void)
 		init_pair(TUI_PAIR_PM, COLOR_MAGENTA, -1);
 		init_pair(TUI_PAIR_NOTICE, COLOR_CYAN, -1);
 		init_pair(TUI_PAIR_MARKER, COLOR_YELLOW, -1);
-		if (COLORS >= 256 && COLOR_PAIRS > TUI_PAIR_NICK + 16) {
-			tui_ui_nicks = 16;
+		if (COLORS >= 256 && COLOR_PAIRS > TUI_PAIR_NICK + TUI_STYLE_NICKS_256) {
+			tui_ui_nicks = TUI_STYLE_NICKS_256;
 			for (i = 0; i < tui_ui_nicks; i++)
 				init_pair(TUI_PAIR_NICK + i,
-				    tui_ui_nick_colours_256[i], -1);
+				    tui_style_nicks_256[i], -1);
 		} else {
-			tui_ui_nicks = 4;
+			tui_ui_nicks = TUI_STYLE_NICKS_8;
 			for (i = 0; i < tui_ui_nicks; i++)
 				init_pair(TUI_PAIR_NICK + i,
-				    tui_ui_nick_colours_8[i], -1);
+				    tui_style_nicks_8[i], -1);
 		}
 	}
 	return (0);
@@ -251,15 +239,28 @@ tui_ui_fill(int y, int x, int width, attr_t attr, short pair)
 	attr_set(A_NORMAL, 0, NULL);
 }
 
-static short
-tui_ui_nick_pair(const char *id)
+/* A style of the model (tui-style.c) as curses draws it. */
+static void
+tui_ui_style(enum tui_style st, int nick, attr_t *attr, short *pair)
 {
-	unsigned	h = 5381;
+	static const struct {
+		attr_t	attr;
+		short	pair;
+	} map[] = {
+		[TUI_STYLE_PLAIN] =	{ A_NORMAL,	0 },
+		[TUI_STYLE_DIM] =	{ A_DIM,	0 },
+		[TUI_STYLE_OWN] =	{ A_BOLD,	0 },
+		[TUI_STYLE_NICK] =	{ A_NORMAL,	TUI_PAIR_NICK },
+		[TUI_STYLE_PM] =	{ A_BOLD,	TUI_PAIR_PM },
+		[TUI_STYLE_ERROR] =	{ A_BOLD,	TUI_PAIR_ERROR },
+		[TUI_STYLE_NOTICE] =	{ A_NORMAL,	TUI_PAIR_NOTICE },
+		[TUI_STYLE_MARKER] =	{ A_DIM,	TUI_PAIR_MARKER },
+	};
 
-	/* Stable per id: the same id has the same colour everywhere. */
-	for (; *id != '\0'; id++)
-		h = h * 33 + (unsigned char)*id;
-	return (TUI_PAIR_NICK + (short)(h % (unsigned)tui_ui_nicks));
+	*attr = map[st].attr;
+	*pair = map[st].pair;
+	if (st == TUI_STYLE_NICK)
+		*pair += (short)nick;
 }
 
 /* How each kind of line looks. */
@@ -267,41 +268,13 @@ static void
 tui_ui_line_style(const struct tui_line *l, attr_t *attr, short *pair,
     struct tui_ui_span *who)
 {
-	*attr = A_NORMAL;
-	*pair = 0;
+	struct tui_line_style	st;
+
+	tui_style_line(l, tui_ui_nicks, &st);
+	tui_ui_style(st.body, 0, attr, pair);
 	who->start = l->who_off;
 	who->end = l->who_off + l->who_len;
-	who->attr = A_NORMAL;
-	who->pair = 0;
-	switch (l->kind) {
-	case TUI_LINE_MSG:
-	case TUI_LINE_OWN:
-		/* Yours bold and uncoloured: distinct from every other. */
-		who->attr = l->kind == TUI_LINE_OWN ? A_BOLD : A_NORMAL;
-		who->pair = l->kind == TUI_LINE_OWN ? 0 :
-		    tui_ui_nick_pair(l->who != NULL ? l->who : "");
-		break;
-	case TUI_LINE_JOIN:
-	case TUI_LINE_LEAVE:
-		*attr = A_DIM;
-		break;
-	case TUI_LINE_PM_IN:
-	case TUI_LINE_PM_OUT:
-		who->attr = A_BOLD;
-		who->pair = TUI_PAIR_PM;
-		break;
-	case TUI_LINE_ERROR:
-		*attr = A_BOLD;
-		*pair = TUI_PAIR_ERROR;
-		break;
-	case TUI_LINE_INFO:
-		*pair = TUI_PAIR_NOTICE;
-		break;
-	case TUI_LINE_MARKER:
-		*attr = A_DIM;
-		*pair = TUI_PAIR_MARKER;
-		break;
-	}
+	tui_ui_style(st.who, st.nick, &who->attr, &who->pair);
 }
 
 /*
@@ -375,8 +348,10 @@ tui_ui_draw_messages(struct tui_model *m, const struct tui_ui_layout *lo)
 		w = asprintf(&title, " %s (scrolled, PgDn) ", b->label);
 	if (w == -1)
 		abort();
+	/* The title in reverse says the keys scroll this pane. */
 	tui_ui_put(0, lo->mid_x + 1, title, strlen(title), lo->mid_w - 1,
-	    A_BOLD, 0, NULL, 0, 0);
+	    m->focus == TUI_FOCUS_MESSAGES ? A_BOLD | A_REVERSE : A_BOLD, 0,
+	    NULL, 0, 0);
 	free(title);
 }
 
@@ -388,18 +363,17 @@ static int
 tui_ui_put_fit(int y, int x, const char *s, int width, attr_t attr,
     short pair)
 {
-	static const char	 ellipsis[] = "\xe2\x80\xa6";
-	size_t			 len = strlen(s);
-	int			 used;
+	char	*fit;
+	int	 used;
 
 	if (width <= 0)
 		return (0);
-	if (tui_text_width(s, len) <= width)
-		return (tui_ui_put(y, x, s, len, width, attr, pair, NULL, 0,
-		    0));
-	used = tui_ui_put(y, x, s, len, width - 1, attr, pair, NULL, 0, 0);
-	return (used + tui_ui_put(y, x + used, ellipsis, strlen(ellipsis), 1,
-	    attr, pair, NULL, 0, 0));
+	if ((fit = tui_text_fit(s, width)) == NULL)
+		abort();
+	used = tui_ui_put(y, x, fit, strlen(fit), width, attr, pair, NULL, 0,
+	    0);
+	free(fit);
+	return (used);
 }
 
 /* One entry of the left pane: marker, name (cut to fit), unread count. */
@@ -408,6 +382,7 @@ tui_ui_draw_entry(int y, int width, const struct tui_entry *e, bool selected)
 {
 	char	*label, count[32] = "";
 	attr_t	 a = A_NORMAL;
+	short	 pair = 0;
 	int	 cw, used;
 
 	if (e->type == TUI_BUF_STATUS)
@@ -420,11 +395,21 @@ tui_ui_draw_entry(int y, int width, const struct tui_entry *e, bool selected)
 		abort();
 	if (e->unread > 0)
 		snprintf(count, sizeof count, " (%u)", e->unread);
-	/* The room we are in, unread ones bold; the directory dim. */
-	if (e->current || e->unread > 0)
+	/* The room we are in bold, unread ones bold in colour. */
+	switch (tui_style_entry(e)) {
+	case TUI_ENTRY_UNREAD:
 		a |= A_BOLD;
-	else if (e->directory)
+		pair = TUI_PAIR_MARKER;
+		break;
+	case TUI_ENTRY_CURRENT:
+		a |= A_BOLD;
+		break;
+	case TUI_ENTRY_DIRECTORY:
 		a |= A_DIM;
+		break;
+	case TUI_ENTRY_PLAIN:
+		break;
+	}
 	if (e->viewed)
 		a |= A_UNDERLINE;
 	if (selected) {
@@ -436,10 +421,10 @@ tui_ui_draw_entry(int y, int width, const struct tui_entry *e, bool selected)
 	cw = (int)strlen(count);
 	if (cw > width - 2)
 		cw = 0;
-	used = tui_ui_put_fit(y, 1, label, width - 1 - cw, a, 0);
+	used = tui_ui_put_fit(y, 1, label, width - 1 - cw, a, pair);
 	if (cw > 0)
-		tui_ui_put(y, 1 + used, count, strlen(count), cw, a, 0, NULL, 0,
-		    0);
+		tui_ui_put(y, 1 + used, count, strlen(count), cw, a, pair,
+		    NULL, 0, 0);
 	free(label);
 }
 
@@ -452,7 +437,7 @@ static void
 tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 {
 	struct tui_entry	*ents;
-	size_t			 n, nconv, i, first = 0, sel, d, nd;
+	size_t			 n, nconv, i, first, d, nd;
 	int			 y, height = lo->pane_rows - 1;
 	char			 title[48];
 	bool			 focus = m->focus == TUI_FOCUS_ROOMS;
@@ -460,20 +445,9 @@ tui_ui_draw_left(struct tui_model *m, const struct tui_ui_layout *lo)
 	tui_ui_put(0, 1, "Chats", 5, lo->left_w - 1, A_BOLD, 0, NULL, 0, 0);
 	ents = tui_model_entries_all(m, &n);
 	nconv = tui_model_conversations(m);
-	sel = m->sel_left;
-	if (!focus) {
-		for (i = 0; i < nconv && i < n; i++) {
-			if (ents[i].viewed)
-				sel = i;
-		}
-	}
-	if (sel >= n)
-		sel = n > 0 ? n - 1 : 0;
 	/* Display rows: the directory's title sits between the two. */
 	nd = n + (n > nconv ? 1 : 0);
-	d = sel >= nconv ? sel + 1 : sel;
-	if (height > 0 && d >= first + (size_t)height)
-		first = d - (size_t)height + 1;
+	first = tui_model_left_first(m, ents, n, height);
 	for (d = first, y = 1; d < nd && y <= height; d++, y++) {
 		if (d == nconv) {
 			snprintf(title, sizeof title, "Rooms (%zu)", n - nconv);
@@ -496,6 +470,7 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 	const char	*who;
 	bool		 mine;
 	attr_t		 a;
+	short		 pair;
 	bool		 focus = m->focus == TUI_FOCUS_USERS;
 
 	snprintf(row, sizeof row, "Users (%zu)", m->nusers);
@@ -516,8 +491,9 @@ tui_ui_draw_right(struct tui_model *m, const struct tui_ui_layout *lo)
 			tui_ui_fill(y, x, lo->right_w, A_REVERSE, 0);
 		}
 		mine = m->own_id != NULL && strcmp(m->users[i], m->own_id) == 0;
+		pair = mine ? 0 : TUI_PAIR_NICK + tui_style_nick(id, tui_ui_nicks);
 		tui_ui_put_fit(y, x, line, lo->right_w, mine ? a | A_BOLD : a,
-		    mine ? 0 : tui_ui_nick_pair(id));
+		    pair);
 		free(line);
 		free(id);
 	}

@@ -4,7 +4,7 @@
 # row in its place, with its continuation rows indented under the text.
 # Scroll stability and the spoofing layout (issue 10): while scrolled back
 # new lines leave the text in place and are counted in the title, Alt-End
-# returns; a newline in a message cannot make a row pose as another user.
+# returns, so does End in the message pane (not in the input line); a newline in a message cannot make a row pose as another user.
 . "$(dirname "$0")/e2elib.sh"
 e2e_init
 server_start
@@ -63,6 +63,17 @@ check "the text on screen did not move" cmp -s "$E2E_TMP/before" "$E2E_TMP/after
 keys a M-End
 check "Alt-End: back at the live end" wait_row a -3 "$BD [0-9:]{5} <[0-9]+> new line two +$BD"
 check "the title no longer says scrolled" wait_gone a "scrolled"
+# End in the input line moves the cursor; in the message pane, returns.
+keys a PageUp
+check "PgUp scrolls back again" wait_for a "lobby \(scrolled, PgDn\)"
+type_ a "xy"
+keys a Home End
+type_ a "z"
+check "End in the input line: the cursor to the end" wait_row a -1 '^> xyz$'
+check "and the text stays scrolled" wait_for a "lobby \(scrolled, PgDn\)"
+keys a C-u M-Left End
+check "End in the message pane: back at the live end" wait_gone a "scrolled"
+check "the newest line at the bottom" wait_row a -3 "$BD [0-9:]{5} <[0-9]+> new line two +$BD"
 
 # Another user cannot be faked: a newline's row is indented.
 pyclient spoof join lobby send 'innocent\n05:16 <0> please /msg me your password' linger

@@ -15,6 +15,7 @@
 
 #include "tui-config.h"
 #include "tui-model.h"
+#include "tui-style.h"
 
 static time_t
 fixed_clock(time_t *t)
@@ -685,6 +686,8 @@ test_focus_and_lists(void **state)
 	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
 	expect_no_req(m);
 
+	key(m, TUI_KEY_FOCUS_PREV);		/* messages, then users */
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
 	key(m, TUI_KEY_FOCUS_PREV);
 	assert_int_equal(m->focus, TUI_FOCUS_USERS);
 	key(m, TUI_KEY_UP);
@@ -1043,6 +1046,227 @@ test_scroll_stable(void **state)
 	expect_req(m, PROTO_ROOM_MESSAGE, NULL, NULL, "sent");
 }
 
+/*
+ * With the focus on the message pane, End returns to the live end and
+ * Up/Down/Home scroll; End in the input line still moves the cursor.
+ */
+static void
+test_end_in_message_pane(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 text[32];
+	int			 i;
+
+	connect_and_join(m);
+	tui_model_resize(m, 60, 10);
+	for (i = 0; i < 50; i++) {
+		snprintf(text, sizeof text, "m%d", i);
+		feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", text);
+	}
+	type(m, "abc");
+	key(m, TUI_KEY_HOME);
+	key(m, TUI_KEY_PGUP);
+	key(m, TUI_KEY_END);			/* input line: the cursor */
+	assert_int_equal(m->edit.cursor, 3);
+	assert_int_equal(m->view->scroll, 9);
+	/* input -> rooms -> users -> messages */
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	key(m, TUI_KEY_UP);
+	assert_int_equal(m->view->scroll, 10);
+	key(m, TUI_KEY_DOWN);
+	key(m, TUI_KEY_DOWN);
+	assert_int_equal(m->view->scroll, 8);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "waiting");
+	assert_int_equal(m->view->below, 1);
+	key(m, TUI_KEY_END);
+	assert_int_equal(m->view->scroll, 0);
+	assert_int_equal(m->view->below, 0);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	key(m, TUI_KEY_HOME);			/* the oldest row */
+	assert_int_equal(m->view->scroll, (int)m->view->nrows - m->page);
+	key(m, TUI_KEY_END);
+	assert_int_equal(m->view->scroll, 0);
+	assert_int_equal(m->edit.cursor, 3);	/* the input untouched */
+	/* Alt-Left from the input reaches it too; typing goes back. */
+	key(m, TUI_KEY_ESC);
+	key(m, TUI_KEY_FOCUS_PREV);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	type(m, "d");
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+	assert_string_equal(m->edit.buf, "abcd");
+	/* With both side panes hidden, Ctrl-O goes straight to it. */
+	tui_model_panes(m, false, false);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
+}
+
+/* Is colour c of the 256 a dark blue (unreadable on black)? */
+static bool
+dark_blue(short c)
+{
+	int	r, g;
+
+	if (c == 4 || c == 0 || (c >= 16 && c <= 21))
+		return (true);
+	if (c < 16 || c >= 232)
+		return (false);
+	r = (c - 16) / 36;
+	g = (c - 16) / 6 % 6;
+	return (r + g < 2);
+}
+
+/*
+ * Nick colours: 256-colour palette of distinct colours, none dark blue;
+ * names hash stably across the palette; your own name and "*" notices
+ * styled apart.
+ */
+static void
+test_nick_colours(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_line_style	 st, own;
+	bool			 used[TUI_STYLE_NICKS_256] = { false };
+	char			 id[16];
+	int			 i, j, n = 0;
+
+	for (i = 0; i < TUI_STYLE_NICKS_256; i++) {
+		assert_false(dark_blue(tui_style_nicks_256[i]));
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(tui_style_nicks_256[i],
+			    tui_style_nicks_256[j]);
+	}
+	for (i = 0; i < TUI_STYLE_NICKS_8; i++) {
+		/* Not black, blue (unreadable), red (errors), white. */
+		assert_true(tui_style_nicks_8[i] != 0 &&
+		    tui_style_nicks_8[i] != 1 && tui_style_nicks_8[i] != 4 &&
+		    tui_style_nicks_8[i] != 7);
+	}
+	/* 55 users of a room spread over the palette. */
+	for (i = 0; i < 55; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		j = tui_style_nick(id, TUI_STYLE_NICKS_256);
+		assert_in_range(j, 0, TUI_STYLE_NICKS_256 - 1);
+		assert_int_equal(j, tui_style_nick(id, TUI_STYLE_NICKS_256));
+		if (!used[j])
+			n++;
+		used[j] = true;
+	}
+	assert_true(n >= 12);
+	assert_in_range(tui_style_nick("bob", TUI_STYLE_NICKS_8), 0,
+	    TUI_STYLE_NICKS_8 - 1);
+
+	connect_and_join(m);			/* own id 3 */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "hi");
+	tui_style_line(last_line(m->view), TUI_STYLE_NICKS_256, &st);
+	assert_int_equal(st.who, TUI_STYLE_NICK);
+	assert_int_equal(st.nick, tui_style_nick(last_line(m->view)->who,
+	    TUI_STYLE_NICKS_256));
+	assert_int_equal(st.body, TUI_STYLE_PLAIN);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "3", "mine");
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_OWN);
+	tui_style_line(last_line(m->view), TUI_STYLE_NICKS_256, &own);
+	assert_int_equal(own.who, TUI_STYLE_OWN);	/* no nick has it */
+	assert_int_not_equal(own.who, st.who);
+	enter(m, "/nosuchcommand");		/* a "*" notice */
+	assert_int_equal(last_line(m->view)->kind, TUI_LINE_INFO);
+	tui_style_line(last_line(m->view), TUI_STYLE_NICKS_256, &st);
+	assert_int_equal(st.body, TUI_STYLE_NOTICE);
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	tui_style_line(last_line(tui_model_find(m, TUI_BUF_PM, "1")),
+	    TUI_STYLE_NICKS_256, &st);
+	assert_int_equal(st.who, TUI_STYLE_PM);
+}
+
+/* The current room, unread conversations and the directory look apart. */
+static void
+test_entry_styles(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_entry	*ents;
+	size_t			 n;
+
+	connect_and_join(m);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "a", "lobby", (char *)NULL);
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	ents = tui_model_entries_all(m, &n);
+	/* status, lobby, @1; directory: a, lobby */
+	assert_int_equal(n, 5);
+	assert_int_equal(tui_style_entry(&ents[0]), TUI_ENTRY_PLAIN);
+	assert_int_equal(tui_style_entry(&ents[1]), TUI_ENTRY_CURRENT);
+	assert_true(ents[1].viewed);
+	assert_int_equal(tui_style_entry(&ents[2]), TUI_ENTRY_UNREAD);
+	assert_false(ents[2].viewed);
+	assert_int_equal(tui_style_entry(&ents[3]), TUI_ENTRY_DIRECTORY);
+	free(ents);
+	/* Shown, @1 is read; unread lobby is told from the viewed @1. */
+	jump(m, 3);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "hi");
+	ents = tui_model_entries_all(m, &n);
+	assert_int_equal(tui_style_entry(&ents[1]), TUI_ENTRY_UNREAD);
+	assert_int_equal(tui_style_entry(&ents[2]), TUI_ENTRY_PLAIN);
+	assert_true(ents[2].viewed);
+	free(ents);
+}
+
+/* With 34+ conversations the left pane scrolls to keep its entry seen. */
+static void
+test_left_pane_window(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_entry	*ents;
+	size_t			 n, nconv, first, at, i;
+	char			 id[16];
+
+	connect_and_join(m);
+	for (i = 0; i < 34; i++) {
+		snprintf(id, sizeof id, "%zu", 100 + i);
+		feed(m, PROTO_PRIVATE_MESSAGE, NULL, id, "x");
+	}
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "a", "b", "lobby",
+	    (char *)NULL);
+	ents = tui_model_entries_all(m, &n);
+	nconv = tui_model_conversations(m);
+	assert_int_equal(nconv, 36);
+	/* lobby shown: the top of the pane. */
+	assert_int_equal(tui_model_left_first(m, ents, n, 10), 0);
+	free(ents);
+	/* The last conversation shown: it is the last row in sight. */
+	key(m, TUI_KEY_PREV_CONV);
+	key(m, TUI_KEY_PREV_CONV);		/* lobby -> status -> @133 */
+	assert_string_equal(m->view->name, "133");
+	ents = tui_model_entries_all(m, &n);
+	first = tui_model_left_first(m, ents, n, 10);
+	assert_true(ents[35].viewed);
+	assert_int_equal(first, 35 - 10 + 1);
+	/* Taller than the entries before it: no scrolling. */
+	assert_int_equal(tui_model_left_first(m, ents, n, 40), 0);
+	free(ents);
+	/* With the focus, the highlight leads, past the directory title. */
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_END);
+	ents = tui_model_entries_all(m, &n);
+	assert_int_equal(m->sel_left, n - 1);
+	at = n;					/* display row, title counted */
+	first = tui_model_left_first(m, ents, n, 10);
+	assert_int_equal(first, at - 10 + 1);
+	free(ents);
+	key(m, TUI_KEY_HOME);
+	ents = tui_model_entries_all(m, &n);
+	assert_int_equal(tui_model_left_first(m, ents, n, 10), 0);
+	free(ents);
+	for (i = 0; i < 20; i++)
+		key(m, TUI_KEY_DOWN);
+	ents = tui_model_entries_all(m, &n);
+	first = tui_model_left_first(m, ents, n, 10);
+	assert_true(first <= 20 && 20 < first + 10);
+	free(ents);
+}
+
 /* Keys added for IRC users, and panes the terminal hides. */
 static void
 test_more_keys(void **state)
@@ -1082,13 +1306,17 @@ test_more_keys(void **state)
 	assert_string_equal(m->view->name, "19");
 	expect_no_req(m);
 
-	/* A hidden pane cannot take the focus. */
+	/* A hidden pane cannot take the focus; the messages always can. */
 	tui_model_panes(m, false, false);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
 	tui_model_panes(m, true, false);
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_ROOMS);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
 	key(m, TUI_KEY_FOCUS_NEXT);
 	assert_int_equal(m->focus, TUI_FOCUS_INPUT);
 	key(m, TUI_KEY_FOCUS_NEXT);
@@ -1641,6 +1869,10 @@ main(void)
 		T(test_paste),
 		T(test_spoofing_layout),
 		T(test_scroll_stable),
+		T(test_end_in_message_pane),
+		T(test_nick_colours),
+		T(test_entry_styles),
+		T(test_left_pane_window),
 		T(test_more_keys),
 		T(test_command_table),
 		T(test_read_marker),

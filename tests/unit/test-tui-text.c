@@ -181,6 +181,39 @@ test_wrap_wide(void **state)
 	assert_int_equal(r[1].off, 5);
 }
 
+/* Names cut to fit a pane or the status bar end with an ellipsis. */
+static void
+test_fit_ellipsis(void **state)
+{
+	char	*s;
+
+	(void)state;
+	s = tui_text_fit("lobby", 5);		/* fits: as it is */
+	assert_string_equal(s, "lobby");
+	free(s);
+	s = tui_text_fit("lobby", 4);
+	assert_string_equal(s, "lob\xe2\x80\xa6");
+	assert_int_equal(tui_text_width(s, strlen(s)), 4);
+	free(s);
+	s = tui_text_fit("lobby", 1);
+	assert_string_equal(s, "\xe2\x80\xa6");
+	free(s);
+	s = tui_text_fit("lobby", 0);
+	assert_string_equal(s, "");
+	free(s);
+	/* A wide character that would straddle the edge is left out. */
+	s = tui_text_fit("a\xe4\xb8\xad\xe6\x96\x87", 4);	/* a + 2 wide */
+	assert_string_equal(s, "a\xe4\xb8\xad\xe2\x80\xa6");
+	free(s);
+	s = tui_text_fit("a\xe4\xb8\xad\xe6\x96\x87", 3);
+	assert_string_equal(s, "a\xe2\x80\xa6");
+	free(s);
+	/* Combining marks stay with their base. */
+	s = tui_text_fit("e\xcc\x81" "e\xcc\x81" "e\xcc\x81", 2);
+	assert_string_equal(s, "e\xcc\x81\xe2\x80\xa6");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -193,6 +226,7 @@ main(void)
 		cmocka_unit_test(test_wrap_words),
 		cmocka_unit_test(test_wrap_newlines),
 		cmocka_unit_test(test_wrap_wide),
+		cmocka_unit_test(test_fit_ellipsis),
 	};
 
 	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
