@@ -395,10 +395,10 @@ class ClusterServer:
 		return await self.nodes.raw(**kw)
 
 
-async def wait_serving(node, timeout=10):
-	"""Until the node serves: a plain GET of the chat path answers 503
-	while Redis is not there (or its node number not taken), 400 once
-	upgrades are served."""
+async def wait_serving(node, timeout=10, serving=True):
+	"""Until the node serves (serving=False: until it has seen Redis go):
+	a plain GET of the chat path answers 503 while Redis is not there (or
+	its node number not taken), 400 once upgrades are served."""
 	deadline = time.monotonic() + scaled(timeout)
 	req = "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (PATH,
 	    node.port)
@@ -412,11 +412,13 @@ async def wait_serving(node, timeout=10):
 				    scaled(2))
 			finally:
 				w.transport.abort()
-			if line.startswith(b"HTTP/1.1 400 "):
+			if line.startswith(b"HTTP/1.1 400 " if serving else
+			    b"HTTP/1.1 503 "):
 				return
 		except (OSError, asyncio.TimeoutError):
 			pass
 		if time.monotonic() > deadline:
-			fail("node on port %d not serving within %.0fs\n%s" %
-			    (node.port, scaled(timeout), node.tail()))
+			fail("node on port %d %s within %.0fs\n%s" %
+			    (node.port, "not serving" if serving else
+			    "still serving", scaled(timeout), node.tail()))
 		await asyncio.sleep(0.02)
