@@ -305,9 +305,13 @@ async def _(srv):
 		node = cl.nodes.servers[0]
 		port = node.metrics_port
 
+		async def get(path):
+			st, _, body = await http_request(port, "GET %s HTTP/1.1"
+			    "\r\nHost: x\r\nConnection: close\r\n\r\n" % path)
+			return st, body
+
 		async def scrape():
-			st, _, body = await http_request(port, "GET /metrics "
-			    "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+			st, body = await get("/metrics")
 			check(st == 200, "/metrics: %d" % st)
 			m = re.search(rb"^chat_store_seconds_count (\d+)$", body,
 			    re.M)
@@ -317,9 +321,7 @@ async def _(srv):
 			return int(m.group(1)), up and int(up.group(1))
 
 		async def health():
-			st, _, body = await http_request(port, "GET /healthz "
-			    "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-			return st, body
+			return await get("/healthz")
 
 		n0, up = await scrape()
 		check(up == 1, "chat_store_up{store=redis} while serving: %s" %
