@@ -227,6 +227,7 @@ tui_model_show(struct tui_model *m, struct tui_buffer *b)
 		tui_buffer_mark(m->view);
 	m->view = b;
 	b->unread = 0;
+	b->highlights = 0;
 	m->dirty = true;
 }
 

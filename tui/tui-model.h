@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "tui-buffer.h"
 #include "tui-edit.h"
+#include "tui-mention.h"
 
 enum tui_conn {
 	TUI_CONN_DISCONNECTED,
@@ -90,6 +91,7 @@ struct tui_entry {
 	struct tui_buffer	*buf;	/* the conversation; NULL in the
 					   directory */
 	unsigned		 unread;
+	enum tui_hot		 hot;	/* hotlist level (tui-mention.h) */
 	bool			 current; /* the room we are in */
 	bool			 viewed;  /* shown in the message pane */
 };
@@ -146,6 +148,10 @@ struct tui_model {
 	bool			 dirty;
 	int			 width;		/* columns of messages */
 	int			 page;		/* rows of the message pane */
+
+	/* Being told (tui-mention.c): the bell, once per draw. */
+	bool			 bell_off;	/* config bell = off */
+	bool			 bell;		/* ring at the next draw */
 
 	/* Replies to match with what we asked (see tui-model.c). */
 	struct tui_pending	*pending;
