@@ -298,6 +298,14 @@ tui_model_set_name(struct tui_model *m, const char *name)
 }
 
 void
+tui_model_set_bell(struct tui_model *m, bool on)
+{
+	m->bell_off = !on;
+	if (!on)
+		m->bell = false;
+}
+
+void
 tui_model_opened(struct tui_model *m)
 {
 	m->conn = TUI_CONN_CONNECTING;

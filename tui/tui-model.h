@@ -185,6 +185,8 @@ void	 tui_model_set_token(struct tui_model *m, const char *token);
 
 /* The name to ask for after hello (-n, config); NULL: none. */
 void	 tui_model_set_name(struct tui_model *m, const char *name);
+/* Ring the bell for mentions and private messages (default on). */
+void	 tui_model_set_bell(struct tui_model *m, bool on);
 /* How user id is shown: its name, or the bare id without one. */
 const char *tui_model_who(const struct tui_model *m, const char *id);
 

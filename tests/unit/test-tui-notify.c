@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <cmocka.h>
 
+#include "tui-config.h"
 #include "tui-model.h"
 #include "tui-style.h"
 
@@ -72,6 +75,18 @@ jump(struct tui_model *m, int n)
 	struct tui_key	k = { TUI_KEY_JUMP, 0, n };
 
 	tui_model_key(m, &k);
+}
+
+static void
+enter(struct tui_model *m, const char *s)
+{
+	struct tui_key	k = { TUI_KEY_CHAR, 0, 0 };
+
+	for (; *s != '\0'; s++) {
+		k.cp = (unsigned char)*s;
+		tui_model_key(m, &k);
+	}
+	key(m, TUI_KEY_ENTER);
 }
 
 static void
@@ -321,6 +336,132 @@ test_alt_a_order(void **state)
 	assert_ptr_equal(m->view, dev);
 }
 
+/*
+ * The bell: a mention or a private message not in view asks for it
+ * (tui-ui.c rings it once at the next draw); one in view, a plain line
+ * or your own never does.
+ */
+static void
+test_bell(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*lobby;
+
+	connect_as(m, "alice", "lobby");
+	lobby = m->view;
+	assert_false(m->bell);
+	/* In view: highlighted, not rung. */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "alice: hi");
+	assert_true(last_line(lobby)->highlight);
+	assert_false(m->bell);
+	jump(m, 1);
+	/* Elsewhere: a plain line is only unread. */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "hi all");
+	assert_false(m->bell);
+	/* Your own lines never, mention or not. */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "3", "alice here");
+	assert_false(m->bell);
+	/* A mention rings. */
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "where is @alice");
+	assert_true(m->bell);
+	m->bell = false;
+	/* A private message rings, mention or not. */
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	assert_true(m->bell);
+	m->bell = false;
+	/* Not while it is the conversation shown. */
+	enter(m, "/query 1");
+	assert_string_equal(m->view->name, "1");
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst again, alice");
+	assert_false(m->bell);
+	/* The echo of your own private message never. */
+	enter(m, "/msg 1 yes?");
+	drain(m);
+	jump(m, 1);
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "yes?");
+	assert_int_equal(last_line(tui_model_find(m, TUI_BUF_PM,
+	    "1"))->kind, TUI_LINE_PM_OUT);
+	assert_false(m->bell);
+	/* Without a name only private messages ring. */
+	connect_as(m, NULL, NULL);
+	assert_null(m->own_name);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "alice?");
+	assert_false(m->bell);
+}
+
+/* bell = off: still highlighted and in the hotlist, never rung. */
+static void
+test_bell_off(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*lobby;
+
+	tui_model_set_bell(m, false);
+	connect_as(m, "alice", "lobby");
+	lobby = m->view;
+	jump(m, 1);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "alice!");
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	assert_false(m->bell);
+	assert_true(last_line(lobby)->highlight);
+	assert_int_equal(entry_of(m, lobby).hot, TUI_HOT_HIGHLIGHT);
+	/* And on again. */
+	tui_model_set_bell(m, true);
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	assert_true(m->bell);
+	/* Off drops a ring not drawn yet. */
+	tui_model_set_bell(m, false);
+	assert_false(m->bell);
+}
+
+/* The config file's bell = on|off; anything else is an error. */
+static void
+test_config_bell(void **state)
+{
+	struct tui_config	 c;
+	char			 path[] = "/tmp/chat-tui-config.XXXXXX", *err;
+	FILE			*f;
+	int			 fd;
+	bool			 on;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs("name = alice\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_false(c.bell_off);	/* on by default */
+	tui_config_free(&c);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("bell = off\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_true(c.bell_off);
+	tui_config_free(&c);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("bell=off\n bell = on \n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_false(c.bell_off);
+	tui_config_free(&c);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("# quiet\nbell = no\n", f);
+	fclose(f);
+	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_non_null(strstr(err, ":2: bell: expected on or off"));
+	free(err);
+	tui_config_free(&c);
+	unlink(path);
+	/* The command line's --bell takes the same words. */
+	assert_int_equal(tui_config_onoff("on", &on), 0);
+	assert_true(on);
+	assert_int_equal(tui_config_onoff("off", &on), 0);
+	assert_false(on);
+	assert_int_equal(tui_config_onoff("OFF", &on), -1);
+	assert_int_equal(tui_config_onoff("", &on), -1);
+}
+
 int
 main(void)
 {
@@ -331,6 +472,9 @@ main(void)
 		T(test_mention_no_name),
 		T(test_hotlist_levels),
 		T(test_alt_a_order),
+		T(test_bell),
+		T(test_bell_off),
+		cmocka_unit_test(test_config_bell),
 	};
 #undef T
 
