@@ -134,6 +134,10 @@ tui_update(struct tui_app *app)
 			tui_model_info(&app->model, "cannot save the session "
 			    "token: %s", strerror(errno));
 	}
+	if (app->model.reconnect) {
+		app->model.reconnect = false;
+		tui_net_reconnect(app->net);
+	}
 	while (tui_model_pop_request(&app->model, &req)) {
 		tui_net_send(app->net, &req);
 		tui_model_request_free(&req);
@@ -231,7 +235,7 @@ tui_net_message(const char *buf, size_t len, void *arg)
 }
 
 static void
-tui_net_closed(const char *why, unsigned retry_ms, void *arg)
+tui_net_closed(const char *why, unsigned code, unsigned retry_ms, void *arg)
 {
 	struct tui_app	*app = arg;
 
@@ -240,7 +244,10 @@ tui_net_closed(const char *why, unsigned retry_ms, void *arg)
 		return;
 	}
 	(void)retry_ms;
-	tui_model_closed(&app->model, why);
+	tui_model_closed_code(&app->model, why, code);
+	/* Replaced: no retry until /reconnect. */
+	if (app->model.hold)
+		tui_net_hold(app->net);
 	tui_update(app);
 }
 

@@ -274,6 +274,15 @@ tui_command_do_bottom(struct tui_model *m, char *args)
 	m->dirty = true;
 }
 
+/* Connect again now, even after "replaced" (taking the session back). */
+static void
+tui_command_do_reconnect(struct tui_model *m, char *args)
+{
+	m->hold = false;
+	m->reconnect = true;
+	tui_model_info(m, "reconnecting to %s", m->server);
+}
+
 static void
 tui_command_do_help(struct tui_model *m, char *args)
 {
@@ -309,6 +318,9 @@ const struct tui_command tui_commands[] = {
 	    TUI_ARG_ROOM, tui_command_do_who },
 	{ "bottom", { NULL }, "", "back to the newest line",
 	    TUI_ARG_NONE, tui_command_do_bottom },
+	{ "reconnect", { NULL }, "", "connect again now (also after "
+	    "another connection took this session over)",
+	    TUI_ARG_NONE, tui_command_do_reconnect },
 	{ "help", { NULL }, "", "this help",
 	    TUI_ARG_NONE, tui_command_do_help },
 	{ "quit", { NULL }, "", "quit chat-tui",

@@ -350,6 +350,25 @@ tui_model_closed(struct tui_model *m, const char *why)
 }
 
 void
+tui_model_closed_code(struct tui_model *m, const char *why, unsigned code)
+{
+	static const char	 said[] = "-- replaced by another connection "
+	    "to this session; not reconnecting (/reconnect to take it "
+	    "back) --";
+
+	if (code != PROTO_CLOSE_REPLACED) {
+		tui_model_closed(m, why);
+		return;
+	}
+	/* Both would take the session back from each other, forever. */
+	m->hold = true;
+	tui_model_closed(m, "replaced");
+	tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR, "%s", said);
+	if (m->view != m->bufs[0])
+		tui_model_info(m, "%s", said);
+}
+
+void
 tui_model_tick(struct tui_model *m)
 {
 	tui_request_sync(m);

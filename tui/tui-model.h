@@ -152,6 +152,13 @@ struct tui_model {
 	/* Being told (tui-mention.c): the bell, once per draw. */
 	bool			 bell_off;	/* config bell = off */
 	bool			 bell;		/* ring at the next draw */
+	/*
+	 * hold: replaced by another connection to our session, so no
+	 * reconnecting (it would replace that one in turn); reconnect:
+	 * /reconnect asked the caller to connect again now.
+	 */
+	bool			 hold;
+	bool			 reconnect;
 
 	/* Replies to match with what we asked (see tui-model.c). */
 	struct tui_pending	*pending;
@@ -179,6 +186,14 @@ void	 tui_model_free(struct tui_model *m);
 /* Connection state changes reported by the network layer. */
 void	 tui_model_opened(struct tui_model *m);
 void	 tui_model_closed(struct tui_model *m, const char *why);
+/*
+ * The same with the server's WebSocket close code (0: none).  On
+ * PROTO_CLOSE_REPLACED ("replaced": another connection resumed our
+ * session) the model holds: the caller must not reconnect until the
+ * user asks (/reconnect sets reconnect).
+ */
+void	 tui_model_closed_code(struct tui_model *m, const char *why,
+	    unsigned code);
 
 /* The saved session token to resume with (NULL: none). */
 void	 tui_model_set_token(struct tui_model *m, const char *token);

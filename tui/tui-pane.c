@@ -212,7 +212,7 @@ tui_model_status_fit(const struct tui_model *m, int cols, char *buf,
 		state = "connecting";
 		break;
 	default:
-		state = "disconnected";
+		state = m->hold ? "replaced" : "disconnected";
 		break;
 	}
 	/* No empty fields: what is not known is not shown. */

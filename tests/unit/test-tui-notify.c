@@ -462,6 +462,66 @@ test_config_bell(void **state)
 	assert_int_equal(tui_config_onoff("", &on), -1);
 }
 
+/*
+ * Close code 4000 "replaced": another connection resumed our session, so
+ * the model holds (no reconnecting, said in the status buffer) until
+ * /reconnect.
+ */
+static void
+test_replaced(void **state)
+{
+	struct tui_model	*m = *state;
+	char			 status[256];
+	static const char	 said[] = "-- replaced by another connection "
+	    "to this session; not reconnecting (/reconnect to take it "
+	    "back) --";
+
+	connect_as(m, "alice", "lobby");
+	/* Any other close is retried as before. */
+	tui_model_closed_code(m, "closed by the server (1001 going away)",
+	    1001);
+	assert_false(m->hold);
+	assert_false(m->reconnect);
+	assert_int_equal(m->conn, TUI_CONN_DISCONNECTED);
+	assert_non_null(strstr(last_line(m->bufs[0])->text,
+	    "disconnected from 127.0.0.1:8080: closed by the server (1001 "
+	    "going away)"));
+	connect_as(m, "alice", NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	drain(m);
+	assert_string_equal(m->view->name, "lobby");
+
+	tui_model_closed_code(m, "closed by the server (4000 replaced)",
+	    PROTO_CLOSE_REPLACED);
+	assert_true(m->hold);
+	assert_false(m->reconnect);
+	assert_int_equal(m->conn, TUI_CONN_DISCONNECTED);
+	assert_string_equal(last_line(m->bufs[0])->text, said);
+	assert_int_equal(last_line(m->bufs[0])->kind, TUI_LINE_ERROR);
+	/* Said where the user is looking, too. */
+	assert_string_equal(m->view->name, "lobby");
+	assert_string_equal(last_line(m->view)->text, said);
+	tui_model_status(m, status, sizeof status);
+	assert_string_equal(status, "127.0.0.1:8080 | replaced | F1 help");
+	/* The room is remembered for when the user takes it back. */
+	assert_string_equal(m->rejoin, "lobby");
+
+	/* /reconnect: the caller is asked to connect again. */
+	enter(m, "/reconnect");
+	assert_false(m->hold);
+	assert_true(m->reconnect);
+	assert_string_equal(last_line(m->view)->text,
+	    "reconnecting to 127.0.0.1:8080");
+	m->reconnect = false;		/* the caller took it */
+	tui_model_status(m, status, sizeof status);
+	assert_string_equal(status, "127.0.0.1:8080 | disconnected | F1 help");
+	connect_as(m, "alice", NULL);
+	assert_false(m->hold);
+	/* And a plain close after that is retried again. */
+	tui_model_closed_code(m, "connection closed", 0);
+	assert_false(m->hold);
+}
+
 int
 main(void)
 {
@@ -475,6 +535,7 @@ main(void)
 		T(test_bell),
 		T(test_bell_off),
 		cmocka_unit_test(test_config_bell),
+		T(test_replaced),
 	};
 #undef T
 
