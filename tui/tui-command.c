@@ -415,6 +415,8 @@ static const char *const tui_command_help_keys[] = {
 	"         Ctrl-A/E Ctrl-Left/Right Alt-b/f move, Backspace Delete",
 	"         Ctrl-U Ctrl-K Ctrl-W Alt-Backspace cut, Ctrl-Y paste back",
 	"  A paste of several lines is sent as it is, after asking",
+	"  Lines naming you and private messages are highlighted; out of",
+	"  view they ring the bell (config bell = off, --bell off: quiet)",
 	"Commands",
 };
 

@@ -522,6 +522,32 @@ test_replaced(void **state)
 	assert_false(m->hold);
 }
 
+/* F1 names what is new: Alt-a's order, the bell, /reconnect. */
+static void
+test_help(void **state)
+{
+	char	**lines;
+	size_t	  n, i;
+	bool	  alt_a = false, bell = false, reconnect = false;
+
+	(void)state;
+	n = tui_model_help(&lines);
+	for (i = 0; i < n; i++) {
+		if (strstr(lines[i], "Alt-a") != NULL &&
+		    strstr(lines[i], "mentions") != NULL)
+			alt_a = true;
+		if (strstr(lines[i], "bell = off") != NULL)
+			bell = true;
+		if (strncmp(lines[i], "  /reconnect: ", 14) == 0)
+			reconnect = true;
+		free(lines[i]);
+	}
+	free(lines);
+	assert_true(alt_a);
+	assert_true(bell);
+	assert_true(reconnect);
+}
+
 int
 main(void)
 {
@@ -536,6 +562,7 @@ main(void)
 		T(test_bell_off),
 		cmocka_unit_test(test_config_bell),
 		T(test_replaced),
+		cmocka_unit_test(test_help),
 	};
 #undef T
 
