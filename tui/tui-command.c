@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tui-config.h"
 #include "tui-internal.h"
 #include "tui-text.h"
 
@@ -274,6 +275,23 @@ tui_command_do_bottom(struct tui_model *m, char *args)
 	m->dirty = true;
 }
 
+/* The bell for this run: bell = in the config file is the default. */
+static void
+tui_command_do_bell(struct tui_model *m, char *args)
+{
+	char	*word = tui_command_rest(args);
+	bool	 on;
+
+	if (*word != '\0') {
+		if (tui_config_onoff(word, &on) == -1) {
+			tui_model_info(m, "usage: /bell [on|off]");
+			return;
+		}
+		tui_model_set_bell(m, on);
+	}
+	tui_model_info(m, "the bell is %s", m->bell_off ? "off" : "on");
+}
+
 /* Connect again now, even after "replaced" (taking the session back). */
 static void
 tui_command_do_reconnect(struct tui_model *m, char *args)
@@ -318,6 +336,9 @@ const struct tui_command tui_commands[] = {
 	    TUI_ARG_ROOM, tui_command_do_who },
 	{ "bottom", { NULL }, "", "back to the newest line",
 	    TUI_ARG_NONE, tui_command_do_bottom },
+	{ "bell", { NULL }, "[on|off]", "ring the bell for mentions and "
+	    "private messages out of view, or not; no argument: say which",
+	    TUI_ARG_NONE, tui_command_do_bell },
 	{ "reconnect", { NULL }, "", "connect again now (also after "
 	    "another connection took this session over)",
 	    TUI_ARG_NONE, tui_command_do_reconnect },

@@ -412,6 +412,19 @@ test_bell_off(void **state)
 	/* Off drops a ring not drawn yet. */
 	tui_model_set_bell(m, false);
 	assert_false(m->bell);
+	/* /bell says and sets it for this run. */
+	enter(m, "/bell");
+	assert_string_equal(last_line(m->view)->text, "the bell is off");
+	enter(m, "/BELL on");
+	assert_false(m->bell_off);
+	assert_string_equal(last_line(m->view)->text, "the bell is on");
+	enter(m, "/bell loud");
+	assert_false(m->bell_off);
+	assert_string_equal(last_line(m->view)->text, "usage: /bell [on|off]");
+	enter(m, "/bell off");
+	assert_true(m->bell_off);
+	feed(m, PROTO_PRIVATE_MESSAGE, NULL, "1", "psst");
+	assert_false(m->bell);
 }
 
 /* The config file's bell = on|off; anything else is an error. */
@@ -505,6 +518,12 @@ test_replaced(void **state)
 	assert_string_equal(status, "127.0.0.1:8080 | replaced | F1 help");
 	/* The room is remembered for when the user takes it back. */
 	assert_string_equal(m->rejoin, "lobby");
+	/* Sending says why nothing goes out. */
+	enter(m, "/msg 1 anyone?");
+	drain(m);
+	assert_string_equal(last_line(m->view)->text, "not connected to "
+	    "127.0.0.1:8080: replaced by another connection (/reconnect to "
+	    "take it back)");
 
 	/* /reconnect: the caller is asked to connect again. */
 	enter(m, "/reconnect");
