@@ -45,6 +45,7 @@ struct tui_line {
 	size_t			 nrows;
 	unsigned		 events; /* joins and leaves folded in */
 	bool			 hidden; /* an old read marker: no rows */
+	bool			 highlight; /* mentions you (tui-mention.c) */
 };
 
 enum tui_buf_type {
@@ -67,6 +68,8 @@ struct tui_buffer {
 	int			 scroll; /* rows back from the bottom */
 	unsigned		 below;	/* lines added while scrolled back */
 	bool			 mark;	/* next line gets a read marker */
+	unsigned		 highlights; /* unread mentions and private
+					       messages (tui-mention.c) */
 };
 
 struct tui_buffer *tui_buffer_new(enum tui_buf_type type, const char *name,
@@ -95,6 +98,9 @@ void	 tui_buffer_mark(struct tui_buffer *b);
  */
 bool	 tui_buffer_fold(struct tui_buffer *b, time_t when,
 	    enum tui_line_kind kind, const char *who, const char *verb);
+
+/* The newest line mentions you: drawn highlighted. */
+void	 tui_buffer_highlight(struct tui_buffer *b);
 
 /* Forget every line (/clear). */
 void	 tui_buffer_clear(struct tui_buffer *b);
