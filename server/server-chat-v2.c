@@ -77,6 +77,55 @@ chat_hello_offline(void *arg, const struct reg_result *res)
 }
 
 static void
+chat_hello_released(void *arg, const struct store_result *res)
+{
+	CHAT_CB_START(arg);
+	(void)res;
+	chat_done(c, s);
+}
+
+/*
+ * Does another connection of this node hold the session of id, or is it
+ * resuming it with the same token (s->req_str)?
+ */
+static int
+chat_session_held(struct chat *c, struct session *s, const char *id)
+{
+	struct session	*t, *tmp;
+
+	HASH_ITER(hh, c->sessions.by_conn, t, tmp) {
+		if (t == s || t->gone || t->replaced)
+			continue;
+		if (t->has_token && (strcmp(t->user.id, id) == 0 ||
+		    strcmp(t->next_user.id, id) == 0))
+			return 1;
+		if (t->busy && !t->hello_closed && t->req_str != NULL &&
+		    t->req_len == s->req_len &&
+		    memcmp(t->req_str, s->req_str, s->req_len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The connection closed while its token was being resumed: it keeps its
+ * own id (the teardown takes that out of the registry) and takes nothing
+ * over.  The resume marked the session connected: undo that unless
+ * another connection holds it, which must stay online, its session not
+ * expiring under it.  (Another node's holder is not seen here.)
+ */
+static void
+chat_hello_abandoned(struct chat *c, struct session *s, const char *id)
+{
+	if (chat_session_held(c, s, id)) {
+		chat_done(c, s);
+		return;
+	}
+	c->store->ops->session_release(c->store, id, chat_wall(c),
+	    chat_hello_released, s);
+}
+
+static void
 chat_hello_resumed(void *arg, const struct store_result *res)
 {
 	CHAT_CB_START(arg);
@@ -90,16 +139,15 @@ chat_hello_resumed(void *arg, const struct store_result *res)
 		chat_done(c, s);
 		return;
 	}
+	if (s->gone || s->replaced) {
+		chat_hello_abandoned(c, s, res->user_id);
+		return;
+	}
 	/* From here the store session is this connection's to release. */
 	s->has_token = true;
 	memset(&s->next_user, 0, sizeof s->next_user);
 	memcpy(s->next_user.id, res->user_id, sizeof s->next_user.id);
 	memcpy(s->next_user.name, res->name, sizeof s->next_user.name);
-	if (s->gone || s->replaced) {
-		s->user = s->next_user;
-		chat_done(c, s);
-		return;
-	}
 	c->reg->ops->offline(c->reg, s->user.id, chat_at(c, s),
 	    chat_hello_offline, s);
 }
