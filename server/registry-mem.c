@@ -49,6 +49,8 @@ struct mem_out {
 	struct mem_registry	*owner;		/* NULL: orphaned by destroy */
 	int			 ready;
 	int			 is_event;
+	int			 dropped;	/* event the store refused */
+	struct mem_out		*reply;		/* room message: completion */
 	struct reg_event	 ev;
 	reg_done_cb		 done;
 	void			*arg;
@@ -103,9 +105,10 @@ mem_flush(struct mem_registry *m)
 	while ((o = m->out_head) != NULL && o->ready) {
 		if ((m->out_head = o->next) == NULL)
 			m->out_tail = &m->out_head;
-		if (o->is_event)
-			m->reg.event(m->reg.event_arg, &o->ev);
-		else
+		if (o->is_event) {
+			if (!o->dropped)
+				m->reg.event(m->reg.event_arg, &o->ev);
+		} else
 			o->done(o->arg, &o->res);
 		mem_out_free(o);
 	}
@@ -490,7 +493,8 @@ mem_leave(struct registry *reg, const struct reg_user *user,
 	mem_done(m, d, done, arg);
 }
 
-/* The store has the message: its event may go, with the seq. */
+/* The store has the message: its event may go, with the seq.  One it
+ * could not store goes to nobody; the sender is told instead. */
 static void
 mem_appended(void *arg, const struct store_result *res)
 {
@@ -501,9 +505,13 @@ mem_appended(void *arg, const struct store_result *res)
 		mem_out_free(o);
 		return;
 	}
-	if (res->status != STORE_OK)
-		log_warn("history: message %llu kept in memory only",
+	if (res->status != STORE_OK) {
+		log_warn("history: message %llu not stored, not delivered",
 		    (unsigned long long)res->seq);
+		o->dropped = 1;
+		o->reply->res.status = res->status == STORE_ERR_NOMEM ?
+		    REG_ERR_NOMEM : REG_ERR_DOWN;
+	}
 	o->ev.seq = res->seq;
 	o->ready = 1;
 	mem_kick(m);
@@ -542,6 +550,7 @@ mem_room_message(struct registry *reg, const struct reg_user *user,
 		return;
 	}
 	o->ready = 0;
+	o->reply = d;
 	d->res.ts = ts;
 	mem_done(m, d, done, arg);	/* waits behind the event */
 

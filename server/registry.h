@@ -163,7 +163,9 @@ struct registry_ops {
 	/*
 	 * REG_EV_MESSAGE to the user's room, with the next seq and ts, after
 	 * it is in the room's history (a store write completes first), or
-	 * REG_ERR_NOT_IN_ROOM.  The sender gets its copy as a member.
+	 * REG_ERR_NOT_IN_ROOM, or (no event: nobody sees a message that
+	 * was not stored) REG_ERR_DOWN when the store refused the write.
+	 * The sender gets its copy as a member.
 	 */
 	void	(*room_message)(struct registry *, const struct reg_user *user,
 		    const char *text, size_t len, uint64_t ts,

@@ -14,6 +14,14 @@
 
 static const char *const chat_features[] = { "names", "history", "sessions" };
 
+/* A store that is unreachable or refuses to write answers "service
+ * unavailable", as a lack of memory does not. */
+static int
+chat_store_down(const struct store_result *res)
+{
+	return res->status == STORE_ERR_DOWN || res->status == STORE_ERR_IO;
+}
+
 /* hello: opt in to version 2, with a new session or a resumed one. */
 static void
 chat_hello_reply(struct chat *c, struct session *s)
@@ -40,7 +48,7 @@ chat_hello_created(void *arg, const struct store_result *res)
 {
 	CHAT_CB_START(arg);
 	if (res->status != STORE_OK)
-		chat_status_error(c, s, res->status == STORE_ERR_DOWN);
+		chat_status_error(c, s, chat_store_down(res));
 	else
 		chat_hello_reply(c, s);
 	chat_done(c, s);
@@ -135,7 +143,7 @@ chat_hello_resumed(void *arg, const struct store_result *res)
 		return;
 	}
 	if (res->status != STORE_OK) {
-		chat_status_error(c, s, res->status == STORE_ERR_DOWN);
+		chat_status_error(c, s, chat_store_down(res));
 		chat_done(c, s);
 		return;
 	}
@@ -212,7 +220,7 @@ chat_nick_stored(void *arg, const struct store_result *res)
 		return;
 	}
 	if (res->status != STORE_OK || s->gone || s->replaced) {
-		chat_status_error(c, s, res->status == STORE_ERR_DOWN);
+		chat_status_error(c, s, chat_store_down(res));
 		chat_done(c, s);
 		return;
 	}
@@ -233,7 +241,7 @@ chat_history_done(void *arg, const struct store_result *res)
 	if (res->status != STORE_OK ||
 	    (e = calloc(res->n + 1, sizeof *e)) == NULL ||
 	    (nums = calloc(res->n + 1, sizeof *nums)) == NULL) {
-		chat_status_error(c, s, res->status == STORE_ERR_DOWN);
+		chat_status_error(c, s, chat_store_down(res));
 		goto out;
 	}
 	for (i = 0; i < res->n; i++) {
