@@ -128,6 +128,7 @@ async def _(srv):
 	a = await v2(s, "Alice")
 	b = await v2(s)
 	old = await s.client()		# version 1
+	late = await s.client()		# says hello while the disk is full
 	await join_in_order(room, a, b, old)
 	seqs = [await said(room, "before", a, "Alice", [a, b], [old])]
 	m0 = await scrape(s)
@@ -178,6 +179,8 @@ async def _(srv):
 	# What needs a write is refused, with the same answer.
 	await b.send({"action": "nick", "name": "Bob"})
 	await b.expect(UNAVAILABLE)
+	await late.send({"action": "hello"})
+	await late.expect(UNAVAILABLE)
 	# A new connection gets no id that could be handed out again after
 	# a crash: it is closed.
 	c = await s.raw(hello=False)
@@ -203,6 +206,7 @@ async def _(srv):
 	check([(int(m["seq"]), m["message"], m["user_id"]) for m in got] ==
 	    want, "history: %s\n  expected %s" % (jdump(got), want))
 	d = await v2(s, "Dora")
+	await late.v2_hello()
 	await b.send({"action": "nick", "name": "Bob"})
 	await b.expect({"action": "nick", "user_id": b.id, "name": "Bob"})
 	token, last = a.token, int(d.id)
