@@ -8,7 +8,7 @@ received and no other.
 
 The disk is tests/fault/fail-write.so (CHAT_FAULT_SHIM), preloaded into the
 server: while the trigger file exists, writes and syncs of the database and
-its WAL fail with ENOSPC."""
+its WAL fail with ENOSPC (disk full), or in a second run with EIO."""
 
 import atexit
 import re
@@ -42,13 +42,16 @@ def preload():
 	return ":".join(libs)
 
 
-async def start(args, shim):
+async def start(args, shim=None):
+	"""A server; shim: the errno its disk answers with ("ENOSPC" or
+	"EIO") while TRIGGER exists."""
 	srv = Server(args, suite)
 	saved = {k: os.environ.get(k) for k in ("LD_PRELOAD",
-	    "CHAT_FAULT_TRIGGER")}
+	    "CHAT_FAULT_TRIGGER", "CHAT_FAULT_ERRNO")}
 	if shim:
 		os.environ["LD_PRELOAD"] = preload()
 		os.environ["CHAT_FAULT_TRIGGER"] = TRIGGER
+		os.environ["CHAT_FAULT_ERRNO"] = shim
 	try:
 		await srv.start()
 	finally:
@@ -117,14 +120,13 @@ async def said(room, text, sender, name, v2s, v1s):
 	return int(got["seq"])
 
 
-@suite.test("a write error while running: logged, counted, nothing "
-    "unstored delivered, the chat goes on; back when the disk is",
-    fresh=True, timeout=60)
-async def _(srv):
-	db = os.path.join(_tmp, "fault.db")
+async def refused(err, reason):
+	"""The disk refuses writes with err for a while; SQLite says
+	reason."""
+	db = os.path.join(_tmp, "%s.db" % err)
 	room, room2 = uniq(), uniq()
 	s = await start(["--db", db, "--metrics", "auto", "-v",
-	    "--rate-limit", "0"], shim=True)
+	    "--rate-limit", "0"], shim=err)
 	a = await v2(s, "Alice")
 	b = await v2(s)
 	old = await s.client()		# version 1
@@ -145,8 +147,9 @@ async def _(srv):
 	    '"service unavailable"}')
 	await expect_nothing(a, b, old)
 	log = s.output()
-	check(re.search(r"^event=store_error store=sqlite op=\S+ "
-	    r"error=\"?%s: " % re.escape(db), log, re.M) is not None,
+	check(re.search(r'^event=store_error store=sqlite op=commit '
+	    r'error="%s: %s"$' % (re.escape(db), re.escape(reason)), log,
+	    re.M) is not None,
 	    "no store_error event naming %s in the log:\n%s" % (db,
 	    s.tail()))
 	check(re.search(r"^event=store_down store=sqlite ", log, re.M),
@@ -213,7 +216,7 @@ async def _(srv):
 	await s.stop()
 
 	# The file is whole: a restart has it all.
-	s2 = await start(["--db", db], shim=False)
+	s2 = await start(["--db", db])
 	e = await s2.client()
 	check(int(e.id) == last + 1, "first id after restart %s, expected %d"
 	    % (e.id, last + 1))
@@ -224,6 +227,19 @@ async def _(srv):
 	check([(int(m["seq"]), m["message"], m["user_id"]) for m in got] ==
 	    want, "history after restart: %s" % jdump(got))
 	await s2.stop()
+
+
+@suite.test("disk full (ENOSPC) while running: logged, counted, nothing "
+    "unstored delivered, the chat goes on; back when the disk is",
+    fresh=True, timeout=60)
+async def _(srv):
+	await refused("ENOSPC", "database or disk is full")
+
+
+@suite.test("disk I/O error (EIO) while running: the same", fresh=True,
+    timeout=60)
+async def _(srv):
+	await refused("EIO", "disk I/O error")
 
 
 suite.run()
