@@ -226,6 +226,9 @@ async def refused(err, reason):
 	got = await e.history(room)
 	check([(int(m["seq"]), m["message"], m["user_id"]) for m in got] ==
 	    want, "history after restart: %s" % jdump(got))
+	await e.join(room)
+	check(await said(room, "again", e, "Alice", [e], []) > seqs[-1],
+	    "seq after restart not above %d" % seqs[-1])
 	await s2.stop()
 
 
