@@ -57,8 +57,9 @@ const char *const redis_lua[RL_COUNT] = {
 	"redis.call('HSET', KEYS[2], 'tok', ARGV[2], 'name', '', 'exp', '0')\n"
 	"return 1\n",
 
-	/* KEYS: tok.  ARGV: now.  {id, name}, or nil when unknown or
-	 * expired (now past exp: it is removed, its name freed). */
+	/* KEYS: tok.  ARGV: now.  {id, name, 1 if it was connected
+	 * already}, or nil when unknown or expired (now past exp: it is
+	 * removed, its name freed). */
 	[RL_SESSION_RESUME] =
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return false end\n"
@@ -78,7 +79,7 @@ const char *const redis_lua[RL_COUNT] = {
 	"redis.call('HSET', u, 'exp', '0')\n"
 	"redis.call('PERSIST', KEYS[1])\n"
 	"redis.call('PERSIST', u)\n"
-	"return {id, f[2] or ''}\n",
+	"return {id, f[2] or '', exp == 0 and 1 or 0}\n",
 
 	/* KEYS: user.  ARGV: now, ttl (ms).  The session expires at
 	 * now + ttl; Redis collects it a minute later. */

@@ -119,13 +119,17 @@ chat_session_held(struct chat *c, struct session *s, const char *id)
  * The connection closed while its token was being resumed: it keeps its
  * own id (the teardown takes that out of the registry) and takes nothing
  * over.  The resume marked the session connected: undo that unless
- * another connection holds it, which must stay online, its session not
- * expiring under it.  (Another node's holder is not seen here.)
+ * another connection holds it (held: on any node; or on this one, maybe
+ * still resuming), which must stay online, its session not expiring
+ * under it.
  */
 static void
-chat_hello_abandoned(struct chat *c, struct session *s, const char *id)
+chat_hello_abandoned(struct chat *c, struct session *s,
+    const struct store_result *res)
 {
-	if (chat_session_held(c, s, id)) {
+	const char	*id = res->user_id;
+
+	if (res->held || chat_session_held(c, s, id)) {
 		chat_done(c, s);
 		return;
 	}
@@ -148,7 +152,7 @@ chat_hello_resumed(void *arg, const struct store_result *res)
 		return;
 	}
 	if (s->gone || s->replaced) {
-		chat_hello_abandoned(c, s, res->user_id);
+		chat_hello_abandoned(c, s, res);
 		return;
 	}
 	/* From here the store session is this connection's to release. */

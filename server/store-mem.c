@@ -179,6 +179,7 @@ mem_session_resume(struct store *st,
 		mem_status(m, STORE_ERR_NOT_FOUND, done, arg);
 		return;
 	}
+	res.held = s->connected != 0;
 	s->connected = 1;
 	s->seen = now;
 	memcpy(res.user_id, s->id, sizeof res.user_id);

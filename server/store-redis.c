@@ -250,11 +250,13 @@ sreq_reply(void *arg, const redisReply *r)
 	case SOP_SESSION_RESUME:
 		if (r->type == REDIS_REPLY_NIL) {
 			res.status = STORE_ERR_NOT_FOUND;
-		} else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		} else if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
 		    r->element[0]->len >= sizeof res.user_id ||
-		    r->element[1]->len >= sizeof res.name) {
+		    r->element[1]->len >= sizeof res.name ||
+		    r->element[2]->type != REDIS_REPLY_INTEGER) {
 			res.status = STORE_ERR_IO;
 		} else {
+			res.held = r->element[2]->integer != 0;
 			memcpy(res.user_id, r->element[0]->str,
 			    r->element[0]->len);
 			memcpy(res.name, r->element[1]->str,

@@ -173,6 +173,7 @@ sql_sess_resume(struct sql_conn *c, struct sql_job *j)
 		    name != NULL ? name : "");
 		connected = sqlite3_column_int(st, 2);
 		seen = (uint64_t)sqlite3_column_int64(st, 3);
+		res->held = connected != 0;
 		res->status = STORE_OK;
 	}
 	sqlite3_reset(st);

@@ -57,6 +57,7 @@ struct store_result {
 	uint64_t		 seq;		/* history_append */
 	char			 user_id[CHAT_ID_SIZE];	/* session_resume */
 	char			 name[CHAT_NAME_MAX + 1]; /* session_resume */
+	bool			 held;		/* session_resume */
 	const struct store_msg	*msgs;		/* history: oldest first */
 	size_t			 n;
 };
@@ -87,8 +88,9 @@ struct store_ops {
 		    uint64_t now, store_done_cb, void *);
 	/*
 	 * The session of this token hash, if it has not expired: result
-	 * user_id and name; it counts as connected from now on.  Otherwise
-	 * STORE_ERR_NOT_FOUND.
+	 * user_id and name, and held if it counted as connected already
+	 * (another connection has it); it counts as connected from now on.
+	 * Otherwise STORE_ERR_NOT_FOUND.
 	 */
 	void	(*session_resume)(struct store *,
 		    const unsigned char hash[CHAT_TOKEN_HASH_SIZE],

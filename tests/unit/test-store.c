@@ -219,6 +219,7 @@ test_sessions(void **state)
 	assert_int_equal(got.status, STORE_OK);
 	assert_string_equal(got.user_id, "7");
 	assert_string_equal(got.name, "");
+	assert_true(got.held);		/* created connected */
 	/* Connected: never expires. */
 	CALL(fx, st->ops->session_resume(st, h1, 100 + 10 * TTL, done, NULL));
 	assert_int_equal(got.status, STORE_OK);
@@ -226,6 +227,7 @@ test_sessions(void **state)
 	CALL(fx, st->ops->session_release(st, "7", 20000, done, NULL));
 	CALL(fx, st->ops->session_resume(st, h1, 20000 + TTL, done, NULL));
 	assert_int_equal(got.status, STORE_OK);
+	assert_false(got.held);
 	CALL(fx, st->ops->session_release(st, "7", 30000, done, NULL));
 	CALL(fx, st->ops->session_resume(st, h1, 30001 + TTL, done, NULL));
 	assert_int_equal(got.status, STORE_ERR_NOT_FOUND);
