@@ -34,6 +34,7 @@
 #include "store.h"
 #include "store-sqlite-int.h"
 #include "store-sqlite-schema.h"
+#include "store-sqlite-vfs.h"
 #include "store-sqlite-wal.h"
 #include "store-sqlite-writer.h"
 #include "store-util.h"
@@ -436,7 +437,7 @@ store_sqlite_new(const char *path, unsigned history_max,
 open:
 	/* No URI names, no creating directories: the file as given. */
 	rc = sqlite3_open_v2(path, &q->conn.db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, sql_vfs_name());
 	if (rc != SQLITE_OK) {
 		why = q->conn.db != NULL ? sqlite3_errmsg(q->conn.db) :
 		    "cannot open";

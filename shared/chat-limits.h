@@ -48,6 +48,9 @@
 /* A room's history may hold up to 1/N more rows than --history between
  * two trims (store-sqlite-exec.c). */
 #define CHAT_SQLITE_TRIM_SHARE		4
+/* WAL writes gathered into one (store-sqlite-vfs.c): 15 frames of 4 KiB
+ * and 24 bytes.  SQLite's unix VFS writes less than 128 KiB per call. */
+#define CHAT_SQLITE_WAL_BUFFER		(64 * 1024)
 
 /* Message text, counted in bytes after JSON decoding. */
 #define CHAT_MESSAGE_MAX_DEFAULT	4096

@@ -38,6 +38,7 @@ dispatch)
 	    server/server-session.c server/registry-mem.c server/store-mem.c
 	    server/store-sqlite.c server/store-sqlite-wal.c
 	    server/store-sqlite-exec.c server/store-sqlite-writer.c
+	    server/store-sqlite-vfs.c
 	    server/store-sqlite-schema.c
 	    server/store-util.c server/server-config.c
 	    server/server-metrics.c
