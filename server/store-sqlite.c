@@ -391,6 +391,10 @@ store_sqlite_new(const char *path, unsigned history_max,
 	int			 rc;
 
 	*error = NULL;
+	/* No allocation statistics: they take a global mutex per malloc.
+	 * Only possible before SQLite's first use in the process (later,
+	 * SQLITE_MISUSE, and they stay on). */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return NULL;
 	q->st.ops = &sql_ops;
@@ -449,8 +453,9 @@ open:
 		goto fail;
 	/* WAL once the file is known to be ours; checkpoints elsewhere. */
 	snprintf(buf, sizeof buf, "PRAGMA synchronous = NORMAL;"
-	    " PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = %d",
-	    CHAT_SQLITE_WAL_MAX_PAGES * 4096);
+	    " PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = %d;"
+	    " PRAGMA cache_size = -%d", CHAT_SQLITE_WAL_MAX_PAGES * 4096,
+	    CHAT_SQLITE_CACHE_KIB);
 	if (sql_pragma_int(q->conn.db, "PRAGMA journal_mode = WAL", &rc),
 	    rc != SQLITE_OK || (rc = sqlite3_exec(q->conn.db, buf, NULL, NULL,
 	    NULL)) != SQLITE_OK) {

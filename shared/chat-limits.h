@@ -51,6 +51,9 @@
 /* WAL writes gathered into one (store-sqlite-vfs.c): 15 frames of 4 KiB
  * and 24 bytes.  SQLite's unix VFS writes less than 128 KiB per call. */
 #define CHAT_SQLITE_WAL_BUFFER		(64 * 1024)
+/* The writer's page cache: the rooms' newest and oldest pages (the ends
+ * a message and a trim touch) stay in memory. */
+#define CHAT_SQLITE_CACHE_KIB		(16 * 1024)
 
 /* Message text, counted in bytes after JSON decoding. */
 #define CHAT_MESSAGE_MAX_DEFAULT	4096
