@@ -137,7 +137,8 @@ int	proto_decode(const char *buf, size_t len, struct proto_msg *msg);
 
 /*
  * Encode msg as compact JSON: "action" first, then "room", "user_id",
- * "name", "token", "epoch", "message", "ts", "seq" when non-NULL, then the
+ * "name", "token", "epoch", "message", "ts", "seq", "limit", "before",
+ * "after" when non-NULL, then the
  * list as "rooms" (PROTO_ROOMS) or "participants" (PROTO_PARTICIPANTS)
  * when has_list, list2 as "names" (PROTO_PARTICIPANTS) or "features"
  * (PROTO_HELLO) when has_list2, and entries as "messages" when

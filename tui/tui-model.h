@@ -96,6 +96,7 @@ struct tui_entry {
 
 struct tui_pending;
 struct tui_name;
+struct tui_catchup;
 
 struct tui_model {
 	enum tui_conn		 conn;
@@ -146,6 +147,9 @@ struct tui_model {
 	bool			 dirty;
 	int			 width;		/* columns of messages */
 	int			 page;		/* rows of the message pane */
+
+	/* The missed messages being fetched (tui-history.c), or NULL. */
+	struct tui_catchup	*catchup;
 
 	/* Replies to match with what we asked (see tui-model.c). */
 	struct tui_pending	*pending;

@@ -48,7 +48,7 @@ dispatch)
 	;;
 tui)
 	sources="shared/proto.c shared/proto-client.c tui/tui-buffer.c tui/tui-command.c
-	    tui/tui-complete.c tui/tui-handle.c tui/tui-keys.c tui/tui-model.c
+	    tui/tui-complete.c tui/tui-handle.c tui/tui-history.c tui/tui-keys.c tui/tui-model.c
 	    tui/tui-names.c tui/tui-pane.c tui/tui-paste.c tui/tui-request.c
 	    tui/tui-edit.c tui/tui-text.c"
 	packages="libcjson"

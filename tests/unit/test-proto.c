@@ -873,6 +873,14 @@ test_encode_requests(void **state)
 	msg.user_id = "1";
 	encodes_as(&msg, "{\"action\":\"private_message\",\"user_id\":\"1\","
 	    "\"message\":\"Hello!\"}");
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_HISTORY;
+	msg.room = "r";
+	msg.limit = "50";
+	msg.before = "9";
+	msg.after = "1";
+	encodes_as(&msg, "{\"action\":\"history\",\"room\":\"r\","
+	    "\"limit\":\"50\",\"before\":\"9\",\"after\":\"1\"}");
 }
 
 static void
