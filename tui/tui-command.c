@@ -395,6 +395,7 @@ static const char *const tui_command_help_keys[] = {
 	"  Esc              back to the input line, cancel a prompt",
 	"  Up/Down Enter    select and act in the focused list",
 	"  PgUp/PgDn        scroll the messages; Alt-End to the newest",
+	"  PgUp, Home       past the top of a room: its older history",
 	"  In the messages: Up/Down scroll, Home oldest, End newest",
 	"  Alt-1..9 Alt-0   conversation 1..10; Ctrl-N/Ctrl-P next/previous",
 	"  Alt-a            next conversation with unread lines",
@@ -402,6 +403,9 @@ static const char *const tui_command_help_keys[] = {
 	"         Ctrl-A/E Ctrl-Left/Right Alt-b/f move, Backspace Delete",
 	"         Ctrl-U Ctrl-K Ctrl-W Alt-Backspace cut, Ctrl-Y paste back",
 	"  A paste of several lines is sent as it is, after asking",
+	"  A joined room shows its history above -- end of history --;",
+	"  after a reconnect, -- N messages while disconnected -- heads",
+	"  what was said meanwhile",
 	"Commands",
 };
 
