@@ -19,7 +19,8 @@ struct tui_catchup {
 	bool			 lost;	/* epoch changed: the latest page */
 	bool			 gone;	/* disconnected (else: we left) */
 	bool			 wait;	/* a page is asked for */
-	unsigned		 retries;
+	unsigned		 retries;	/* after errors */
+	unsigned		 stale;	/* full pages with nothing new */
 	uint64_t		 last;	/* newest seq gathered */
 	struct proto_msg	*got;	/* missed room messages, in order */
 	size_t			 ngot;
@@ -279,7 +280,7 @@ tui_history_catchup_page(struct tui_model *m, const struct proto_msg *msg)
 	const struct proto_entry *e;
 	uint64_t		 seq;
 	size_t			 i;
-	bool			 more = false;
+	bool			 moved = false;
 
 	c->wait = false;
 	for (i = 0; i < msg->nentries; i++) {
@@ -292,10 +293,18 @@ tui_history_catchup_page(struct tui_model *m, const struct proto_msg *msg)
 		tui_history_keep(&c->got, &c->ngot, c->room, e->seq, e->ts,
 		    e->user_id, e->name, e->message, e->message_len);
 		c->last = seq;
-		/* A full page that moved on: there may be more. */
-		more = msg->nentries >= TUI_ROOM_HISTORY_PAGE;
+		moved = true;
 	}
-	if (more && !c->lost && c->ngot < TUI_SCROLLBACK_MAX)
+	/*
+	 * A full page: there may be more.  One with nothing new is the
+	 * answer to a request asked again after an error; a few of those
+	 * in a row, and the server is not moving on.
+	 */
+	if (moved)
+		c->stale = 0;
+	if (!c->lost && msg->nentries >= TUI_ROOM_HISTORY_PAGE &&
+	    c->ngot < TUI_SCROLLBACK_MAX &&
+	    (moved || c->stale++ < TUI_ROOM_HISTORY_RETRIES))
 		tui_history_catchup_ask(m);
 	else
 		tui_history_catchup_done(m, NULL);

@@ -2247,9 +2247,50 @@ test_history_errors(void **state)
 	/* A hostile page that never moves on ends the catch-up too. */
 	reconnect_lobby(m, "E1");
 	expect_history(m, "lobby", NULL, "9");
-	feed_history(m, "lobby", 50, 9, 0, 0);	/* all seen */
+	for (i = 0; i < TUI_ROOM_HISTORY_RETRIES; i++) {
+		feed_history(m, "lobby", 50, 9, 0, 0);	/* all seen */
+		expect_history(m, "lobby", NULL, "9");
+	}
+	feed_history(m, "lobby", 50, 9, 0, 0);
 	expect_no_req(m);
 	assert_null(m->catchup);
+}
+
+/*
+ * A page asked again after an error, whose first answer came all the
+ * same: the answers that bring nothing new change nothing.
+ */
+static void
+test_history_retry_dup(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*b;
+	char			 want[16];
+	size_t			 i;
+
+	connect_and_join(m);
+	b = m->view;
+	feed_seq(m, "lobby", "1", "m5", "5");
+	reconnect_lobby(m, "E1");
+	expect_history(m, "lobby", NULL, "5");
+	feed(m, PROTO_ERROR, NULL, NULL, PROTO_ERR_RATE_LIMIT);
+	expect_history(m, "lobby", NULL, "5");
+	feed_history(m, "lobby", 50, 6, 1, 0);
+	expect_history(m, "lobby", NULL, "55");
+	feed_history(m, "lobby", 50, 6, 1, 0);	/* the second answer */
+	expect_history(m, "lobby", NULL, "55");
+	feed_history(m, "lobby", 5, 56, 1, 0);
+	assert_null(m->catchup);
+	feed_history(m, "lobby", 5, 56, 1, 0);	/* ignored */
+	expect_no_req(m);
+	expect_line(b, b->nlines - 56, TUI_LINE_DIVIDER,
+	    "-- 55 messages while disconnected --");
+	for (i = 6; i <= 60; i++) {
+		snprintf(want, sizeof want, "m%zu", i);
+		assert_int_equal(count_lines(b, want), 1);
+		expect_line(b, b->nlines - 61 + i, i % 10 == 0 ? TUI_LINE_OWN :
+		    TUI_LINE_MSG, want);
+	}
 }
 
 int
@@ -2270,6 +2311,7 @@ main(void)
 		T(test_history_epoch_change),
 		T(test_history_v1),
 		T(test_history_errors),
+		T(test_history_retry_dup),
 		T(test_connect),
 		T(test_join_reply_with_own_id),
 		T(test_notifications_resync),
