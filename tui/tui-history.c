@@ -102,12 +102,21 @@ tui_history_catchup_free(struct tui_catchup *c)
 	free(c);
 }
 
-/* Forget the catch-up under way (we left, or the link went). */
+/*
+ * Forget the catch-up under way (we left, or the link went): the buffer's
+ * seqs are as before it, so the next join asks for the same again.
+ */
 static void
 tui_history_stop(struct tui_model *m)
 {
-	if (m->catchup != NULL)
-		tui_history_catchup_free(m->catchup);
+	struct tui_buffer	*b;
+
+	if (m->catchup == NULL)
+		return;
+	if (m->catchup->lost && (b = tui_model_find(m, TUI_BUF_ROOM,
+	    m->catchup->room)) != NULL)
+		b->hist_lost = true;
+	tui_history_catchup_free(m->catchup);
 	m->catchup = NULL;
 }
 

@@ -2174,6 +2174,13 @@ test_history_epoch_change(void **state)
 	expect_line(b, b->nlines - 2, TUI_LINE_MSG, "m2");
 	expect_line(b, b->nlines - 1, TUI_LINE_MSG, "m3");	/* once */
 	assert_int_equal(count_lines(b, "m5"), 1);	/* old lines stay */
+	/* Cut off while catching up: the same is asked for again. */
+	reconnect_lobby(m, "E3");
+	expect_history(m, "lobby", NULL, NULL);
+	reconnect_lobby(m, "E3");
+	expect_history(m, "lobby", NULL, NULL);
+	feed_history(m, "lobby", 2, 2, 1, 0);
+	expect_line(b, b->nlines - 1, TUI_LINE_MSG, "m3");
 	/* Old seqs mean nothing now: 4 is new. */
 	feed_seq(m, "lobby", "1", "m4", "4");
 	expect_line(b, b->nlines - 1, TUI_LINE_MSG, "m4");
