@@ -24,6 +24,7 @@ sql_wal_main(void *arg)
 	struct sql_wal	*w = arg;
 	int		 rc, mode;
 
+	pthread_setname_np(pthread_self(), "sqlite-ckpt");
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->due && !w->stop)

@@ -4,7 +4,8 @@
  * with the server-wide seq counter, and the epoch naming that history.
  *
  *   store-mem.c	for the life of the process (a new epoch each start)
- *   store-sqlite.c	--db FILE: one transaction per loop pass
+ *   store-sqlite.c	--db FILE: one transaction per loop pass (fewer
+ *			under load), on a writer thread
  *   (issue 13)		Redis, shared by every node
  *
  * Contract, for every back end:
@@ -138,10 +139,11 @@ struct store	*store_mem_new(unsigned history_max, uint64_t session_ttl_ms,
 
 /*
  * Open (creating it if missing) the SQLite database at path, on base
- * (the batch commit runs once per loop pass).  NULL with a message naming
- * path and the reason in *error (malloc'd) when it cannot be opened, is
- * not a chat-server database, is newer than this program or is in use by
- * another server; nothing is overwritten then.
+ * (each loop pass's operations go to the writer thread as one batch).
+ * NULL with a message naming path and the reason in *error (malloc'd)
+ * when it cannot be opened, is not a chat-server database, is newer than
+ * this program or is in use by another server; nothing is overwritten
+ * then.
  */
 struct store	*store_sqlite_new(const char *path, unsigned history_max,
 		    uint64_t session_ttl_ms, struct event_base *base,

@@ -36,13 +36,18 @@
 #define CHAT_HISTORY_PAGE_MAX		200
 
 /* --db: WAL pages after which the checkpoint thread copies them into the
- * database (SQLite's own default, moved off the chat thread). */
-#define CHAT_SQLITE_CHECKPOINT_PAGES	1000
+ * database (32 MiB of 4 KiB pages: a page rewritten by many commits is
+ * copied once, and the writer syncs the WAL's header when it starts it
+ * over, once per checkpoint). */
+#define CHAT_SQLITE_CHECKPOINT_PAGES	8000
 /* ...and past which it makes the writer wait for a whole checkpoint, so a
  * load the passive ones never catch up with cannot grow it without end
  * (64 MiB of 4 KiB pages); how long either side waits for the other. */
 #define CHAT_SQLITE_WAL_MAX_PAGES	16384
 #define CHAT_SQLITE_BUSY_MS		10000
+/* A room's history may hold up to 1/N more rows than --history between
+ * two trims (store-sqlite-exec.c). */
+#define CHAT_SQLITE_TRIM_SHARE		4
 
 /* Message text, counted in bytes after JSON decoding. */
 #define CHAT_MESSAGE_MAX_DEFAULT	4096

@@ -96,6 +96,9 @@ struct proto_msg {
 #define PROTO_ERR_INVALID_LIMIT		"invalid limit"
 #define PROTO_ERR_INVALID_SEQ		"invalid seq"
 
+/* WebSocket close code: another connection resumed this session. */
+#define PROTO_CLOSE_REPLACED		4000
+
 /*
  * Server side: decode and validate one client request of len bytes (need
  * not be NUL-terminated).  message_max is the largest message text in bytes.

@@ -58,11 +58,14 @@ tui_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: chat-tui [-hV] [-n NAME] [-s URL|HOST:PORT] [--ca FILE]\n"
+	    "                [--bell on|off]\n"
 	    "  -s, --server URL   server to connect to (default %s,\n"
 	    "                     or $CHAT_SERVER)\n"
 	    "  -n, --name NAME    the name to be known by\n"
-	    "config: $XDG_CONFIG_HOME/chat-tui/config (server = , name = )\n"
+	    "config: $XDG_CONFIG_HOME/chat-tui/config (server, name, bell)\n"
 	    "      --ca FILE      CA certificate to verify a wss:// server\n"
+	    "      --bell on|off  ring the terminal bell for mentions and\n"
+	    "                     private messages not in view (default on)\n"
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n", TUI_URL_DEFAULT);
 }
@@ -130,6 +133,10 @@ tui_update(struct tui_app *app)
 		    app->model.token) == -1)
 			tui_model_info(&app->model, "cannot save the session "
 			    "token: %s", strerror(errno));
+	}
+	if (app->model.reconnect) {
+		app->model.reconnect = false;
+		tui_net_reconnect(app->net);
 	}
 	while (tui_model_pop_request(&app->model, &req)) {
 		tui_net_send(app->net, &req);
@@ -228,7 +235,7 @@ tui_net_message(const char *buf, size_t len, void *arg)
 }
 
 static void
-tui_net_closed(const char *why, unsigned retry_ms, void *arg)
+tui_net_closed(const char *why, unsigned code, unsigned retry_ms, void *arg)
 {
 	struct tui_app	*app = arg;
 
@@ -237,7 +244,10 @@ tui_net_closed(const char *why, unsigned retry_ms, void *arg)
 		return;
 	}
 	(void)retry_ms;
-	tui_model_closed(&app->model, why);
+	tui_model_closed_code(&app->model, why, code);
+	/* Replaced: no retry until /reconnect. */
+	if (app->model.hold)
+		tui_net_hold(app->net);
 	tui_update(app);
 }
 
@@ -264,6 +274,7 @@ main(int argc, char **argv)
 		{ "server",	required_argument,	NULL, 's' },
 		{ "ca",		required_argument,	NULL, 'c' },
 		{ "name",	required_argument,	NULL, 'n' },
+		{ "bell",	required_argument,	NULL, 'b' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
@@ -278,6 +289,7 @@ main(int argc, char **argv)
 	struct timeval		 tv = { TUI_ROOMS_REFRESH_SEC, 0 };
 	static const int	 sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	int			 ch, i;
+	bool			 bell;
 
 	setlocale(LC_ALL, "");
 	/* Defaults, then the config file, $CHAT_SERVER, the command line. */
@@ -293,6 +305,7 @@ main(int argc, char **argv)
 		server = config.server != NULL ? config.server :
 		    TUI_URL_DEFAULT;
 	name = config.name;
+	bell = !config.bell_off;
 	while ((ch = getopt_long(argc, argv, "n:s:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -309,6 +322,13 @@ main(int argc, char **argv)
 				return (EX_USAGE);
 			}
 			name = optarg;
+			break;
+		case 'b':
+			if (tui_config_onoff(optarg, &bell) == -1) {
+				fprintf(stderr, "chat-tui: --bell %s: expected "
+				    "on or off\n", optarg);
+				return (EX_USAGE);
+			}
 			break;
 		case 'h':
 			tui_usage(stdout);
@@ -352,6 +372,7 @@ main(int argc, char **argv)
 	tui_model_set_token(&app.model, token);
 	free(token);
 	tui_model_set_name(&app.model, name);
+	tui_model_set_bell(&app.model, bell);
 
 	if ((app.base = event_base_new()) == NULL ||
 	    event_base_priority_init(app.base, 2) != 0) {

@@ -284,6 +284,13 @@ tui_buffer_mark(struct tui_buffer *b)
 	b->mark = true;
 }
 
+void
+tui_buffer_highlight(struct tui_buffer *b)
+{
+	if (b->nlines > 0)
+		b->lines[(b->first + b->nlines - 1) % b->cap].highlight = true;
+}
+
 /* Joins and leaves folded into one line, and how recent its last is. */
 #define TUI_BUFFER_FOLD_MAX	8
 #define TUI_BUFFER_FOLD_SEC	60

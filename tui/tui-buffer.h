@@ -48,6 +48,7 @@ struct tui_line {
 	unsigned		 events; /* joins and leaves folded in */
 	bool			 hidden; /* an old read marker: no rows */
 	bool			 dated;	/* not from today: the date shown */
+	bool			 highlight; /* mentions you (tui-mention.c) */
 };
 
 enum tui_buf_type {
@@ -78,6 +79,8 @@ struct tui_buffer {
 	bool			 hist_more;	/* older pages may exist */
 	bool			 hist_gone;	/* we were in it, disconnected */
 	bool			 hist_lost;	/* the server's epoch changed */
+	unsigned		 highlights; /* unread mentions and private
+					       messages (tui-mention.c) */
 };
 
 struct tui_buffer *tui_buffer_new(enum tui_buf_type type, const char *name,
@@ -115,6 +118,9 @@ void	 tui_buffer_mark(struct tui_buffer *b);
  */
 bool	 tui_buffer_fold(struct tui_buffer *b, time_t when,
 	    enum tui_line_kind kind, const char *who, const char *verb);
+
+/* The newest line mentions you: drawn highlighted. */
+void	 tui_buffer_highlight(struct tui_buffer *b);
 
 /* Forget every line (/clear). */
 void	 tui_buffer_clear(struct tui_buffer *b);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tui-config.h"
 #include "tui-internal.h"
 #include "tui-text.h"
 
@@ -274,6 +275,32 @@ tui_command_do_bottom(struct tui_model *m, char *args)
 	m->dirty = true;
 }
 
+/* The bell for this run: bell = in the config file is the default. */
+static void
+tui_command_do_bell(struct tui_model *m, char *args)
+{
+	char	*word = tui_command_rest(args);
+	bool	 on;
+
+	if (*word != '\0') {
+		if (tui_config_onoff(word, &on) == -1) {
+			tui_model_info(m, "usage: /bell [on|off]");
+			return;
+		}
+		tui_model_set_bell(m, on);
+	}
+	tui_model_info(m, "the bell is %s", m->bell_off ? "off" : "on");
+}
+
+/* Connect again now, even after "replaced" (taking the session back). */
+static void
+tui_command_do_reconnect(struct tui_model *m, char *args)
+{
+	m->hold = false;
+	m->reconnect = true;
+	tui_model_info(m, "reconnecting to %s", m->server);
+}
+
 static void
 tui_command_do_help(struct tui_model *m, char *args)
 {
@@ -309,6 +336,12 @@ const struct tui_command tui_commands[] = {
 	    TUI_ARG_ROOM, tui_command_do_who },
 	{ "bottom", { NULL }, "", "back to the newest line",
 	    TUI_ARG_NONE, tui_command_do_bottom },
+	{ "bell", { NULL }, "[on|off]", "ring the bell for mentions and "
+	    "private messages out of view, or not; no argument: say which",
+	    TUI_ARG_NONE, tui_command_do_bell },
+	{ "reconnect", { NULL }, "", "connect again now (also after "
+	    "another connection took this session over)",
+	    TUI_ARG_NONE, tui_command_do_reconnect },
 	{ "help", { NULL }, "", "this help",
 	    TUI_ARG_NONE, tui_command_do_help },
 	{ "quit", { NULL }, "", "quit chat-tui",
@@ -398,7 +431,8 @@ static const char *const tui_command_help_keys[] = {
 	"  PgUp, Home       past the top of a room: its older history",
 	"  In the messages: Up/Down scroll, Home oldest, End newest",
 	"  Alt-1..9 Alt-0   conversation 1..10; Ctrl-N/Ctrl-P next/previous",
-	"  Alt-a            next conversation with unread lines",
+	"  Alt-a            next unread conversation: mentions and private",
+	"                   messages (highlighted) first, then the others",
 	"  Input: Up/Down history, Tab completes, Left/Right Home/End",
 	"         Ctrl-A/E Ctrl-Left/Right Alt-b/f move, Backspace Delete",
 	"         Ctrl-U Ctrl-K Ctrl-W Alt-Backspace cut, Ctrl-Y paste back",
@@ -406,6 +440,8 @@ static const char *const tui_command_help_keys[] = {
 	"  A joined room shows its history above -- end of history --;",
 	"  after a reconnect, -- N messages while disconnected -- heads",
 	"  what was said meanwhile",
+	"  Lines naming you and private messages are highlighted; out of",
+	"  view they ring the bell (config bell = off, --bell off: quiet)",
 	"Commands",
 };
 

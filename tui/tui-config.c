@@ -51,6 +51,18 @@ tui_config_set(char **field, const char *value)
 }
 
 int
+tui_config_onoff(const char *value, bool *on)
+{
+	if (strcmp(value, "on") == 0)
+		*on = true;
+	else if (strcmp(value, "off") == 0)
+		*on = false;
+	else
+		return (-1);
+	return (0);
+}
+
+int
 tui_config_load(const char *path, struct tui_config *c, char **error)
 {
 	FILE		*f;
@@ -58,6 +70,7 @@ tui_config_load(const char *path, struct tui_config *c, char **error)
 	const char	*why = NULL;
 	size_t		 cap = 0;
 	unsigned	 n = 0;
+	bool		 on;
 
 	*error = NULL;
 	if ((f = fopen(path, "re")) == NULL) {
@@ -86,6 +99,11 @@ tui_config_load(const char *path, struct tui_config *c, char **error)
 				why = "invalid name";
 			else
 				tui_config_set(&c->name, value);
+		} else if (strcmp(key, "bell") == 0) {
+			if (tui_config_onoff(value, &on) == -1)
+				why = "bell: expected on or off";
+			else
+				c->bell_off = !on;
 		} else if (strcmp(key, "server") == 0)
 			why = "empty server";
 		else

@@ -6,10 +6,16 @@
 #ifndef TUI_CONFIG_H
 #define TUI_CONFIG_H
 
+#include <stdbool.h>
+
 struct tui_config {
 	char	*server;	/* server = URL or HOST:PORT */
 	char	*name;		/* name = NAME */
+	bool	 bell_off;	/* bell = on|off (default on) */
 };
+
+/* "on" or "off" into *on; -1 for anything else. */
+int	 tui_config_onoff(const char *value, bool *on);
 
 /* The config file's path (malloc'd), or NULL without a home. */
 char	*tui_config_path(void);

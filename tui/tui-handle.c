@@ -239,6 +239,9 @@ tui_handle_room_message(struct tui_model *m, const struct proto_msg *msg)
 	    msg->message_len);
 	if (b != m->view && !own)
 		b->unread++;
+	if (!own)
+		tui_mention_note(m, b, TUI_LINE_MSG, msg->message,
+		    msg->message_len);
 }
 
 static void
@@ -267,6 +270,7 @@ tui_handle_private(struct tui_model *m, const struct proto_msg *msg)
 	/* Only in its own conversation: the pane and bar count it. */
 	if (b != m->view && kind == TUI_LINE_PM_IN)
 		b->unread++;
+	tui_mention_note(m, b, kind, msg->message, msg->message_len);
 }
 
 /* Parse "user T is not on the server" / "room R does not exist". */

@@ -98,6 +98,14 @@ void	 tui_history_error(struct tui_model *m, const char *text);
 /* The view scrolled back: at the top, ask for the page before. */
 void	 tui_history_scrolled(struct tui_model *m);
 
+/*
+ * tui-mention.c: a line of kind from someone else was just added to b:
+ * highlight it if it mentions you; a mention or a private message not
+ * read as it comes raises b's hotlist level and asks for the bell.
+ */
+void	 tui_mention_note(struct tui_model *m, struct tui_buffer *b,
+	    enum tui_line_kind kind, const char *text, size_t len);
+
 /* tui-pane.c: the left pane. */
 void	 tui_pane_enter(struct tui_model *m, size_t idx);
 void	 tui_pane_jump(struct tui_model *m, size_t idx);

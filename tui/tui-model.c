@@ -228,6 +228,7 @@ tui_model_show(struct tui_model *m, struct tui_buffer *b)
 		tui_buffer_mark(m->view);
 	m->view = b;
 	b->unread = 0;
+	b->highlights = 0;
 	m->dirty = true;
 }
 
@@ -299,6 +300,14 @@ tui_model_set_name(struct tui_model *m, const char *name)
 }
 
 void
+tui_model_set_bell(struct tui_model *m, bool on)
+{
+	m->bell_off = !on;
+	if (!on)
+		m->bell = false;
+}
+
+void
 tui_model_opened(struct tui_model *m)
 {
 	m->conn = TUI_CONN_CONNECTING;
@@ -341,6 +350,25 @@ tui_model_closed(struct tui_model *m, const char *why)
 	}
 	m->failed = !was;
 	m->dirty = true;
+}
+
+void
+tui_model_closed_code(struct tui_model *m, const char *why, unsigned code)
+{
+	static const char	 said[] = "-- replaced by another connection "
+	    "to this session; not reconnecting (/reconnect to take it "
+	    "back) --";
+
+	if (code != PROTO_CLOSE_REPLACED) {
+		tui_model_closed(m, why);
+		return;
+	}
+	/* Both would take the session back from each other, forever. */
+	m->hold = true;
+	tui_model_closed(m, "replaced");
+	tui_model_info_to(m, m->bufs[0], TUI_LINE_ERROR, "%s", said);
+	if (m->view != m->bufs[0])
+		tui_model_info(m, "%s", said);
 }
 
 void

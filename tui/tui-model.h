@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "tui-buffer.h"
 #include "tui-edit.h"
+#include "tui-mention.h"
 
 enum tui_conn {
 	TUI_CONN_DISCONNECTED,
@@ -90,6 +91,7 @@ struct tui_entry {
 	struct tui_buffer	*buf;	/* the conversation; NULL in the
 					   directory */
 	unsigned		 unread;
+	enum tui_hot		 hot;	/* hotlist level (tui-mention.h) */
 	bool			 current; /* the room we are in */
 	bool			 viewed;  /* shown in the message pane */
 };
@@ -151,6 +153,17 @@ struct tui_model {
 	/* The missed messages being fetched (tui-history.c), or NULL. */
 	struct tui_catchup	*catchup;
 
+	/* Being told (tui-mention.c): the bell, once per draw. */
+	bool			 bell_off;	/* config bell = off */
+	bool			 bell;		/* ring at the next draw */
+	/*
+	 * hold: replaced by another connection to our session, so no
+	 * reconnecting (it would replace that one in turn); reconnect:
+	 * /reconnect asked the caller to connect again now.
+	 */
+	bool			 hold;
+	bool			 reconnect;
+
 	/* Replies to match with what we asked (see tui-model.c). */
 	struct tui_pending	*pending;
 
@@ -177,12 +190,22 @@ void	 tui_model_free(struct tui_model *m);
 /* Connection state changes reported by the network layer. */
 void	 tui_model_opened(struct tui_model *m);
 void	 tui_model_closed(struct tui_model *m, const char *why);
+/*
+ * The same with the server's WebSocket close code (0: none).  On
+ * PROTO_CLOSE_REPLACED ("replaced": another connection resumed our
+ * session) the model holds: the caller must not reconnect until the
+ * user asks (/reconnect sets reconnect).
+ */
+void	 tui_model_closed_code(struct tui_model *m, const char *why,
+	    unsigned code);
 
 /* The saved session token to resume with (NULL: none). */
 void	 tui_model_set_token(struct tui_model *m, const char *token);
 
 /* The name to ask for after hello (-n, config); NULL: none. */
 void	 tui_model_set_name(struct tui_model *m, const char *name);
+/* Ring the bell for mentions and private messages (default on). */
+void	 tui_model_set_bell(struct tui_model *m, bool on);
 /* How user id is shown: its name, or the bare id without one. */
 const char *tui_model_who(const struct tui_model *m, const char *id);
 

@@ -6,6 +6,9 @@
  *
  * Each connection attempt gets a new id, so an event from an attempt the
  * app has already given up on is recognised and ignored.
+ *
+ * BRIDGE_CLOSED carries the server's close code in its first two bytes
+ * (network order, 0: none), then why, as text.
  */
 #include <sys/time.h>
 
@@ -57,6 +60,8 @@ struct tui_net {
 	size_t			 rxcap;
 	int			 rx_binary;
 	uint16_t		 close_code;
+	uint16_t		 peer_code;	/* the server's close */
+	char			 peer_reason[124]; /* RFC 6455: <= 123 bytes */
 };
 
 /* lws thread. */
@@ -74,16 +79,33 @@ tui_net_out_clear(struct tui_net *n)
 	n->out_tail = &n->out_head;
 }
 
-/* The connection is gone: tell the app once. */
+/* The connection is gone: tell the app once, with the server's code. */
 static void
 tui_net_gone(struct tui_net *n, const char *why)
 {
+	char	ev[2 + 200];	/* the code, then why (a reason fits) */
+	size_t	len;
+
+	if (n->peer_code != 0) {
+		/* Closed by the server: say what it said. */
+		snprintf(ev + 2, sizeof ev - 2, "closed by the server (%u%s%s)",
+		    n->peer_code, n->peer_reason[0] != '\0' ? " " : "",
+		    n->peer_reason);
+		why = ev + 2;
+	} else if (why != NULL)
+		snprintf(ev + 2, sizeof ev - 2, "%s", why);
+	else
+		ev[2] = '\0';
+	ev[0] = (char)(n->peer_code >> 8);
+	ev[1] = (char)(n->peer_code & 0xff);
+	len = 2 + strlen(ev + 2);
 	if (n->wsi_id != 0)
-		bridge_post(n->bridge, BRIDGE_CLOSED, n->wsi_id, why,
-		    why != NULL ? strlen(why) : 0);
+		bridge_post(n->bridge, BRIDGE_CLOSED, n->wsi_id, ev, len);
 	n->wsi_id = 0;
 	n->wsi = NULL;
 	n->close_code = 0;
+	n->peer_code = 0;
+	n->peer_reason[0] = '\0';
 	tui_net_out_clear(n);
 	free(n->rx);
 	n->rx = NULL;
@@ -259,6 +281,16 @@ tui_net_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			snprintf(why, sizeof why, "connection failed");
 		tui_net_gone(n, why);
 		return (0);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* The code (network order), then a reason of its own. */
+		if (wsi != n->wsi || in == NULL || len < 2)
+			return (0);
+		n->peer_code = (uint16_t)(((const unsigned char *)in)[0] << 8 |
+		    ((const unsigned char *)in)[1]);
+		snprintf(n->peer_reason, sizeof n->peer_reason, "%.*s",
+		    (int)(len - 2 < sizeof n->peer_reason - 1 ? len - 2 :
+		    sizeof n->peer_reason - 1), (const char *)in + 2);
+		return (0);
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		tui_net_gone(n, "connection closed");
 		return (0);
@@ -306,7 +338,8 @@ tui_net_event(struct bridge_event *ev, void *arg)
 {
 	struct tui_net	*n = arg;
 	struct timeval	 tv;
-	unsigned	 ms;
+	unsigned	 ms, code = 0;
+	const char	*why = NULL;
 
 	if (ev->conn != n->conn)
 		return;		/* from an attempt already given up on */
@@ -327,15 +360,21 @@ tui_net_event(struct bridge_event *ev, void *arg)
 	case BRIDGE_CLOSED:
 		n->connected = 0;
 		n->conn = 0;
+		if (ev->len >= 2) {
+			code = (unsigned char)ev->data[0] << 8 |
+			    (unsigned char)ev->data[1];
+			if (ev->len > 2)
+				why = ev->data + 2;
+		}
 		if (n->quitting) {
-			n->cbs.closed(ev->data, 0, n->cbs.arg);
+			n->cbs.closed(why, code, 0, n->cbs.arg);
 			break;
 		}
 		ms = tui_model_backoff_ms(n->attempt++, (uint32_t)random());
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
 		evtimer_add(n->retry, &tv);
-		n->cbs.closed(ev->len > 0 ? ev->data : NULL, ms, n->cbs.arg);
+		n->cbs.closed(why, code, ms, n->cbs.arg);
 		break;
 	}
 }
@@ -430,6 +469,30 @@ int
 tui_net_connected(const struct tui_net *n)
 {
 	return (n->connected);
+}
+
+void
+tui_net_hold(struct tui_net *n)
+{
+	evtimer_del(n->retry);
+}
+
+void
+tui_net_reconnect(struct tui_net *n)
+{
+	if (n->quitting)
+		return;
+	n->attempt = 0;
+	if (n->connected) {
+		/* Its close brings the first retry, after the shortest wait. */
+		bridge_close(n->bridge, n->conn, LWS_CLOSE_STATUS_NORMAL,
+		    "reconnect");
+		return;
+	}
+	if (n->conn != 0)
+		return;		/* an attempt is under way */
+	evtimer_del(n->retry);
+	tui_net_attempt(n);
 }
 
 void

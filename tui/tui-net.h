@@ -17,8 +17,12 @@ struct tui_net;
 struct tui_net_cbs {
 	void	(*opened)(void *arg);
 	void	(*message)(const char *buf, size_t len, void *arg);
-	/* retry_ms: when the next attempt starts (0: none, quitting). */
-	void	(*closed)(const char *why, unsigned retry_ms, void *arg);
+	/*
+	 * code: the server's WebSocket close code (0: none sent);
+	 * retry_ms: when the next attempt starts (0: none, quitting).
+	 */
+	void	(*closed)(const char *why, unsigned code, unsigned retry_ms,
+		    void *arg);
 	void	*arg;
 };
 
@@ -32,6 +36,10 @@ int		 tui_net_send(struct tui_net *n, const struct proto_msg *msg);
 /* Close cleanly (1000) and stop reconnecting; closed() follows. */
 void		 tui_net_close(struct tui_net *n);
 int		 tui_net_connected(const struct tui_net *n);
+/* No retry until tui_net_reconnect (after a "replaced" close). */
+void		 tui_net_hold(struct tui_net *n);
+/* Connect again now: drop the connection if there is one. */
+void		 tui_net_reconnect(struct tui_net *n);
 void		 tui_net_free(struct tui_net *n);
 
 #endif

@@ -70,6 +70,7 @@ tui_model_entries(const struct tui_model *m, struct tui_entry *out,
 		e.name = b->name;
 		e.buf = b;
 		e.unread = b->unread;
+		e.hot = tui_mention_level(b->unread, b->highlights);
 		e.current = b->type == TUI_BUF_ROOM &&
 		    tui_streq(b->name, m->room);
 		e.viewed = b == m->view;
@@ -82,6 +83,8 @@ tui_model_entries(const struct tui_model *m, struct tui_entry *out,
 		e.name = pms[i]->name;
 		e.buf = pms[i];
 		e.unread = pms[i]->unread;
+		e.hot = tui_mention_level(pms[i]->unread,
+		    pms[i]->highlights);
 		e.viewed = pms[i] == m->view;
 		TUI_ENTRY_ADD(e);
 	}
@@ -209,7 +212,7 @@ tui_model_status_fit(const struct tui_model *m, int cols, char *buf,
 		state = "connecting";
 		break;
 	default:
-		state = "disconnected";
+		state = m->hold ? "replaced" : "disconnected";
 		break;
 	}
 	/* No empty fields: what is not known is not shown. */
@@ -339,13 +342,15 @@ tui_pane_jump(struct tui_model *m, size_t idx)
 
 /*
  * Ctrl-N / Ctrl-P (dir 1 / -1): the next or previous conversation; with
- * unread set (Alt-a), the next one with unread lines.
+ * unread set (Alt-a), the next one at the highest hotlist level there is
+ * (highlights before plain unread lines), as WeeChat's Alt-a.
  */
 void
 tui_pane_cycle(struct tui_model *m, int dir, bool unread)
 {
 	struct tui_entry	*ents;
 	size_t			 n, nconv = 0, i, at = 0, k;
+	enum tui_hot		 top = TUI_HOT_NONE;
 
 	ents = tui_model_entries_all(m, &n);
 	for (i = 0; i < n; i++) {
@@ -354,10 +359,12 @@ tui_pane_cycle(struct tui_model *m, int dir, bool unread)
 		nconv = i + 1;
 		if (ents[i].viewed)
 			at = i;
+		if (ents[i].hot > top)
+			top = ents[i].hot;
 	}
 	for (i = 1; i <= nconv; i++) {
 		k = (at + nconv + (dir > 0 ? i : nconv - i)) % nconv;
-		if (unread && ents[k].unread == 0)
+		if (unread && (ents[k].unread == 0 || ents[k].hot < top))
 			continue;
 		m->sel_left = k;
 		tui_model_show(m, ents[k].buf);

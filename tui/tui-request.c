@@ -159,7 +159,11 @@ tui_request_online(struct tui_model *m)
 {
 	if (m->conn == TUI_CONN_CONNECTED)
 		return (true);
-	tui_model_info(m, "not connected to %s", m->server);
+	if (m->hold)
+		tui_model_info(m, "not connected to %s: replaced by another "
+		    "connection (/reconnect to take it back)", m->server);
+	else
+		tui_model_info(m, "not connected to %s", m->server);
 	return (false);
 }
 

@@ -60,11 +60,18 @@ tui_style_line(const struct tui_line *l, int n, struct tui_line_style *st)
 		st->body = TUI_STYLE_MARKER;
 		break;
 	}
+	/* As WeeChat: the sender stands out, the text is bold. */
+	if (l->highlight) {
+		st->who = TUI_STYLE_HIGHLIGHT;
+		st->body = TUI_STYLE_MENTION;
+	}
 }
 
 enum tui_entry_style
 tui_style_entry(const struct tui_entry *e)
 {
+	if (e->hot == TUI_HOT_HIGHLIGHT)
+		return (TUI_ENTRY_HIGHLIGHT);
 	if (e->unread > 0)
 		return (TUI_ENTRY_UNREAD);
 	if (e->current)

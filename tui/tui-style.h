@@ -19,6 +19,8 @@ enum tui_style {
 	TUI_STYLE_ERROR,
 	TUI_STYLE_NOTICE,	/* "*" notices and command output */
 	TUI_STYLE_MARKER,	/* the read marker */
+	TUI_STYLE_HIGHLIGHT,	/* the sender of a line mentioning you */
+	TUI_STYLE_MENTION,	/* the text of a line mentioning you */
 };
 
 struct tui_line_style {
@@ -44,6 +46,8 @@ enum tui_entry_style {
 	TUI_ENTRY_DIRECTORY,	/* a room of the server's list: dim */
 	TUI_ENTRY_CURRENT,	/* the room we are in: bold */
 	TUI_ENTRY_UNREAD,	/* unread lines: bold and coloured */
+	TUI_ENTRY_HIGHLIGHT,	/* a mention or private message unread:
+				   bold, reverse, another colour */
 };
 
 /*

@@ -44,6 +44,7 @@ enum {
 	TUI_PAIR_PM,
 	TUI_PAIR_NOTICE,
 	TUI_PAIR_MARKER,
+	TUI_PAIR_HIGHLIGHT,	/* mentions (tui-mention.c) */
 	TUI_PAIR_NICK,		/* first of the sender colours */
 };
 
@@ -119,6 +120,7 @@ tui_ui_init(void)
 		init_pair(TUI_PAIR_PM, COLOR_MAGENTA, -1);
 		init_pair(TUI_PAIR_NOTICE, COLOR_CYAN, -1);
 		init_pair(TUI_PAIR_MARKER, COLOR_YELLOW, -1);
+		init_pair(TUI_PAIR_HIGHLIGHT, COLOR_MAGENTA, -1);
 		if (COLORS >= 256 && COLOR_PAIRS > TUI_PAIR_NICK + TUI_STYLE_NICKS_256) {
 			tui_ui_nicks = TUI_STYLE_NICKS_256;
 			for (i = 0; i < tui_ui_nicks; i++)
@@ -255,6 +257,8 @@ tui_ui_style(enum tui_style st, int nick, attr_t *attr, short *pair)
 		[TUI_STYLE_ERROR] =	{ A_BOLD,	TUI_PAIR_ERROR },
 		[TUI_STYLE_NOTICE] =	{ A_NORMAL,	TUI_PAIR_NOTICE },
 		[TUI_STYLE_MARKER] =	{ A_DIM,	TUI_PAIR_MARKER },
+		[TUI_STYLE_HIGHLIGHT] =	{ A_BOLD | A_REVERSE, TUI_PAIR_HIGHLIGHT },
+		[TUI_STYLE_MENTION] =	{ A_BOLD,	0 },
 	};
 
 	*attr = map[st].attr;
@@ -395,8 +399,15 @@ tui_ui_draw_entry(int y, int width, const struct tui_entry *e, bool selected)
 		abort();
 	if (e->unread > 0)
 		snprintf(count, sizeof count, " (%u)", e->unread);
-	/* The room we are in bold, unread ones bold in colour. */
+	/*
+	 * The room we are in bold, unread ones bold in colour, highlighted
+	 * ones (mentions, private messages) in reverse in another colour.
+	 */
 	switch (tui_style_entry(e)) {
+	case TUI_ENTRY_HIGHLIGHT:
+		a |= A_BOLD | A_REVERSE;
+		pair = TUI_PAIR_HIGHLIGHT;
+		break;
 	case TUI_ENTRY_UNREAD:
 		a |= A_BOLD;
 		pair = TUI_PAIR_MARKER;
@@ -655,5 +666,9 @@ tui_ui_draw(struct tui_model *m)
 	}
 	wnoutrefresh(stdscr);
 	doupdate();
+	/* Once per draw, however many lines asked for it. */
+	if (m->bell)
+		beep();
+	m->bell = false;
 	m->dirty = false;
 }

@@ -1265,7 +1265,8 @@ test_entry_styles(void **state)
 	assert_int_equal(tui_style_entry(&ents[0]), TUI_ENTRY_PLAIN);
 	assert_int_equal(tui_style_entry(&ents[1]), TUI_ENTRY_CURRENT);
 	assert_true(ents[1].viewed);
-	assert_int_equal(tui_style_entry(&ents[2]), TUI_ENTRY_UNREAD);
+	/* A private message is a highlight (tui-mention.c). */
+	assert_int_equal(tui_style_entry(&ents[2]), TUI_ENTRY_HIGHLIGHT);
 	assert_false(ents[2].viewed);
 	assert_int_equal(tui_style_entry(&ents[3]), TUI_ENTRY_DIRECTORY);
 	free(ents);
