@@ -51,7 +51,7 @@ tui)
 	sources="shared/proto.c shared/proto-client.c tui/tui-buffer.c tui/tui-command.c
 	    tui/tui-complete.c tui/tui-handle.c tui/tui-history.c tui/tui-keys.c tui/tui-model.c
 	    tui/tui-names.c tui/tui-pane.c tui/tui-paste.c tui/tui-request.c
-	    tui/tui-edit.c tui/tui-text.c tui/tui-mention.c"
+	    tui/tui-edit.c tui/tui-text.c tui/tui-mention.c tui/tui-config.c"
 	packages="libcjson"
 	# Room names longer than the input line (4 KiB) twice over.
 	max_len=32768
