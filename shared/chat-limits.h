@@ -123,6 +123,12 @@
 #define TUI_PASTE_RATE			10
 #define TUI_PASTE_BURST			10
 
+/* TUI: room history lines asked for per page (on join, PgUp past the
+ * top, and to catch up after a reconnect); a catch-up keeps at most
+ * TUI_SCROLLBACK_MAX lines, and asks again this often after an error. */
+#define TUI_ROOM_HISTORY_PAGE		50
+#define TUI_ROOM_HISTORY_RETRIES	3
+
 /* TUI: room list refresh period and reconnect backoff (seconds). */
 #define TUI_ROOMS_REFRESH_SEC		5
 #define TUI_BACKOFF_MIN_MS		250
