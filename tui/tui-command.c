@@ -132,7 +132,8 @@ tui_command_target(struct tui_model *m)
 {
 	struct tui_buffer	*v = m->view;
 
-	if (v->type == TUI_BUF_PM)
+	/* Disconnected, the room is only rejoined later: say why first. */
+	if (v->type == TUI_BUF_PM || m->conn != TUI_CONN_CONNECTED)
 		return (tui_request_online(m));
 	if (v->type == TUI_BUF_ROOM && !tui_streq(v->name, m->room)) {
 		tui_model_info(m, "you are not in %s (/join %s)", v->label,
