@@ -351,6 +351,9 @@ sql_destroy(struct store *s)
 	/* Runs what is left and completes it before returning. */
 	sql_writer_stop(q->writer);
 	q->writer = NULL;
+	/* Operations those completions started: inline, on this thread. */
+	for (int i = 0; i < 8 && q->batch != NULL; i++)
+		sql_flush(q);
 	metrics_health_clear();	/* the one store of a process */
 	sql_close(q);
 }
