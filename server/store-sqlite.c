@@ -34,6 +34,7 @@
 #include "store.h"
 #include "store-sqlite-int.h"
 #include "store-sqlite-schema.h"
+#include "store-sqlite-vfs.h"
 #include "store-sqlite-wal.h"
 #include "store-sqlite-writer.h"
 #include "store-util.h"
@@ -350,6 +351,9 @@ sql_destroy(struct store *s)
 	/* Runs what is left and completes it before returning. */
 	sql_writer_stop(q->writer);
 	q->writer = NULL;
+	/* Operations those completions started: inline, on this thread. */
+	for (int i = 0; i < 8 && q->batch != NULL; i++)
+		sql_flush(q);
 	metrics_health_clear();	/* the one store of a process */
 	sql_close(q);
 }
@@ -390,6 +394,10 @@ store_sqlite_new(const char *path, unsigned history_max,
 	int			 rc;
 
 	*error = NULL;
+	/* No allocation statistics: they take a global mutex per malloc.
+	 * Only possible before SQLite's first use in the process (later,
+	 * SQLITE_MISUSE, and they stay on). */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return NULL;
 	q->st.ops = &sql_ops;
@@ -436,7 +444,7 @@ store_sqlite_new(const char *path, unsigned history_max,
 open:
 	/* No URI names, no creating directories: the file as given. */
 	rc = sqlite3_open_v2(path, &q->conn.db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, sql_vfs_name());
 	if (rc != SQLITE_OK) {
 		why = q->conn.db != NULL ? sqlite3_errmsg(q->conn.db) :
 		    "cannot open";
@@ -448,8 +456,9 @@ open:
 		goto fail;
 	/* WAL once the file is known to be ours; checkpoints elsewhere. */
 	snprintf(buf, sizeof buf, "PRAGMA synchronous = NORMAL;"
-	    " PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = %d",
-	    CHAT_SQLITE_WAL_MAX_PAGES * 4096);
+	    " PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = %d;"
+	    " PRAGMA cache_size = -%d", CHAT_SQLITE_WAL_MAX_PAGES * 4096,
+	    CHAT_SQLITE_CACHE_KIB);
 	if (sql_pragma_int(q->conn.db, "PRAGMA journal_mode = WAL", &rc),
 	    rc != SQLITE_OK || (rc = sqlite3_exec(q->conn.db, buf, NULL, NULL,
 	    NULL)) != SQLITE_OK) {

@@ -48,6 +48,12 @@
 /* A room's history may hold up to 1/N more rows than --history between
  * two trims (store-sqlite-exec.c). */
 #define CHAT_SQLITE_TRIM_SHARE		4
+/* WAL writes gathered into one (store-sqlite-vfs.c): 15 frames of 4 KiB
+ * and 24 bytes.  SQLite's unix VFS writes less than 128 KiB per call. */
+#define CHAT_SQLITE_WAL_BUFFER		(64 * 1024)
+/* The writer's page cache: the rooms' newest and oldest pages (the ends
+ * a message and a trim touch) stay in memory. */
+#define CHAT_SQLITE_CACHE_KIB		(16 * 1024)
 
 /* Message text, counted in bytes after JSON decoding. */
 #define CHAT_MESSAGE_MAX_DEFAULT	4096
@@ -116,6 +122,12 @@
 #define TUI_PASTE_MAX			(1024 * 1024)
 #define TUI_PASTE_RATE			10
 #define TUI_PASTE_BURST			10
+
+/* TUI: room history lines asked for per page (on join, PgUp past the
+ * top, and to catch up after a reconnect); a catch-up keeps at most
+ * TUI_SCROLLBACK_MAX lines, and asks again this often after an error. */
+#define TUI_ROOM_HISTORY_PAGE		50
+#define TUI_ROOM_HISTORY_RETRIES	3
 
 /* TUI: room list refresh period and reconnect backoff (seconds). */
 #define TUI_ROOMS_REFRESH_SEC		5

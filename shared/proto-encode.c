@@ -193,6 +193,9 @@ proto_encode_to(struct proto_out *o, const struct proto_msg *msg,
 	proto_field(o, "message", msg->message, msg->message_len);
 	proto_field(o, "ts", msg->ts, msg->ts_len);
 	proto_field(o, "seq", msg->seq, 0);
+	proto_field(o, "limit", msg->limit, 0);
+	proto_field(o, "before", msg->before, 0);
+	proto_field(o, "after", msg->after, 0);
 	if (msg->has_list && msg->action == PROTO_ROOMS)
 		proto_list(o, "rooms", msg->list, msg->nlist);
 	else if (msg->has_list && msg->action == PROTO_PARTICIPANTS)

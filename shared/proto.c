@@ -2,7 +2,8 @@
  * The chat protocol: decoding with cJSON, encoding by hand.
  *
  * Decoding is strict on the server (every fault maps to one error text of
- * doc/protocol.md, reported in the contract's order) and lenient on the client.
+ * doc/protocol.md, reported in the contract's order) and lenient on the client
+ * (proto-client.c).
  * Encoding writes the JSON directly into one buffer of exactly the right
  * size: the server encodes once per broadcast, so no cJSON tree is built.
  */
@@ -21,6 +22,7 @@
 
 #include "chat-limits.h"
 #include "proto.h"
+#include "proto-doc.h"
 
 /* Indexed by enum proto_action. */
 static const char *proto_action_names[] = {
@@ -59,21 +61,6 @@ static const struct proto_request proto_requests[] = {
 	{ PROTO_HELLO, 1, { NULL, NULL } },
 	{ PROTO_NICK, 2, { "name", NULL } },
 	{ PROTO_HISTORY, 2, { "room", NULL } },
-};
-
-/*
- * A parsed message.  cJSON keeps strings as C strings, so a decoded U+0000
- * would cut them short ("join\u0000x" reading as "join").  So the text is
- * rewritten before parsing: each "\u0000" escape becomes the bytes 0xff
- * 0xfe and each raw 0xff byte becomes 0xff 0xff.  Neither byte occurs in
- * UTF-8 nor in anything cJSON decodes an escape to, every 0xff is followed
- * by its partner, and both are only valid inside strings: the text stays
- * exactly as valid as it was, and a key such as "room\u0000" stays a key
- * that is not "room".  A value is undone when copied out (proto_copy).
- */
-struct proto_doc {
-	cJSON	*tree;
-	bool	 stuffed;	/* the text was rewritten */
 };
 
 static const char	 proto_nul_escape[] = "\\u0000";
@@ -266,7 +253,7 @@ proto_parse(const char *text)
 	return (cJSON_ParseWithOpts(text, NULL, 1));
 }
 
-static void
+void
 proto_doc_free(struct proto_doc *doc)
 {
 	cJSON_Delete(doc->tree);
@@ -312,7 +299,7 @@ proto_doc_text(const char *buf, size_t len, bool *stuffed)
 }
 
 /* Parse buf into doc; fails unless it is a JSON object. */
-static int
+int
 proto_doc_parse(struct proto_doc *doc, const char *buf, size_t len)
 {
 	char	*text;
@@ -337,7 +324,7 @@ proto_doc_parse(struct proto_doc *doc, const char *buf, size_t len)
  * NUL-terminated *dst of *len bytes, undoing the rewriting: the result may
  * hold NUL bytes.  -1 on allocation failure.
  */
-static int
+int
 proto_copy(const struct proto_doc *doc, const char *src, char **dst,
     size_t *len)
 {
@@ -369,7 +356,7 @@ proto_copy(const struct proto_doc *doc, const char *src, char **dst,
  * ignored) into *dst and *len; *dst is NULL when it is missing or not a
  * string.  -1 on allocation failure.
  */
-static int
+int
 proto_doc_string(const struct proto_doc *doc, const char *key, char **dst,
     size_t *len)
 {
@@ -408,6 +395,15 @@ proto_msg_free(struct proto_msg *msg)
 	for (i = 0; i < msg->nlist2; i++)
 		free(msg->list2[i]);
 	free(msg->list2);
+	/* Decoded entries only: an encoder never frees its message. */
+	for (i = 0; i < msg->nentries; i++) {
+		free((char *)msg->entries[i].seq);
+		free((char *)msg->entries[i].ts);
+		free((char *)msg->entries[i].user_id);
+		free((char *)msg->entries[i].name);
+		free((char *)msg->entries[i].message);
+	}
+	free(msg->entries);
 	memset(msg, 0, sizeof *msg);
 }
 
@@ -452,7 +448,7 @@ proto_check_field(enum proto_action a, const char *field, const char *value,
 }
 
 /* The action named by name (len bytes); one holding U+0000 is none. */
-static enum proto_action
+enum proto_action
 proto_action_lookup_len(const char *name, size_t len)
 {
 	if (memchr(name, '\0', len) != NULL)
@@ -646,97 +642,3 @@ out:
 		    strlen(*error);
 	return (-1);
 }
-
-/*
- * Client side: the strings of a JSON array.  Non-strings are skipped, and
- * so are strings holding U+0000: no room name or id does.
- */
-static int
-proto_decode_list(const struct proto_doc *doc, const cJSON *array,
-    struct proto_msg *msg)
-{
-	const cJSON	*item;
-	size_t		 n = 0, len;
-	char		*s;
-
-	msg->has_list = true;
-	cJSON_ArrayForEach(item, array) {
-		if (cJSON_IsString(item) && item->valuestring != NULL)
-			n++;
-	}
-	if (n == 0)
-		return (0);
-	if ((msg->list = calloc(n, sizeof *msg->list)) == NULL)
-		return (-1);
-	cJSON_ArrayForEach(item, array) {
-		if (!cJSON_IsString(item) || item->valuestring == NULL)
-			continue;
-		if (proto_copy(doc, item->valuestring, &s, &len) != 0)
-			return (-1);
-		if (strlen(s) != len) {
-			free(s);
-			continue;
-		}
-		msg->list[msg->nlist++] = s;
-	}
-	return (0);
-}
-
-/* Client side: the version 2 strings a client may need. */
-static int
-proto_decode_v2_strings(const struct proto_doc *doc, struct proto_msg *msg)
-{
-	size_t	len;
-
-	if (proto_doc_string(doc, "token", &msg->token, &len) != 0 ||
-	    proto_doc_string(doc, "epoch", &msg->epoch, &len) != 0 ||
-	    proto_doc_string(doc, "seq", &msg->seq, &len) != 0)
-		return (-1);
-	return (0);
-}
-
-int
-proto_decode(const char *buf, size_t len, struct proto_msg *msg)
-{
-	struct proto_doc	 doc;
-	const char		*key = NULL;
-	const cJSON		*list;
-
-	memset(msg, 0, sizeof *msg);
-	if (proto_doc_parse(&doc, buf, len) != 0)
-		return (-1);
-	if (proto_doc_string(&doc, "action", &msg->action_name,
-	    &msg->action_name_len) != 0 || msg->action_name == NULL)
-		goto fail;
-	msg->action = proto_action_lookup_len(msg->action_name,
-	    msg->action_name_len);
-
-	if (proto_doc_string(&doc, "room", &msg->room, &msg->room_len) != 0 ||
-	    proto_doc_string(&doc, "user_id", &msg->user_id,
-	    &msg->user_id_len) != 0 ||
-	    proto_doc_string(&doc, "message", &msg->message,
-	    &msg->message_len) != 0 ||
-	    proto_doc_string(&doc, "ts", &msg->ts, &msg->ts_len) != 0 ||
-	    proto_doc_string(&doc, "name", &msg->name, &msg->name_len) != 0 ||
-	    proto_decode_v2_strings(&doc, msg) != 0)
-		goto fail;
-
-	if (msg->action == PROTO_ROOMS)
-		key = "rooms";
-	else if (msg->action == PROTO_PARTICIPANTS)
-		key = "participants";
-	if (key != NULL) {
-		list = cJSON_GetObjectItemCaseSensitive(doc.tree, key);
-		if (cJSON_IsArray(list) &&
-		    proto_decode_list(&doc, list, msg) != 0)
-			goto fail;
-	}
-	proto_doc_free(&doc);
-	return (0);
-
-fail:
-	proto_msg_free(msg);
-	proto_doc_free(&doc);
-	return (-1);
-}
-

@@ -25,7 +25,11 @@ enum proto_action {
 	PROTO_HISTORY,
 };
 
-/* One history entry (encode only); name NULL or "" when none. */
+/*
+ * One history entry; name NULL or "" when none.  To encode, point the
+ * fields at anything; after proto_decode they are owned by the message
+ * (see proto_decode for which entries are kept).
+ */
 struct proto_entry {
 	const char	*seq;
 	const char	*ts;
@@ -72,7 +76,7 @@ struct proto_msg {
 						 * "features" (hello) */
 	size_t			 nlist2;
 	bool			 has_list2;
-	const struct proto_entry *entries;	/* history "messages" */
+	struct proto_entry	*entries;	/* history "messages" */
 	size_t			 nentries;
 	bool			 has_entries;
 };
@@ -124,14 +128,20 @@ int	proto_decode_request_v(const char *buf, size_t len, size_t message_max,
 /*
  * Client side: decode one server message.  Lenient: unknown keys are
  * ignored, an unknown action gives PROTO_UNKNOWN, wrongly typed fields are
- * treated as absent, list entries holding U+0000 are dropped.  Returns -1
+ * treated as absent, list entries holding U+0000 are dropped.  A history
+ * reply's "messages" become entries (has_entries): at most
+ * CHAT_HISTORY_PAGE_MAX, oldest first, each an object with seq (ASCII
+ * digits), user_id and message strings; ts (ASCII digits) and name (not
+ * empty) are NULL when absent or wrongly typed; an entry missing any of the
+ * three, or holding U+0000 anywhere but in message, is dropped.  Returns -1
  * only when buf is not a JSON object with a string "action".
  */
 int	proto_decode(const char *buf, size_t len, struct proto_msg *msg);
 
 /*
  * Encode msg as compact JSON: "action" first, then "room", "user_id",
- * "name", "token", "epoch", "message", "ts", "seq" when non-NULL, then the
+ * "name", "token", "epoch", "message", "ts", "seq", "limit", "before",
+ * "after" when non-NULL, then the
  * list as "rooms" (PROTO_ROOMS) or "participants" (PROTO_PARTICIPANTS)
  * when has_list, list2 as "names" (PROTO_PARTICIPANTS) or "features"
  * (PROTO_HELLO) when has_list2, and entries as "messages" when

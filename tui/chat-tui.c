@@ -62,12 +62,14 @@ tui_usage(FILE *f)
 	    "  -s, --server URL   server to connect to (default %s,\n"
 	    "                     or $CHAT_SERVER)\n"
 	    "  -n, --name NAME    the name to be known by\n"
-	    "config: $XDG_CONFIG_HOME/chat-tui/config (server, name, bell)\n"
 	    "      --ca FILE      CA certificate to verify a wss:// server\n"
 	    "      --bell on|off  ring the terminal bell for mentions and\n"
 	    "                     private messages not in view (default on)\n"
 	    "  -h, --help         this help\n"
-	    "  -V, --version      print the version\n", TUI_URL_DEFAULT);
+	    "  -V, --version      print the version\n"
+	    "config: $XDG_CONFIG_HOME/chat-tui/config (server, name, bell)\n"
+	    "state:  $XDG_STATE_HOME/chat-tui/ (session tokens)\n",
+	    TUI_URL_DEFAULT);
 }
 
 /* Whatever happens, the terminal is given back. */

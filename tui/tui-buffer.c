@@ -108,13 +108,14 @@ tui_buffer_line(const struct tui_buffer *b, size_t i)
 static void
 tui_line_format(struct tui_line *l)
 {
-	char		 stamp[16];
+	char		 stamp[32];
 	struct tm	 tm;
 	const char	*who = l->who != NULL ? l->who : "";
 	int		 n = -1;
 
 	localtime_r(&l->when, &tm);
-	strftime(stamp, sizeof stamp, "%H:%M", &tm);
+	strftime(stamp, sizeof stamp, l->dated ? "%Y-%m-%d %H:%M" : "%H:%M",
+	    &tm);
 	l->body = l->text;
 	switch (l->kind) {
 	case TUI_LINE_MSG:
@@ -144,6 +145,7 @@ tui_line_format(struct tui_line *l)
 		n = asprintf(&l->prefix, "%s * ", stamp);
 		break;
 	case TUI_LINE_MARKER:
+	case TUI_LINE_DIVIDER:
 		n = asprintf(&l->prefix, "%s", "");
 		break;
 	}
@@ -179,9 +181,31 @@ tui_line_wrap(struct tui_line *l, int width)
 	tui_text_wrap(l->body, len, text_w, l->rows, l->nrows);
 }
 
+/* Whether when falls on another day than today (local time). */
+static bool
+tui_buffer_other_day(time_t today, time_t when)
+{
+	struct tm	a, b;
+
+	if (today == 0)
+		return (false);
+	localtime_r(&today, &a);
+	localtime_r(&when, &b);
+	return (a.tm_year != b.tm_year || a.tm_yday != b.tm_yday);
+}
+
 const struct tui_line *
 tui_buffer_add(struct tui_buffer *b, time_t when, enum tui_line_kind kind,
     const char *who, const char *text, size_t text_len)
+{
+	return (tui_buffer_insert(b, false, 0, when, kind, who, text,
+	    text_len));
+}
+
+const struct tui_line *
+tui_buffer_insert(struct tui_buffer *b, bool front, time_t today,
+    time_t when, enum tui_line_kind kind, const char *who, const char *text,
+    size_t text_len)
 {
 	struct tui_line	*l;
 
@@ -201,6 +225,8 @@ tui_buffer_add(struct tui_buffer *b, time_t when, enum tui_line_kind kind,
 		b->cap = ncap;
 		b->first = 0;
 	}
+	if (front && b->nlines == b->cap)
+		return (NULL);	/* full: the newest lines stay */
 	if (b->nlines == b->cap) {
 		/* The oldest rows go from the top: the scroll is unchanged. */
 		b->nrows -= b->lines[b->first].nrows;
@@ -210,10 +236,15 @@ tui_buffer_add(struct tui_buffer *b, time_t when, enum tui_line_kind kind,
 		if ((size_t)b->scroll > b->nrows)
 			b->scroll = (int)b->nrows;
 	}
-	l = &b->lines[(b->first + b->nlines) % b->cap];
+	if (front) {
+		b->first = (b->first + b->cap - 1) % b->cap;
+		l = &b->lines[b->first];
+	} else
+		l = &b->lines[(b->first + b->nlines) % b->cap];
 	b->nlines++;
 	l->when = when;
 	l->kind = kind;
+	l->dated = tui_buffer_other_day(today, when);
 	if (who != NULL &&
 	    (l->who = tui_text_sanitise(who, strlen(who), 0)) == NULL)
 		abort();
@@ -226,7 +257,7 @@ tui_buffer_add(struct tui_buffer *b, time_t when, enum tui_line_kind kind,
 	tui_line_format(l);
 	tui_line_wrap(l, b->width);
 	b->nrows += l->nrows;
-	if (b->scroll > 0) {
+	if (b->scroll > 0 && !front) {
 		/* Reading back: the text stays put, and we say more came. */
 		b->scroll += (int)l->nrows;
 		b->below++;

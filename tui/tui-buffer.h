@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "tui-text.h"
@@ -23,6 +24,7 @@ enum tui_line_kind {
 	TUI_LINE_ERROR,		/* an error reply from the server */
 	TUI_LINE_INFO,		/* local notices and command output */
 	TUI_LINE_MARKER,	/* where reading stopped (one per buffer) */
+	TUI_LINE_DIVIDER,	/* "-- ... --" around history, no time */
 };
 
 struct tui_line {
@@ -45,6 +47,7 @@ struct tui_line {
 	size_t			 nrows;
 	unsigned		 events; /* joins and leaves folded in */
 	bool			 hidden; /* an old read marker: no rows */
+	bool			 dated;	/* not from today: the date shown */
 	bool			 highlight; /* mentions you (tui-mention.c) */
 };
 
@@ -68,6 +71,14 @@ struct tui_buffer {
 	int			 scroll; /* rows back from the bottom */
 	unsigned		 below;	/* lines added while scrolled back */
 	bool			 mark;	/* next line gets a read marker */
+
+	/* A room's history (tui-history.c); seqs are 0 when none. */
+	uint64_t		 seq_old;	/* oldest seq held */
+	uint64_t		 seq_new;	/* newest seq held */
+	int			 hist_wait;	/* TUI_HIST_* in flight */
+	bool			 hist_more;	/* older pages may exist */
+	bool			 hist_gone;	/* we were in it, disconnected */
+	bool			 hist_lost;	/* the server's epoch changed */
 	unsigned		 highlights; /* unread mentions and private
 					       messages (tui-mention.c) */
 };
@@ -85,6 +96,15 @@ void	 tui_buffer_free(struct tui_buffer *b);
 const struct tui_line *tui_buffer_add(struct tui_buffer *b, time_t when,
 	    enum tui_line_kind kind, const char *who, const char *text,
 	    size_t text_len);
+
+/*
+ * The same at the top (front) or the bottom; a line whose day is not
+ * today's (a time, 0: never) shows its date.  At the top the view stays
+ * where it is, and nothing is added (NULL) when the scrollback is full.
+ */
+const struct tui_line *tui_buffer_insert(struct tui_buffer *b, bool front,
+	    time_t today, time_t when, enum tui_line_kind kind, const char *who,
+	    const char *text, size_t text_len);
 
 /*
  * The user leaves the buffer: the old read marker goes, and the next line

@@ -132,7 +132,8 @@ tui_command_target(struct tui_model *m)
 {
 	struct tui_buffer	*v = m->view;
 
-	if (v->type == TUI_BUF_PM)
+	/* Disconnected, the room is only rejoined later: say why first. */
+	if (v->type == TUI_BUF_PM || m->conn != TUI_CONN_CONNECTED)
 		return (tui_request_online(m));
 	if (v->type == TUI_BUF_ROOM && !tui_streq(v->name, m->room)) {
 		tui_model_info(m, "you are not in %s (/join %s)", v->label,
@@ -428,6 +429,7 @@ static const char *const tui_command_help_keys[] = {
 	"  Esc              back to the input line, cancel a prompt",
 	"  Up/Down Enter    select and act in the focused list",
 	"  PgUp/PgDn        scroll the messages; Alt-End to the newest",
+	"  PgUp, Home       past the top of a room: its older history",
 	"  In the messages: Up/Down scroll, Home oldest, End newest",
 	"  Alt-1..9 Alt-0   conversation 1..10; Ctrl-N/Ctrl-P next/previous",
 	"  Alt-a            next unread conversation: mentions and private",
@@ -436,6 +438,9 @@ static const char *const tui_command_help_keys[] = {
 	"         Ctrl-A/E Ctrl-Left/Right Alt-b/f move, Backspace Delete",
 	"         Ctrl-U Ctrl-K Ctrl-W Alt-Backspace cut, Ctrl-Y paste back",
 	"  A paste of several lines is sent as it is, after asking",
+	"  A joined room shows its history above -- end of history --;",
+	"  after a reconnect, -- N messages while disconnected -- heads",
+	"  what was said meanwhile",
 	"  Lines naming you and private messages are highlighted; out of",
 	"  view they ring the bell (config bell = off, --bell off: quiet)",
 	"Commands",

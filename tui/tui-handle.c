@@ -9,7 +9,7 @@
 
 #include "tui-internal.h"
 
-static time_t
+time_t
 tui_handle_when(struct tui_model *m, const struct proto_msg *msg)
 {
 	const char	*p;
@@ -73,6 +73,7 @@ tui_handle_hello(struct tui_model *m, const struct proto_msg *msg)
 		tui_set(&m->token, msg->token);
 		m->token_dirty = true;
 	}
+	tui_history_hello(m, msg->epoch);
 	if (msg->epoch != NULL)
 		tui_set(&m->epoch, msg->epoch);
 	tui_set(&m->own_name, msg->name != NULL && *msg->name != '\0' ?
@@ -154,7 +155,7 @@ tui_handle_is_own(struct tui_model *m, const struct proto_msg *msg)
 static void
 tui_handle_join(struct tui_model *m, const struct proto_msg *msg)
 {
-	struct tui_buffer	*b;
+	struct tui_buffer	*b, *joined = NULL;
 
 	if (msg->room == NULL)
 		return;
@@ -176,6 +177,8 @@ tui_handle_join(struct tui_model *m, const struct proto_msg *msg)
 		if (m->follow || m->view->type != TUI_BUF_PM)
 			tui_model_show(m, b);
 		m->follow = false;
+		if (!same)
+			joined = b;
 	} else {
 		if (tui_streq(m->room, msg->room)) {
 			b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
@@ -186,6 +189,8 @@ tui_handle_join(struct tui_model *m, const struct proto_msg *msg)
 		}
 	}
 	tui_request_sync(m);
+	if (joined != NULL)
+		tui_history_joined(m, joined);
 }
 
 static void
@@ -203,6 +208,7 @@ tui_handle_leave(struct tui_model *m, const struct proto_msg *msg)
 			tui_set(&m->room, NULL);
 			tui_model_clear_users(m);
 		}
+		tui_history_left(m, msg->room);
 		tui_set(&m->rejoin, NULL);
 	} else if (tui_streq(m->room, msg->room)) {
 		b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
@@ -224,6 +230,8 @@ tui_handle_room_message(struct tui_model *m, const struct proto_msg *msg)
 	own = tui_streq(msg->user_id, m->own_id);
 	tui_names_note(m, msg->user_id, msg->name);
 	b = tui_model_get(m, TUI_BUF_ROOM, msg->room);
+	if (tui_history_live(m, b, msg))
+		return;		/* after the missed lines, or seen */
 	tui_model_add_len(m, b, tui_handle_when(m, msg),
 	    own ? TUI_LINE_OWN : TUI_LINE_MSG,
 	    msg->user_id != NULL ? tui_model_who(m, msg->user_id) : "?",
@@ -288,6 +296,7 @@ tui_handle_error(struct tui_model *m, const struct proto_msg *msg)
 
 	if (tui_handle_hello_error(m, text))
 		return;
+	tui_history_error(m, text);
 
 	/* Some request was dropped; do not wait for its reply. */
 	if (strcmp(text, PROTO_ERR_RATE_LIMIT) == 0)
@@ -429,6 +438,8 @@ tui_model_message(struct tui_model *m, const struct proto_msg *msg)
 		tui_handle_nick(m, msg);
 		break;
 	case PROTO_HISTORY:
+		tui_history_reply(m, msg);
+		break;
 	case PROTO_UNKNOWN:
 		break;		/* newer server: ignore what we do not know */
 	}

@@ -69,6 +69,35 @@ const char *tui_names_id(const struct tui_model *m, const char *name);
 void	 tui_names_free(struct tui_model *m);
 void	 tui_names_label(struct tui_model *m, struct tui_buffer *b);
 
+/* tui-handle.c: a message's time, from the server's ts when sane. */
+time_t	 tui_handle_when(struct tui_model *m, const struct proto_msg *msg);
+
+/* tui-history.c: room history (version 2); see tui_buffer.seq_old. */
+enum tui_hist_wait {
+	TUI_HIST_NONE,
+	TUI_HIST_LATEST,	/* the page shown on joining */
+	TUI_HIST_BEFORE,	/* an older page (PgUp past the top) */
+};
+/* Before the hello reply's epoch is kept: a new one loses the seqs. */
+void	 tui_history_hello(struct tui_model *m, const char *epoch);
+/* We joined b's room: its latest page, or what we missed since. */
+void	 tui_history_joined(struct tui_model *m, struct tui_buffer *b);
+void	 tui_history_left(struct tui_model *m, const char *room);
+/* Before the room is forgotten: its missed lines are fetched later. */
+void	 tui_history_closed(struct tui_model *m);
+void	 tui_history_free(struct tui_model *m);
+/*
+ * A live room message for b: true when it is not to be shown now (held
+ * for the catch-up under way, or a seq shown already).
+ */
+bool	 tui_history_live(struct tui_model *m, struct tui_buffer *b,
+	    const struct proto_msg *msg);
+void	 tui_history_reply(struct tui_model *m, const struct proto_msg *msg);
+/* An error reply: a history request may have been dropped. */
+void	 tui_history_error(struct tui_model *m, const char *text);
+/* The view scrolled back: at the top, ask for the page before. */
+void	 tui_history_scrolled(struct tui_model *m);
+
 /*
  * tui-mention.c: a line of kind from someone else was just added to b:
  * highlight it if it mentions you; a mention or a private message not

@@ -41,6 +41,8 @@ tui_keys_scroll(struct tui_model *m, int pages)
 	int	step = m->page > 2 ? m->page - 1 : 1;
 
 	tui_buffer_scroll(m->view, pages * step, m->page);
+	if (pages > 0)
+		tui_history_scrolled(m);
 	m->dirty = true;
 }
 
@@ -60,6 +62,7 @@ tui_keys_messages(struct tui_model *m, const struct tui_key *k)
 		return (true);
 	case TUI_KEY_HOME:
 		tui_buffer_scroll(m->view, INT_MAX / 2, m->page);
+		tui_history_scrolled(m);
 		return (true);
 	case TUI_KEY_END:
 		tui_buffer_bottom(m->view);

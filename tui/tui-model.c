@@ -137,7 +137,8 @@ tui_model_add_len(struct tui_model *m, struct tui_buffer *b, time_t when,
 		tui_buffer_add(b, when, TUI_LINE_MARKER, NULL, "", 0);
 		b->mark = false;
 	}
-	tui_buffer_add(b, when, kind, who, text, text_len);
+	tui_buffer_insert(b, false, m->clock(NULL), when, kind, who, text,
+	    text_len);
 	tui_buffer_scroll(b, 0, m->page);
 	m->dirty = true;
 }
@@ -269,6 +270,7 @@ tui_model_free(struct tui_model *m)
 	tui_request_drop_all(m);
 	tui_request_pace_drop(m);
 	tui_paste_drop(m);
+	tui_history_free(m);
 	free(m->out);
 	free(m->paced);
 	free(m->server);
@@ -321,6 +323,7 @@ tui_model_closed(struct tui_model *m, const char *why)
 	m->conn = TUI_CONN_DISCONNECTED;
 	m->hello_wait = false;
 	tui_set(&m->own_id, NULL);
+	tui_history_closed(m);
 	/* Remember the room to rejoin; everything else is the server's. */
 	if (m->room != NULL)
 		tui_set(&m->rejoin, m->room);

@@ -98,6 +98,7 @@ struct tui_entry {
 
 struct tui_pending;
 struct tui_name;
+struct tui_catchup;
 
 struct tui_model {
 	enum tui_conn		 conn;
@@ -148,6 +149,9 @@ struct tui_model {
 	bool			 dirty;
 	int			 width;		/* columns of messages */
 	int			 page;		/* rows of the message pane */
+
+	/* The missed messages being fetched (tui-history.c), or NULL. */
+	struct tui_catchup	*catchup;
 
 	/* Being told (tui-mention.c): the bell, once per draw. */
 	bool			 bell_off;	/* config bell = off */

@@ -140,6 +140,9 @@ tui_model_request_free(struct proto_msg *msg)
 	free(msg->message);
 	free(msg->token);
 	free(msg->name);
+	free(msg->limit);
+	free(msg->before);
+	free(msg->after);
 	memset(msg, 0, sizeof *msg);
 }
 

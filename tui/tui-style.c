@@ -53,6 +53,7 @@ tui_style_line(const struct tui_line *l, int n, struct tui_line_style *st)
 		st->body = TUI_STYLE_ERROR;
 		break;
 	case TUI_LINE_INFO:
+	case TUI_LINE_DIVIDER:
 		st->body = TUI_STYLE_NOTICE;
 		break;
 	case TUI_LINE_MARKER:

@@ -237,6 +237,9 @@ tui_start() {
 	_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$E2E_TMP/sanitizer-$_name"
 	_ubsan="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$E2E_TMP/sanitizer-$_name"
 	_cmd="exec env TERM=${E2E_TERM:-tmux-256color} LANG=C.UTF-8 LC_ALL=C.UTF-8"
+	# tmux resumes a pane's own process when it stops: one to be frozen
+	# (E2E_FREEZABLE) runs as the child of the pane's shell instead.
+	[ -n "${E2E_FREEZABLE:-}" ] && _cmd=${_cmd#exec }
 	_cmd="$_cmd CHAT_TUI_LOG='$E2E_TMP/tui-$_name.log'"
 	# Each client its own session token and config, never the user's.
 	_cmd="$_cmd XDG_STATE_HOME='$E2E_TMP/state-$_name'"
@@ -246,9 +249,17 @@ tui_start() {
 	for _a in "$@"; do
 		_cmd="$_cmd '$_a'"
 	done
+	[ -n "${E2E_FREEZABLE:-}" ] && _cmd="$_cmd; exit \$?"
 	tmux_ new-session -d -s "$_name" -n "$_name" -x "$_cols" -y "$_rows" \
 	    "$_cmd" ||
 	    bail "tmux new-session $_name failed"
+}
+
+# tui_pid NAME: the pid of chat-tui in pane NAME (started E2E_FREEZABLE:
+# the child of the pane's shell).
+tui_pid() {
+	_pp=$(tmux_ display -p -t "=$1:" '#{pane_pid}')
+	ps -o pid= --ppid "$_pp" | tr -d ' '
 }
 
 # pyclient NAME STEP...: e2e-client.py in the background (see there),

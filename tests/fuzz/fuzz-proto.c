@@ -37,6 +37,21 @@ same_bytes(const char *a, size_t alen, const char *b, size_t blen)
 	CHECK(alen == blen && memcmp(a, b, alen) == 0);
 	CHECK(a[alen] == '\0' && b[blen] == '\0');
 }
+/* A decoded history entry: what the client decoder promises. */
+static void
+same_entry(const struct proto_entry *a, const struct proto_entry *b)
+{
+	CHECK(a->seq != NULL && proto_digits_valid(a->seq, strlen(a->seq)));
+	CHECK(a->ts == NULL || proto_digits_valid(a->ts, strlen(a->ts)));
+	CHECK(a->user_id != NULL && a->message != NULL);
+	CHECK(a->name == NULL || *a->name != '\0');
+	same_string(a->seq, b->seq);
+	same_string(a->ts, b->ts);
+	same_string(a->user_id, b->user_id);
+	same_string(a->name, b->name);
+	same_bytes(a->message, a->message_len, b->message, b->message_len);
+}
+
 #define SAME_FIELD(a, b, f) \
 	same_bytes((a)->f, (a)->f##_len, (b)->f, (b)->f##_len)
 
@@ -55,6 +70,10 @@ same_msg(const struct proto_msg *a, const struct proto_msg *b)
 	CHECK(a->nlist == b->nlist);
 	for (i = 0; i < a->nlist; i++)
 		same_string(a->list[i], b->list[i]);
+	CHECK(a->has_entries == b->has_entries);
+	CHECK(a->nentries == b->nentries);
+	for (i = 0; i < a->nentries; i++)
+		same_entry(&a->entries[i], &b->entries[i]);
 }
 
 static int

@@ -7,7 +7,8 @@
  * the panes, status bar and every line stay drawable.  A line starting
  * 0x02 resizes the message pane to its next two bytes (width, height);
  * one starting 0x03 is pasted (bracketed paste; 0x04 in it is a newline)
- * and paced out with the clock a second further each line.
+ * and paced out with the clock a second further each line.  A line
+ * starting 0x05 is a reconnect: the connection closes and opens again.
  * Built and run by tests/fuzz/run-fuzz.sh tui SECONDS.
  */
 
@@ -134,6 +135,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				t[i - 1] = p[i] == 0x04 ? '\n' : (char)p[i];
 			tui_model_paste(&m, t, len - 1);
 			free(t);
+		} else if (len >= 1 && p[0] == 0x05) {
+			tui_model_closed(&m, "fuzz");
+			tui_model_opened(&m);
 		} else if (proto_decode((const char *)p, len, &msg) == 0) {
 			tui_model_message(&m, &msg);
 			proto_msg_free(&msg);

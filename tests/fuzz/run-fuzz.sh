@@ -28,16 +28,17 @@ seconds=${2:-60}
 max_len=8192
 case $name in
 proto)
-	sources="shared/proto.c shared/proto-encode.c"
+	sources="shared/proto.c shared/proto-client.c shared/proto-encode.c"
 	packages="libcjson"
 	;;
 dispatch)
-	sources="shared/proto.c shared/proto-encode.c shared/frame.c
+	sources="shared/proto.c shared/proto-client.c shared/proto-encode.c shared/frame.c
 	    shared/util.c server/server-chat.c server/server-chat-event.c
 	    server/server-chat-v2.c
 	    server/server-session.c server/registry-mem.c server/store-mem.c
 	    server/store-sqlite.c server/store-sqlite-wal.c
 	    server/store-sqlite-exec.c server/store-sqlite-writer.c
+	    server/store-sqlite-vfs.c
 	    server/store-sqlite-schema.c
 	    server/store-util.c server/server-config.c
 	    server/server-metrics.c
@@ -48,10 +49,10 @@ dispatch)
 	packages="libcjson libevent sqlite3 libcrypto hiredis"
 	;;
 tui)
-	sources="shared/proto.c tui/tui-buffer.c tui/tui-command.c
-	    tui/tui-complete.c tui/tui-handle.c tui/tui-keys.c tui/tui-model.c
+	sources="shared/proto.c shared/proto-client.c tui/tui-buffer.c tui/tui-command.c
+	    tui/tui-complete.c tui/tui-handle.c tui/tui-history.c tui/tui-keys.c tui/tui-model.c
 	    tui/tui-names.c tui/tui-pane.c tui/tui-paste.c tui/tui-request.c
-	    tui/tui-edit.c tui/tui-text.c tui/tui-mention.c"
+	    tui/tui-edit.c tui/tui-text.c tui/tui-mention.c tui/tui-config.c"
 	packages="libcjson"
 	# Room names longer than the input line (4 KiB) twice over.
 	max_len=32768

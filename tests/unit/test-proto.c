@@ -873,6 +873,14 @@ test_encode_requests(void **state)
 	msg.user_id = "1";
 	encodes_as(&msg, "{\"action\":\"private_message\",\"user_id\":\"1\","
 	    "\"message\":\"Hello!\"}");
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_HISTORY;
+	msg.room = "r";
+	msg.limit = "50";
+	msg.before = "9";
+	msg.after = "1";
+	encodes_as(&msg, "{\"action\":\"history\",\"room\":\"r\","
+	    "\"limit\":\"50\",\"before\":\"9\",\"after\":\"1\"}");
 }
 
 static void
@@ -1246,6 +1254,92 @@ test_client_decode(void **state)
 	assert_null(msg.action_name);
 }
 
+/* History replies: entries kept, dropped and bounded (client side). */
+static void
+test_client_history(void **state)
+{
+	struct proto_msg	 msg;
+	char			*big, *p;
+	size_t			 i, len;
+
+	(void)state;
+#define DEC(json) assert_int_equal(proto_decode(json, strlen(json), &msg), 0)
+	DEC("{\"action\":\"history\",\"room\":\"r\",\"messages\":["
+	    "{\"seq\":\"41\",\"ts\":\"1700000000000\",\"user_id\":\"3\","
+	    "\"name\":\"alice\",\"message\":\"hi\"},"
+	    "{\"seq\":\"44\",\"user_id\":\"4\",\"message\":\"a\\u0000b\"}]}");
+	assert_int_equal(msg.action, PROTO_HISTORY);
+	assert_string_equal(msg.room, "r");
+	assert_true(msg.has_entries);
+	assert_int_equal(msg.nentries, 2);
+	assert_string_equal(msg.entries[0].seq, "41");
+	assert_string_equal(msg.entries[0].ts, "1700000000000");
+	assert_string_equal(msg.entries[0].user_id, "3");
+	assert_string_equal(msg.entries[0].name, "alice");
+	assert_string_equal(msg.entries[0].message, "hi");
+	assert_int_equal(msg.entries[0].message_len, 2);
+	assert_string_equal(msg.entries[1].seq, "44");
+	assert_null(msg.entries[1].ts);
+	assert_null(msg.entries[1].name);
+	assert_int_equal(msg.entries[1].message_len, 3);
+	assert_memory_equal(msg.entries[1].message, "a\0b", 4);
+	proto_msg_free(&msg);
+
+	DEC("{\"action\":\"history\",\"room\":\"r\",\"messages\":[]}");
+	assert_true(msg.has_entries);
+	assert_int_equal(msg.nentries, 0);
+	assert_null(msg.entries);
+	proto_msg_free(&msg);
+	DEC("{\"action\":\"history\",\"room\":\"r\",\"messages\":{}}");
+	assert_false(msg.has_entries);
+	proto_msg_free(&msg);
+	/* Only a history reply has entries. */
+	DEC("{\"action\":\"rooms\",\"messages\":[{\"seq\":\"1\","
+	    "\"user_id\":\"1\",\"message\":\"m\"}]}");
+	assert_false(msg.has_entries);
+	proto_msg_free(&msg);
+
+	/* Wrong types, missing fields, U+0000 outside the text: dropped. */
+	DEC("{\"action\":\"history\",\"messages\":[1,\"x\",null,[],{},"
+	    "{\"seq\":1,\"user_id\":\"1\",\"message\":\"m\"},"
+	    "{\"seq\":\"-1\",\"user_id\":\"1\",\"message\":\"m\"},"
+	    "{\"seq\":\"\",\"user_id\":\"1\",\"message\":\"m\"},"
+	    "{\"seq\":\"1\",\"user_id\":2,\"message\":\"m\"},"
+	    "{\"seq\":\"1\",\"user_id\":\"1\",\"message\":[]},"
+	    "{\"seq\":\"1\\u0000\",\"user_id\":\"1\",\"message\":\"m\"},"
+	    "{\"seq\":\"1\",\"user_id\":\"1\\u0000\",\"message\":\"m\"},"
+	    "{\"seq\":\"7\",\"ts\":\"x\",\"user_id\":\"1\",\"name\":\"\","
+	    "\"message\":\"\"},"
+	    "{\"seq\":\"8\",\"ts\":5,\"user_id\":\"1\",\"name\":\"a\\u0000\","
+	    "\"message\":\"z\"}]}");
+	assert_true(msg.has_entries);
+	assert_int_equal(msg.nentries, 2);
+	assert_string_equal(msg.entries[0].seq, "7");
+	assert_null(msg.entries[0].ts);
+	assert_null(msg.entries[0].name);
+	assert_string_equal(msg.entries[0].message, "");
+	assert_string_equal(msg.entries[1].seq, "8");
+	assert_null(msg.entries[1].ts);
+	assert_null(msg.entries[1].name);
+	proto_msg_free(&msg);
+
+	/* A huge array: at most a page's worth is kept. */
+	len = 64 + (CHAT_HISTORY_PAGE_MAX * 2) * 64;
+	big = malloc(len);
+	assert_non_null(big);
+	p = big + sprintf(big, "{\"action\":\"history\",\"messages\":[");
+	for (i = 0; i < CHAT_HISTORY_PAGE_MAX * 2; i++)
+		p += sprintf(p, "%s{\"seq\":\"%zu\",\"user_id\":\"1\","
+		    "\"message\":\"m\"}", i > 0 ? "," : "", i + 1);
+	strcpy(p, "]}");
+	assert_int_equal(proto_decode(big, strlen(big), &msg), 0);
+	assert_int_equal(msg.nentries, CHAT_HISTORY_PAGE_MAX);
+	assert_string_equal(msg.entries[0].seq, "1");
+	proto_msg_free(&msg);
+	free(big);
+#undef DEC
+}
+
 static void
 test_action_names(void **state)
 {
@@ -1289,6 +1383,7 @@ main(void)
 		cmocka_unit_test(test_encode_escaping),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_client_decode),
+		cmocka_unit_test(test_client_history),
 		cmocka_unit_test(test_action_names),
 	};
 

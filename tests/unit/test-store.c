@@ -371,6 +371,56 @@ test_trim_rooms(void **state)
 	}
 }
 
+/* Completions counted by status. */
+static int	nfailed;
+
+static void
+done_count(void *arg, const struct store_result *res)
+{
+	(void)arg;
+	if (res->status != STORE_OK)
+		nfailed++;
+	ndone++;
+}
+
+/*
+ * SQLite: commits of many pages (300 messages over 150 rooms, the WAL's
+ * writes gathered by store-sqlite-vfs.c, past 128 KiB once the rooms'
+ * pages no longer fit few), all kept across a reopen.
+ */
+static void
+test_big_commit(void **state)
+{
+	struct fixture		*fx = *state;
+	struct store_msg	 m = { .ts = 42, .user_id = "3", .name = "bob",
+				       .text = "hello", .text_len = 5 };
+	struct store_query	 q = { .limit = 200 };
+	char			 room[16];
+	int			 want = ndone;
+
+	nfailed = 0;
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 300; i++) {
+			snprintf(room, sizeof room, "room-%d", i % 150);
+			fx->st->ops->history_append(fx->st, room, &m,
+			    done_count, NULL);
+		}
+		want += 300;
+		await_done(fx, want);
+		assert_int_equal(nfailed, 0);
+	}
+	fx->st->ops->destroy(fx->st);
+	assert_non_null(fx->st = open_store(fx));
+	for (int i = 0; i < 150; i++) {
+		snprintf(room, sizeof room, "room-%d", i);
+		q.room = room;
+		q.room_len = strlen(room);
+		CALL(fx, fx->st->ops->history_query(fx->st, &q, done, NULL));
+		assert_int_equal(got.n, 40);
+		assert_int_equal(got.msgs[got.n - 1].text_len, 5);
+	}
+}
+
 /* SQLite and Redis: everything survives a reopen (for Redis: a new store
  * object, as after a restart of the node). */
 static void
@@ -414,6 +464,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reopen, setup_sql,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_trim_rooms, setup_sql64,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_big_commit, setup_sql64,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup_redis,
 		    teardown),

@@ -188,6 +188,69 @@ last_line(const struct tui_buffer *b)
 	return (tui_model_line(b, b->nlines - 1));
 }
 
+/* Expect a history request: the latest page, or before or after a seq. */
+static void
+expect_history(struct tui_model *m, const char *room, const char *before,
+    const char *after)
+{
+	struct proto_msg	r;
+
+	assert_true(tui_model_pop_request(m, &r));
+	assert_int_equal(r.action, PROTO_HISTORY);
+	assert_string_equal(r.room, room);
+	assert_string_equal(r.limit, "50");
+	if (before == NULL)
+		assert_null(r.before);
+	else
+		assert_string_equal(r.before, before);
+	if (after == NULL)
+		assert_null(r.after);
+	else
+		assert_string_equal(r.after, after);
+	tui_model_request_free(&r);
+}
+
+/*
+ * A history reply for room: n entries with seqs first, first + step, ...
+ * from user "1" named "bob" (user "3", ours, when the seq is a multiple
+ * of 10), text "m<seq>", time ts0 + seq seconds (ts0 0: no ts).
+ */
+static void
+feed_history(struct tui_model *m, const char *room, size_t n, unsigned first,
+    int step, long long ts0)
+{
+	struct proto_msg	 msg;
+	struct proto_entry	*e;
+	char			(*num)[3][32];
+	size_t			 i;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_HISTORY;
+	msg.room = (char *)room;
+	e = calloc(n + 1, sizeof *e);
+	num = calloc(n + 1, sizeof *num);
+	for (i = 0; i < n; i++) {
+		unsigned seq = first + (unsigned)((int)i * step);
+
+		snprintf(num[i][0], sizeof num[i][0], "%u", seq);
+		snprintf(num[i][1], sizeof num[i][1], "%lld",
+		    (ts0 + seq) * 1000);
+		snprintf(num[i][2], sizeof num[i][2], "m%u", seq);
+		e[i].seq = num[i][0];
+		e[i].ts = ts0 != 0 ? num[i][1] : NULL;
+		e[i].user_id = seq % 10 == 0 ? "3" : "1";
+		e[i].name = seq % 10 == 0 ? NULL : "bob";
+		e[i].message = num[i][2];
+		e[i].message_len = strlen(num[i][2]);
+	}
+	msg.entries = e;
+	msg.nentries = n;
+	msg.has_entries = true;
+	tui_model_message(m, &msg);
+	free(e);
+	free(num);
+}
+
 /* Connected as id 3 and in room "lobby" with participants 1 and 3. */
 static void
 connect_and_join(struct tui_model *m)
@@ -205,10 +268,12 @@ connect_and_join(struct tui_model *m)
 	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_history(m, "lobby", NULL, NULL);
 	expect_no_req(m);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
 	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3",
 	    (char *)NULL);
+	feed_history(m, "lobby", 0, 0, 0, 0);	/* a new room */
 }
 
 static void
@@ -610,6 +675,7 @@ test_reconnect(void **state)
 	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_history(m, "lobby", NULL, NULL);
 	assert_string_equal(m->own_id, "0");
 	/* The timer does not repeat a request still unanswered... */
 	tui_model_tick(m);
@@ -1708,6 +1774,7 @@ test_names(void **state)
 	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_history(m, "lobby", NULL, NULL);
 	memset(&msg, 0, sizeof msg);
 	msg.action = PROTO_PARTICIPANTS;
 	msg.room = "lobby";
@@ -1836,6 +1903,404 @@ test_config_file(void **state)
 	unlink(path);
 }
 
+/* A room message with a seq (version 2). */
+static void
+feed_seq(struct tui_model *m, const char *room, const char *user,
+    const char *text, const char *seq)
+{
+	struct proto_msg	msg;
+
+	memset(&msg, 0, sizeof msg);
+	msg.action = PROTO_ROOM_MESSAGE;
+	msg.room = (char *)room;
+	msg.user_id = (char *)user;
+	msg.message = (char *)text;
+	msg.message_len = strlen(text);
+	msg.seq = (char *)seq;
+	tui_model_message(m, &msg);
+}
+
+/* Line i of b is text (a divider, or a message with that text). */
+static void
+expect_line(const struct tui_buffer *b, size_t i, enum tui_line_kind kind,
+    const char *text)
+{
+	const struct tui_line	*l = tui_model_line(b, i);
+
+	assert_non_null(l);
+	assert_string_equal(l->text, text);
+	assert_int_equal(l->kind, kind);
+}
+
+/* How many lines of b have this text. */
+static size_t
+count_lines(const struct tui_buffer *b, const char *text)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < b->nlines; i++)
+		if (strcmp(tui_model_line(b, i)->text, text) == 0)
+			n++;
+	return (n);
+}
+
+/* Join lobby (connected as id 3): the latest page is asked for. */
+static void
+join_lobby(struct tui_model *m)
+{
+	tui_model_opened(m);
+	greet(m, "3");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
+	enter(m, "/join lobby");
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_history(m, "lobby", NULL, NULL);
+	expect_no_req(m);
+}
+
+/*
+ * Disconnected, and back in lobby as id 3 on a server of epoch: up to the
+ * request for history (the caller expects it).
+ */
+static void
+reconnect_lobby(struct tui_model *m, const char *epoch)
+{
+	tui_model_closed(m, "gone");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "9", NULL);
+	expect_hello(m, "TOKEN");
+	feed_hello(m, "3", "TOKEN", epoch);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
+	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3",
+	    (char *)NULL);
+}
+
+/* Joining shows the latest page above a divider, dated when not today. */
+static void
+test_history_on_join(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*b;
+	const struct tui_line	*l;
+	char			 want[64], stamp[32];
+	struct tm		 tm;
+	time_t			 t;
+	size_t			 i;
+
+	join_lobby(m);
+	b = m->view;
+	/* A live line may come before the page that holds it too. */
+	feed_seq(m, "lobby", "1", "m60", "60");
+	feed_history(m, "lobby", 50, 11, 1, 3 * 86400);
+	assert_int_equal(b->nlines, 52);
+	for (i = 0; i < 49; i++) {
+		snprintf(want, sizeof want, "m%zu", i + 11);
+		l = tui_model_line(b, i);
+		assert_string_equal(l->text, want);
+		assert_int_equal(l->kind, (i + 11) % 10 == 0 ? TUI_LINE_OWN :
+		    TUI_LINE_MSG);
+		assert_string_equal(l->who, (i + 11) % 10 == 0 ? "3" : "bob");
+		/* The server's time, with the date: not today. */
+		assert_int_equal(l->when, 3 * 86400 + (time_t)i + 11);
+		t = l->when;
+		localtime_r(&t, &tm);
+		strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M", &tm);
+		snprintf(want, sizeof want, "%s <%s> ", stamp, l->who);
+		assert_string_equal(l->prefix, want);
+	}
+	expect_line(b, 49, TUI_LINE_DIVIDER, "-- end of history --");
+	assert_string_equal(tui_model_line(b, 49)->prefix, "");
+	expect_line(b, 50, TUI_LINE_JOIN, "you joined lobby");
+	expect_line(b, 51, TUI_LINE_MSG, "m60");
+	assert_int_equal(count_lines(b, "m60"), 1);
+	/* Today's lines keep the short stamp. */
+	assert_string_equal(tui_model_line(b, 51)->prefix, "00:16 <1> ");
+	assert_true(b->hist_more);
+	assert_int_equal(b->unread, 0);
+	expect_no_req(m);
+}
+
+/* PgUp past the top asks once for the page before; the end stops it. */
+static void
+test_history_paging(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*b;
+	struct proto_msg	 r;
+	int			 i, asked = 0;
+
+	join_lobby(m);
+	b = m->view;
+	feed_history(m, "lobby", 50, 51, 1, 0);
+	assert_true(b->hist_more);
+	/* Not before the top is in sight, then once, however often. */
+	key(m, TUI_KEY_PGUP);
+	expect_no_req(m);
+	for (i = 0; i < 20; i++) {
+		key(m, TUI_KEY_PGUP);
+		while (tui_model_pop_request(m, &r)) {
+			assert_int_equal(r.action, PROTO_HISTORY);
+			assert_string_equal(r.before, "51");
+			assert_string_equal(r.limit, "50");
+			assert_null(r.after);
+			tui_model_request_free(&r);
+			asked++;
+		}
+	}
+	assert_int_equal(asked, 1);
+	/* A full page (one seq seen already): on top, in order. */
+	feed_history(m, "lobby", 50, 2, 1, 0);
+	assert_int_equal(count_lines(b, "m51"), 1);
+	expect_line(b, 0, TUI_LINE_MSG, "m2");
+	expect_line(b, 48, TUI_LINE_OWN, "m50");
+	expect_line(b, 49, TUI_LINE_MSG, "m51");
+	assert_int_equal(b->seq_old, 2);
+	assert_true(b->hist_more);
+	/* The view stayed where it was: one more PgUp to see the top. */
+	expect_no_req(m);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	key(m, TUI_KEY_FOCUS_NEXT);
+	assert_int_equal(m->focus, TUI_FOCUS_MESSAGES);
+	key(m, TUI_KEY_HOME);
+	expect_history(m, "lobby", "2", NULL);
+	key(m, TUI_KEY_HOME);
+	expect_no_req(m);
+	/* The last page: fewer than asked for, and the start is said. */
+	feed_history(m, "lobby", 1, 1, 1, 0);
+	expect_line(b, 0, TUI_LINE_DIVIDER, "-- start of history --");
+	expect_line(b, 1, TUI_LINE_MSG, "m1");
+	expect_line(b, 2, TUI_LINE_MSG, "m2");
+	assert_false(b->hist_more);
+	key(m, TUI_KEY_HOME);
+	key(m, TUI_KEY_PGUP);
+	expect_no_req(m);
+	/* A page nobody asked for is ignored. */
+	feed_history(m, "lobby", 3, 200, 1, 0);
+	assert_int_equal(count_lines(b, "m200"), 0);
+}
+
+/*
+ * After a reconnect: what was said meanwhile, paged with "after" until
+ * done, under one divider, each line once, and live lines after them.
+ */
+static void
+test_history_reconnect(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*b, *st = m->bufs[0];
+	char			 want[16];
+	size_t			 i, at;
+
+	connect_and_join(m);
+	b = m->view;
+	feed_seq(m, "lobby", "1", "m5", "5");
+	feed_seq(m, "lobby", "1", "m6", "6");
+	feed_seq(m, "lobby", "1", "m6", "6");	/* a duplicate */
+	assert_int_equal(count_lines(b, "m6"), 1);
+	reconnect_lobby(m, "E1");
+	expect_history(m, "lobby", NULL, "6");
+	expect_no_req(m);
+	/* Live lines wait for the missed ones. */
+	feed_seq(m, "lobby", "1", "m120", "120");
+	feed_seq(m, "lobby", "1", "m121", "121");
+	assert_int_equal(count_lines(b, "m120"), 0);
+	feed_history(m, "lobby", 50, 7, 1, 0);
+	expect_history(m, "lobby", NULL, "56");
+	feed_history(m, "lobby", 50, 57, 1, 0);
+	expect_history(m, "lobby", NULL, "106");
+	assert_int_equal(count_lines(b, "m7"), 0);
+	feed_history(m, "lobby", 14, 107, 1, 0);
+	expect_no_req(m);
+	assert_null(m->catchup);
+	at = b->nlines - 116;
+	expect_line(b, at, TUI_LINE_DIVIDER,
+	    "-- 114 messages while disconnected --");
+	for (i = 7; i <= 121; i++) {
+		snprintf(want, sizeof want, "m%zu", i);
+		expect_line(b, at + i - 6, i % 10 == 0 ? TUI_LINE_OWN :
+		    TUI_LINE_MSG, want);
+	}
+	assert_int_equal(count_lines(b, "m120"), 1);
+	feed_seq(m, "lobby", "1", "m121", "121");
+	feed_seq(m, "lobby", "1", "m122", "122");
+	assert_int_equal(count_lines(b, "m121"), 1);
+	expect_line(b, b->nlines - 1, TUI_LINE_MSG, "m122");
+	for (i = 0; i < st->nlines; i++)
+		assert_null(strstr(tui_model_line(st, i)->text, "lost"));
+
+	/* Left and back: what was said since, said so. */
+	enter(m, "/leave");
+	expect_req(m, PROTO_LEAVE, NULL, NULL, NULL);
+	feed(m, PROTO_LEAVE, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	enter(m, "/join lobby");
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_history(m, "lobby", NULL, "122");
+	feed_history(m, "lobby", 0, 0, 0, 0);
+	expect_line(b, b->nlines - 1, TUI_LINE_DIVIDER,
+	    "-- no messages since you left --");
+	expect_no_req(m);
+}
+
+/* A server that lost its history (new epoch): said, and the latest shown. */
+static void
+test_history_epoch_change(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*b, *st = m->bufs[0];
+
+	connect_and_join(m);
+	b = m->view;
+	feed_seq(m, "lobby", "1", "m5", "5");
+	reconnect_lobby(m, "E2");
+	assert_int_equal(count_lines(st, "127.0.0.1:8080 lost its history: "
+	    "rooms show the latest again"), 1);
+	expect_history(m, "lobby", NULL, NULL);	/* not after 5 */
+	feed_seq(m, "lobby", "1", "m3", "3");	/* waits */
+	feed_history(m, "lobby", 2, 2, 1, 0);
+	expect_line(b, b->nlines - 3, TUI_LINE_DIVIDER,
+	    "-- history was lost: the latest 2 messages --");
+	expect_line(b, b->nlines - 2, TUI_LINE_MSG, "m2");
+	expect_line(b, b->nlines - 1, TUI_LINE_MSG, "m3");	/* once */
+	assert_int_equal(count_lines(b, "m5"), 1);	/* old lines stay */
+	/* Cut off while catching up: the same is asked for again. */
+	reconnect_lobby(m, "E3");
+	expect_history(m, "lobby", NULL, NULL);
+	reconnect_lobby(m, "E3");
+	expect_history(m, "lobby", NULL, NULL);
+	feed_history(m, "lobby", 2, 2, 1, 0);
+	expect_line(b, b->nlines - 1, TUI_LINE_MSG, "m3");
+	/* Old seqs mean nothing now: 4 is new. */
+	feed_seq(m, "lobby", "1", "m4", "4");
+	expect_line(b, b->nlines - 1, TUI_LINE_MSG, "m4");
+	/* No paging into another epoch's lines. */
+	key(m, TUI_KEY_PGUP);
+	key(m, TUI_KEY_PGUP);
+	expect_no_req(m);
+}
+
+/* A version 1 server: no history requests, ever. */
+static void
+test_history_v1(void **state)
+{
+	struct tui_model	*m = *state;
+
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "1", NULL);
+	expect_hello(m, NULL);
+	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
+	enter(m, "/join lobby");
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_no_req(m);
+	feed(m, PROTO_ROOM_MESSAGE, "lobby", "2", "hi");
+	key(m, TUI_KEY_PGUP);
+	expect_no_req(m);
+	tui_model_closed(m, "gone");
+	tui_model_opened(m);
+	feed(m, PROTO_CONNECTION, NULL, "4", NULL);
+	expect_hello(m, NULL);
+	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	expect_no_req(m);
+}
+
+/* A catch-up whose page is refused is asked again, then given up. */
+static void
+test_history_errors(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*b;
+	int			 i;
+
+	connect_and_join(m);
+	b = m->view;
+	feed_seq(m, "lobby", "1", "m5", "5");
+	reconnect_lobby(m, "E1");
+	expect_history(m, "lobby", NULL, "5");
+	feed_seq(m, "lobby", "1", "m9", "9");
+	for (i = 0; i < TUI_ROOM_HISTORY_RETRIES; i++) {
+		feed(m, PROTO_ERROR, NULL, NULL, "service unavailable");
+		expect_history(m, "lobby", NULL, "5");
+	}
+	feed(m, PROTO_ERROR, NULL, NULL, "service unavailable");
+	expect_no_req(m);
+	assert_null(m->catchup);
+	/* What waited is shown all the same, and the gap is said. */
+	expect_line(b, b->nlines - 3, TUI_LINE_ERROR,
+	    "cannot fetch the missed messages: service unavailable");
+	expect_line(b, b->nlines - 2, TUI_LINE_MSG, "m9");
+	expect_line(b, b->nlines - 1, TUI_LINE_ERROR, "service unavailable");
+	/* A hostile page that never moves on ends the catch-up too. */
+	reconnect_lobby(m, "E1");
+	expect_history(m, "lobby", NULL, "9");
+	for (i = 0; i < TUI_ROOM_HISTORY_RETRIES; i++) {
+		feed_history(m, "lobby", 50, 9, 0, 0);	/* all seen */
+		expect_history(m, "lobby", NULL, "9");
+	}
+	feed_history(m, "lobby", 50, 9, 0, 0);
+	expect_no_req(m);
+	assert_null(m->catchup);
+}
+
+/*
+ * A page asked again after an error, whose first answer came all the
+ * same: the answers that bring nothing new change nothing.
+ */
+static void
+test_history_retry_dup(void **state)
+{
+	struct tui_model	*m = *state;
+	struct tui_buffer	*b;
+	char			 want[16];
+	size_t			 i;
+
+	connect_and_join(m);
+	b = m->view;
+	feed_seq(m, "lobby", "1", "m5", "5");
+	reconnect_lobby(m, "E1");
+	expect_history(m, "lobby", NULL, "5");
+	feed(m, PROTO_ERROR, NULL, NULL, PROTO_ERR_RATE_LIMIT);
+	expect_history(m, "lobby", NULL, "5");
+	feed_history(m, "lobby", 50, 6, 1, 0);
+	expect_history(m, "lobby", NULL, "55");
+	feed_history(m, "lobby", 50, 6, 1, 0);	/* the second answer */
+	expect_history(m, "lobby", NULL, "55");
+	feed_history(m, "lobby", 5, 56, 1, 0);
+	assert_null(m->catchup);
+	feed_history(m, "lobby", 5, 56, 1, 0);	/* ignored */
+	expect_no_req(m);
+	expect_line(b, b->nlines - 56, TUI_LINE_DIVIDER,
+	    "-- 55 messages while disconnected --");
+	for (i = 6; i <= 60; i++) {
+		snprintf(want, sizeof want, "m%zu", i);
+		assert_int_equal(count_lines(b, want), 1);
+		expect_line(b, b->nlines - 61 + i, i % 10 == 0 ? TUI_LINE_OWN :
+		    TUI_LINE_MSG, want);
+	}
+}
+
 int
 main(void)
 {
@@ -1848,6 +2313,13 @@ main(void)
 		T(test_names),
 		T(test_nick_v1),
 		T(test_config_file),
+		T(test_history_on_join),
+		T(test_history_paging),
+		T(test_history_reconnect),
+		T(test_history_epoch_change),
+		T(test_history_v1),
+		T(test_history_errors),
+		T(test_history_retry_dup),
 		T(test_connect),
 		T(test_join_reply_with_own_id),
 		T(test_notifications_resync),
