@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1501,7 +1500,7 @@ test_hello_resume(void **state)
 	feed(m, PROTO_CONNECTION, NULL, "12", NULL);	/* a fresh id... */
 	expect_hello(m, "TOKEN");
 	expect_no_req(m);
-	feed_hello(m, "3", "TOKEN", "E1", NULL);		/* ...is ours again */
+	feed_hello(m, "3", "TOKEN", "E1", NULL);	/* ...is ours again */
 	assert_string_equal(m->own_id, "3");
 	assert_false(m->token_dirty);	/* same token: nothing to save */
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
@@ -1699,38 +1698,27 @@ static void
 test_config_file(void **state)
 {
 	struct tui_config	 c;
-	char			 path[] = "/tmp/chat-tui-config.XXXXXX", *err;
-	FILE			*f;
-	int			 fd;
+	char			*err;
 
 	(void)state;
 	memset(&c, 0, sizeof c);
 	assert_int_equal(tui_config_load("/nonexistent/chat-tui/config", &c,
 	    &err), 0);			/* no file: nothing set */
 	assert_null(c.server);
-	assert_true((fd = mkstemp(path)) != -1);
-	assert_non_null(f = fdopen(fd, "w"));
-	fputs("# mine\n\n  server = 127.0.0.1:9000 \nname=alice\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("# mine\n\n  server = 127.0.0.1:9000 "
+	    "\nname=alice\n", &c, &err), 0);
 	assert_string_equal(c.server, "127.0.0.1:9000");
 	assert_string_equal(c.name, "alice");
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("name = alice\nname = 1bad\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_int_equal(config_text("name = alice\nname = 1bad\n", &c, &err),
+	    -1);
 	assert_non_null(strstr(err, ":2: invalid name"));
 	free(err);
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("colour = red\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_int_equal(config_text("colour = red\n", &c, &err), -1);
 	assert_non_null(strstr(err, ":1: unknown key"));
 	free(err);
 	tui_config_free(&c);
-	unlink(path);
 }
 
 /* A room message with a seq (version 2). */
@@ -1740,12 +1728,7 @@ feed_seq(struct tui_model *m, const char *room, const char *user,
 {
 	struct proto_msg	msg;
 
-	memset(&msg, 0, sizeof msg);
-	msg.action = PROTO_ROOM_MESSAGE;
-	msg.room = (char *)room;
-	msg.user_id = (char *)user;
-	msg.message = (char *)text;
-	msg.message_len = strlen(text);
+	tui_test_msg(&msg, PROTO_ROOM_MESSAGE, room, user, text);
 	msg.seq = (char *)seq;
 	tui_model_message(m, &msg);
 }

@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unistd.h>
-
 #include <cmocka.h>
 
 #include "tui-config.h"
@@ -331,40 +329,24 @@ static void
 test_config_bell(void **state)
 {
 	struct tui_config	 c;
-	char			 path[] = "/tmp/chat-tui-config.XXXXXX", *err;
-	FILE			*f;
-	int			 fd;
+	char			*err;
 	bool			 on;
 
 	(void)state;
 	memset(&c, 0, sizeof c);
-	assert_true((fd = mkstemp(path)) != -1);
-	assert_non_null(f = fdopen(fd, "w"));
-	fputs("name = alice\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("name = alice\n", &c, &err), 0);
 	assert_false(c.bell_off);	/* on by default */
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("bell = off\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("bell = off\n", &c, &err), 0);
 	assert_true(c.bell_off);
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("bell=off\n bell = on \n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("bell=off\n bell = on \n", &c, &err), 0);
 	assert_false(c.bell_off);
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("# quiet\nbell = no\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_int_equal(config_text("# quiet\nbell = no\n", &c, &err), -1);
 	assert_non_null(strstr(err, ":2: bell: expected on or off"));
 	free(err);
 	tui_config_free(&c);
-	unlink(path);
 	/* The command line's --bell takes the same words. */
 	assert_int_equal(tui_config_onoff("on", &on), 0);
 	assert_true(on);

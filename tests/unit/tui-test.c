@@ -5,11 +5,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "tui-config.h"
 #include "tui-test.h"
 
 static time_t
@@ -46,6 +49,18 @@ tui_test_teardown(void **state)
 }
 
 void
+tui_test_msg(struct proto_msg *msg, enum proto_action action,
+    const char *room, const char *user, const char *message)
+{
+	memset(msg, 0, sizeof *msg);
+	msg->action = action;
+	msg->room = (char *)room;
+	msg->user_id = (char *)user;
+	msg->message = (char *)message;
+	msg->message_len = message != NULL ? strlen(message) : 0;
+}
+
+void
 feed(struct tui_model *m, enum proto_action action, const char *room,
     const char *user, const char *message, ...)
 {
@@ -54,12 +69,7 @@ feed(struct tui_model *m, enum proto_action action, const char *room,
 	va_list			 ap;
 	const char		*s;
 
-	memset(&msg, 0, sizeof msg);
-	msg.action = action;
-	msg.room = (char *)room;
-	msg.user_id = (char *)user;
-	msg.message = (char *)message;
-	msg.message_len = message != NULL ? strlen(message) : 0;
+	tui_test_msg(&msg, action, room, user, message);
 	if (action == PROTO_ROOMS || action == PROTO_PARTICIPANTS) {
 		va_start(ap, message);
 		while ((s = va_arg(ap, const char *)) != NULL)
@@ -77,13 +87,8 @@ feed_named(struct tui_model *m, enum proto_action action, const char *room,
 {
 	struct proto_msg	msg;
 
-	memset(&msg, 0, sizeof msg);
-	msg.action = action;
-	msg.room = (char *)room;
-	msg.user_id = (char *)user;
+	tui_test_msg(&msg, action, room, user, message);
 	msg.name = (char *)name;
-	msg.message = (char *)message;
-	msg.message_len = message != NULL ? strlen(message) : 0;
 	tui_model_message(m, &msg);
 }
 
@@ -93,9 +98,7 @@ feed_hello(struct tui_model *m, const char *id, const char *token,
 {
 	struct proto_msg	msg;
 
-	memset(&msg, 0, sizeof msg);
-	msg.action = PROTO_HELLO;
-	msg.user_id = (char *)id;
+	tui_test_msg(&msg, PROTO_HELLO, NULL, id, NULL);
 	msg.token = (char *)token;
 	msg.epoch = (char *)epoch;
 	msg.name = (char *)name;
@@ -198,6 +201,22 @@ enter(struct tui_model *m, const char *s)
 {
 	type(m, s);
 	key(m, TUI_KEY_ENTER);
+}
+
+int
+config_text(const char *text, struct tui_config *c, char **err)
+{
+	char	 path[] = "/tmp/chat-tui-config.XXXXXX";
+	FILE	*f;
+	int	 fd, rc;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs(text, f);
+	fclose(f);
+	rc = tui_config_load(path, c, err);
+	unlink(path);
+	return (rc);
 }
 
 const struct tui_line *

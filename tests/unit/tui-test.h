@@ -8,12 +8,17 @@
 
 #include "tui-model.h"
 
+struct tui_config;
+
 /* A model of 127.0.0.1:8080 whose clock says 1000. */
 void		 tui_test_init(struct tui_model *);
 /* cmocka setup and teardown: *state is such a model. */
 int		 tui_test_setup(void **);
 int		 tui_test_teardown(void **);
 
+/* msg is a server message of these fields, the others zero. */
+void		 tui_test_msg(struct proto_msg *msg, enum proto_action,
+		    const char *room, const char *user, const char *message);
 /* Feed one server message; for rooms and participants the list follows
  * message, NULL-terminated. */
 void		 feed(struct tui_model *, enum proto_action, const char *room,
@@ -47,5 +52,9 @@ void		 type(struct tui_model *, const char *s);
 void		 enter(struct tui_model *, const char *s);
 
 const struct tui_line	*last_line(const struct tui_buffer *);
+
+/* tui_config_load() of a file that holds text (removed after). */
+int		 config_text(const char *text, struct tui_config *,
+		    char **err);
 
 #endif
