@@ -212,6 +212,18 @@ server_start() {
 	bail "chat-server did not start"
 }
 
+# server_restart [ARGS...]: chat-server again on SERVER_PORT, after
+# server_kill (the port may take a moment to be free again).
+server_restart() {
+	_rend=$(($(now_ms) + $(scaled_ms 10)))
+	while [ "$(now_ms)" -lt "$_rend" ]; do
+		server_start_on "$SERVER_PORT" "$@" && return 0
+		sleep 0.2
+	done
+	diag <"$E2E_TMP/server.log"
+	return 1
+}
+
 # server_kill [SIGNAL]: stop it and reap it.
 server_kill() {
 	[ -n "$SERVER_PID" ] || return 0
@@ -253,6 +265,15 @@ tui_start() {
 	tmux_ new-session -d -s "$_name" -n "$_name" -x "$_cols" -y "$_rows" \
 	    "$_cmd" ||
 	    bail "tmux new-session $_name failed"
+}
+
+# tui_config NAME LINE...: the config file of chat-tui NAME (each has its
+# own, see tui_start), to be read when it starts.
+tui_config() {
+	_cd=$E2E_TMP/config-$1/chat-tui
+	shift
+	mkdir -p "$_cd"
+	printf '%s\n' "$@" >"$_cd/config"
 }
 
 # tui_pid NAME: the pid of chat-tui in pane NAME (started E2E_FREEZABLE:
@@ -375,6 +396,17 @@ wait_gone() {
 	return 1
 }
 
+# matches_are PANE REGEX FILE: what on the screen matches REGEX (grep -o),
+# in order, is exactly the lines of FILE.  If not, that and the screen as
+# diagnostics.
+matches_are() {
+	capture "$1" | grep -oE -- "$2" >"$E2E_TMP/got"
+	cmp -s "$3" "$E2E_TMP/got" && return 0
+	diag <"$E2E_TMP/got"
+	show "$1"
+	return 1
+}
+
 # lacks PANE REGEX: the screen does not match (now).
 lacks() {
 	if capture "$1" | grep -Eq -- "$2"; then
@@ -461,17 +493,32 @@ own_id() {
 	    status_bar "$1" | sed -n 's/.*| id \([0-9][0-9]*\) .*/\1/p'
 }
 
+# connected PANE...: each chat-tui PANE connected, its id in the variable
+# named PANE in capitals ($A for a); bail if one did not.
+connected() {
+	for _cp in "$@"; do
+		_id=$(own_id "$_cp")
+		[ -n "$_id" ] || bail "$_cp did not connect"
+		eval "$(printf %s "$_cp" | tr a-z A-Z)=\$_id"
+	done
+}
+
+# join_lobby PANE...: each joins room lobby; bail unless the first then
+# shows all of them in its users pane.
+join_lobby() {
+	for _jp in "$@"; do
+		say "$_jp" "/join lobby"
+	done
+	wait_for "$1" "$BD Users \($#\)$" || bail "not all of $* joined lobby"
+}
+
 # two_in_lobby: TUIs a and b connected, their ids in $A and $B, both in
 # room lobby and a seeing the two of them.
 two_in_lobby() {
 	tui_start a
 	tui_start b
-	A=$(own_id a)
-	B=$(own_id b)
-	[ -n "$A" ] && [ -n "$B" ] || bail "TUIs did not connect"
-	say a "/join lobby"
-	say b "/join lobby"
-	wait_for a "$BD Users \(2\)$" || bail "b did not join"
+	connected a b
+	join_lobby a b
 }
 
 # pane_dead PANE [TIMEOUT]: until the pane's process exited; prints its

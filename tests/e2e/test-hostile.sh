@@ -33,8 +33,7 @@ tmux_ delete-buffer 2>/dev/null
 tmux_ list-buffers | grep -q . && bail "cannot empty tmux's paste buffers"
 
 tui_start a 100 30
-A=$(own_id a)
-[ -n "$A" ] || bail "a did not connect"
+connected a
 say a "/join lobby"
 wait_row a -2 '\| room lobby \|' || bail "a did not join"
 say a "MARKER-BEFORE"

@@ -8,9 +8,7 @@ server_start
 
 tui_start a
 tui_start w
-A=$(own_id a)
-W=$(own_id w)
-[ -n "$A" ] && [ -n "$W" ] || bail "TUIs did not connect"
+connected a w
 say w "/join lobby"
 wait_row w -2 '\| room lobby \|' || bail "w did not join"
 

@@ -9,12 +9,9 @@ server_start
 
 tui_start a 100 30 -n alice
 # b's name comes from its config file.
-mkdir -p "$E2E_TMP/config-b/chat-tui"
-printf '# b\nname = bob\n' >"$E2E_TMP/config-b/chat-tui/config"
+tui_config b "# b" "name = bob"
 tui_start b 100 30
-A=$(own_id a)
-B=$(own_id b)
-[ -n "$A" ] && [ -n "$B" ] || bail "TUIs did not connect"
+connected a b
 check "a is told its name" wait_for a "\* you are now known as alice"
 check "b is told its name" wait_for b "\* you are now known as bob"
 check "a's status bar has its name, and its id" wait_row a -2 "\| connected \| name alice \| id $A \|"

@@ -8,9 +8,7 @@ server_start
 
 tui_start a 40 10
 tui_start b 100 30
-A=$(own_id a)
-B=$(own_id b)
-[ -n "$A" ] && [ -n "$B" ] || bail "TUIs did not connect"
+connected a b
 check "40x10: only the message pane, layout holds" wait_layout a 40 10 0
 check "the status bar fits and says connected" wait_row a -2 '^[^|]*connected \| id [0-9]+ \|'
 say a "/join lobby"

@@ -81,17 +81,10 @@ wait_bell() {
 tui_start a 100 30 -n alice
 tui_start b 100 30 -n bob
 # carol does not want the bell (config file).
-mkdir -p "$E2E_TMP/config-c/chat-tui"
-printf 'name = carol\nbell = off\n' >"$E2E_TMP/config-c/chat-tui/config"
+tui_config c "name = carol" "bell = off"
 tui_start c 100 30
-A=$(own_id a)
-B=$(own_id b)
-C=$(own_id c)
-[ -n "$A" ] && [ -n "$B" ] && [ -n "$C" ] || bail "TUIs did not connect"
-for _p in a b c; do
-	say $_p "/join lobby"
-done
-wait_for a "$BD Users \(3\)$" || bail "b and c did not join"
+connected a b c
+join_lobby a b c
 check "tmux watches for bells" test "$(tmux_ show -gwv monitor-bell)" = on
 check "no bell yet on a" test "$(bell_flag a)" = 0
 

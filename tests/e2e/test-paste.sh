@@ -9,8 +9,7 @@ e2e_init
 server_start
 
 tui_start a 100 30
-A=$(own_id a)
-[ -n "$A" ] || bail "a did not connect"
+connected a
 say a "/join lobby"
 wait_row a -2 '\| room lobby \|' || bail "a did not join"
 

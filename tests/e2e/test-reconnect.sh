@@ -12,17 +12,6 @@ two_in_lobby
 say a "before the restart"
 check "chatting before the restart" wait_for b "<$A> before the restart"
 
-# restart_on_port: the port may take a moment to be free again.
-restart_on_port() {
-	_end=$(($(now_ms) + $(scaled_ms 10)))
-	while [ "$(now_ms)" -lt "$_end" ]; do
-		server_start_on "$PORT" && return 0
-		sleep 0.2
-	done
-	diag <"$E2E_TMP/server.log"
-	return 1
-}
-
 round() {
 	_sig=$1
 	server_kill "$_sig"
@@ -38,7 +27,7 @@ round() {
 	DOWN=$((DOWN + 1))
 	check "$_sig: the line typed while down is answered" wait_count a "\* not connected to 127\.0\.0\.1:$PORT" $DOWN
 	sleep 1	# let a retry or two fail
-	check "$_sig: server restarted on the same port" restart_on_port
+	check "$_sig: server restarted on the same port" server_restart
 	check "$_sig: a reconnects by itself" wait_row a -2 "^127\.0\.0\.1:$PORT \| connected \| id [0-9]+ " 20
 	check "$_sig: b reconnects by itself" wait_row b -2 "\| connected \| id [0-9]+ " 20
 	check "$_sig: a rejoined lobby" wait_row a -2 "\| connected \| id [0-9]+ \| room lobby \|" 10

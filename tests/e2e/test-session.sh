@@ -27,19 +27,9 @@ check "restarted chat-tui is id $A again" wait_row a -2 "\| connected \| id $A \
 say a "/join lobby"
 check "a is in lobby" wait_row a -2 "\| id $A \| room lobby \|" 10
 
-# restart_on_port: the port may take a moment to be free again.
-restart_on_port() {
-	_end=$(($(now_ms) + $(scaled_ms 10)))
-	while [ "$(now_ms)" -lt "$_end" ]; do
-		server_start_on "$PORT" --db "$E2E_TMP/chat.db" && return 0
-		sleep 0.2
-	done
-	diag <"$E2E_TMP/server.log"
-	return 1
-}
 server_kill TERM
 check "a sees the server go" wait_row a -2 "\| disconnected \|" 10
-check "server restarted on the same --db" restart_on_port
+check "server restarted on the same --db" server_restart --db "$E2E_TMP/chat.db"
 check "after the server restart a is id $A again, back in lobby" wait_row a -2 "\| connected \| id $A \| room lobby \|" 20
 check "and b is id $B again" wait_row b -2 "\| connected \| id $B \|" 20
 check "one token file each" test "$(ls "$E2E_TMP/state-a/chat-tui" | wc -l)" = 1

@@ -9,184 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "tui-config.h"
 #include "tui-model.h"
 #include "tui-style.h"
-
-static time_t
-fixed_clock(time_t *t)
-{
-	if (t != NULL)
-		*t = 1000;
-	return (1000);
-}
-
-static int
-setup(void **state)
-{
-	struct tui_model *m = calloc(1, sizeof *m);
-
-	tui_model_init(m, "127.0.0.1:8080");
-	m->clock = fixed_clock;
-	*state = m;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	tui_model_free(*state);
-	free(*state);
-	return (0);
-}
-
-/* Feed one server message; list is a NULL-terminated vararg of strings. */
-static void
-feed(struct tui_model *m, enum proto_action action, const char *room,
-    const char *user, const char *message, ...)
-{
-	struct proto_msg	 msg;
-	char			*list[16];
-	va_list			 ap;
-	const char		*s;
-
-	memset(&msg, 0, sizeof msg);
-	msg.action = action;
-	msg.room = (char *)room;
-	msg.user_id = (char *)user;
-	msg.message = (char *)message;
-	msg.message_len = message != NULL ? strlen(message) : 0;
-	if (action == PROTO_ROOMS || action == PROTO_PARTICIPANTS) {
-		va_start(ap, message);
-		while ((s = va_arg(ap, const char *)) != NULL)
-			list[msg.nlist++] = (char *)s;
-		va_end(ap);
-		msg.list = list;
-		msg.has_list = true;
-	}
-	tui_model_message(m, &msg);
-}
-
-/* Expect the next queued request; NULL fields must be absent. */
-static void
-expect_req(struct tui_model *m, enum proto_action action, const char *room,
-    const char *user, const char *message)
-{
-	struct proto_msg	r;
-
-	assert_true(tui_model_pop_request(m, &r));
-	assert_int_equal(r.action, action);
-	if (room == NULL)
-		assert_null(r.room);
-	else
-		assert_string_equal(r.room, room);
-	if (user == NULL)
-		assert_null(r.user_id);
-	else
-		assert_string_equal(r.user_id, user);
-	if (message == NULL)
-		assert_null(r.message);
-	else
-		assert_string_equal(r.message, message);
-	tui_model_request_free(&r);
-}
-
-static void
-expect_no_req(struct tui_model *m)
-{
-	struct proto_msg	r;
-
-	assert_false(tui_model_pop_request(m, &r));
-}
-
-/* Expect hello (with token, or none); it is taken off the queue. */
-static void
-expect_hello(struct tui_model *m, const char *token)
-{
-	struct proto_msg	r;
-
-	assert_true(tui_model_pop_request(m, &r));
-	assert_int_equal(r.action, PROTO_HELLO);
-	if (token == NULL)
-		assert_null(r.token);
-	else
-		assert_string_equal(r.token, token);
-	tui_model_request_free(&r);
-}
-
-/* The hello reply of a version 2 server. */
-static void
-feed_hello(struct tui_model *m, const char *id, const char *token,
-    const char *epoch)
-{
-	struct proto_msg	msg;
-
-	memset(&msg, 0, sizeof msg);
-	msg.action = PROTO_HELLO;
-	msg.user_id = (char *)id;
-	msg.token = (char *)token;
-	msg.epoch = (char *)epoch;
-	tui_model_message(m, &msg);
-}
-
-/* Connected as id, through hello (whatever token the model has). */
-static void
-greet(struct tui_model *m, const char *id)
-{
-	struct proto_msg	r;
-
-	feed(m, PROTO_CONNECTION, NULL, id, NULL);
-	assert_true(tui_model_pop_request(m, &r));
-	assert_int_equal(r.action, PROTO_HELLO);
-	tui_model_request_free(&r);
-	assert_int_not_equal(m->conn, TUI_CONN_CONNECTED);
-	feed_hello(m, id, "TOKEN", "E1");
-}
-
-static void
-key(struct tui_model *m, enum tui_key_type type)
-{
-	struct tui_key	k = { type, 0, 0 };
-
-	tui_model_key(m, &k);
-}
-
-static void
-jump(struct tui_model *m, int n)
-{
-	struct tui_key	k = { TUI_KEY_JUMP, 0, n };
-
-	tui_model_key(m, &k);
-}
-
-static void
-type(struct tui_model *m, const char *s)
-{
-	struct tui_key	k = { TUI_KEY_CHAR, 0, 0 };
-
-	for (; *s != '\0'; s++) {
-		k.cp = (unsigned char)*s;
-		tui_model_key(m, &k);
-	}
-}
-
-static void
-enter(struct tui_model *m, const char *s)
-{
-	type(m, s);
-	key(m, TUI_KEY_ENTER);
-}
-
-static const struct tui_line *
-last_line(const struct tui_buffer *b)
-{
-	assert_true(b->nlines > 0);
-	return (tui_model_line(b, b->nlines - 1));
-}
+#include "tui-test.h"
 
 /* Expect a history request: the latest page, or before or after a seq. */
 static void
@@ -199,14 +28,8 @@ expect_history(struct tui_model *m, const char *room, const char *before,
 	assert_int_equal(r.action, PROTO_HISTORY);
 	assert_string_equal(r.room, room);
 	assert_string_equal(r.limit, "50");
-	if (before == NULL)
-		assert_null(r.before);
-	else
-		assert_string_equal(r.before, before);
-	if (after == NULL)
-		assert_null(r.after);
-	else
-		assert_string_equal(r.after, after);
+	expect_str(r.before, before);
+	expect_str(r.after, after);
 	tui_model_request_free(&r);
 }
 
@@ -251,13 +74,14 @@ feed_history(struct tui_model *m, const char *room, size_t n, unsigned first,
 	free(num);
 }
 
-/* Connected as id 3 and in room "lobby" with participants 1 and 3. */
+/*
+ * Connected, rooms asked for: /join lobby, up to the server's reply and
+ * the rooms and participants it asks for (version 2: the caller expects
+ * the history request too).
+ */
 static void
-connect_and_join(struct tui_model *m)
+enter_lobby(struct tui_model *m)
 {
-	tui_model_opened(m);
-	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
-	greet(m, "3");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_no_req(m);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
@@ -268,8 +92,49 @@ connect_and_join(struct tui_model *m)
 	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+}
+
+/* Join lobby (connected as id 3): the latest page is asked for. */
+static void
+join_lobby(struct tui_model *m)
+{
+	tui_model_opened(m);
+	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
+	greet(m, "3");
+	enter_lobby(m);
 	expect_history(m, "lobby", NULL, NULL);
 	expect_no_req(m);
+}
+
+/*
+ * After hello on a reconnect: lobby is joined again, up to the rooms and
+ * participants asked for.
+ */
+static void
+rejoin_lobby(struct tui_model *m)
+{
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
+	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
+	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
+	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
+	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+}
+
+/* Connected as id to a version 1 server: hello is refused. */
+static void
+greet_v1(struct tui_model *m, const char *id)
+{
+	feed(m, PROTO_CONNECTION, NULL, id, NULL);
+	expect_hello(m, NULL);
+	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+}
+
+/* Connected as id 3 and in room "lobby" with participants 1 and 3. */
+static void
+connect_and_join(struct tui_model *m)
+{
+	join_lobby(m);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
 	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3",
 	    (char *)NULL);
@@ -1610,7 +1475,7 @@ test_hello_new_session(void **state)
 	expect_hello(m, NULL);
 	expect_no_req(m);		/* nothing before hello's reply */
 	assert_int_equal(m->conn, TUI_CONN_CONNECTING);
-	feed_hello(m, "7", "tok7", "E1");
+	feed_hello(m, "7", "tok7", "E1", NULL);
 	assert_int_equal(m->conn, TUI_CONN_CONNECTED);
 	assert_string_equal(m->own_id, "7");
 	assert_string_equal(m->token, "tok7");
@@ -1635,7 +1500,7 @@ test_hello_resume(void **state)
 	feed(m, PROTO_CONNECTION, NULL, "12", NULL);	/* a fresh id... */
 	expect_hello(m, "TOKEN");
 	expect_no_req(m);
-	feed_hello(m, "3", "TOKEN", "E1");		/* ...is ours again */
+	feed_hello(m, "3", "TOKEN", "E1", NULL);	/* ...is ours again */
 	assert_string_equal(m->own_id, "3");
 	assert_false(m->token_dirty);	/* same token: nothing to save */
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
@@ -1645,13 +1510,12 @@ test_hello_resume(void **state)
 	    "connected to 127.0.0.1:8080 as id 3"));
 
 	/* A restarted client with the saved token says the same hello. */
-	tui_model_init(&again, "127.0.0.1:8080");
-	again.clock = fixed_clock;
+	tui_test_init(&again);
 	tui_model_set_token(&again, "TOKEN");
 	tui_model_opened(&again);
 	feed(&again, PROTO_CONNECTION, NULL, "13", NULL);
 	expect_hello(&again, "TOKEN");
-	feed_hello(&again, "3", "TOKEN", "E1");
+	feed_hello(&again, "3", "TOKEN", "E1", NULL);
 	assert_string_equal(again.own_id, "3");
 	tui_model_free(&again);
 }
@@ -1672,7 +1536,7 @@ test_hello_invalid_token(void **state)
 	expect_hello(m, NULL);
 	expect_no_req(m);
 	assert_non_null(strstr(last_line(m->bufs[0])->text, "expired"));
-	feed_hello(m, "4", "new", "E1");
+	feed_hello(m, "4", "new", "E1", NULL);
 	assert_string_equal(m->token, "new");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 }
@@ -1687,9 +1551,7 @@ test_hello_v1_fallback(void **state)
 
 	for (n = 0; n < 2; n++) {
 		tui_model_opened(m);
-		feed(m, PROTO_CONNECTION, NULL, n == 0 ? "1" : "2", NULL);
-		expect_hello(m, NULL);
-		feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+		greet_v1(m, n == 0 ? "1" : "2");
 		assert_true(m->v1);
 		assert_int_equal(m->conn, TUI_CONN_CONNECTED);
 		assert_string_equal(m->own_id, n == 0 ? "1" : "2");
@@ -1709,23 +1571,6 @@ test_hello_v1_fallback(void **state)
 	assert_int_equal(said, 1);
 }
 
-/* Feed a message that carries a name (version 2). */
-static void
-feed_named(struct tui_model *m, enum proto_action action, const char *room,
-    const char *user, const char *name, const char *message)
-{
-	struct proto_msg	msg;
-
-	memset(&msg, 0, sizeof msg);
-	msg.action = action;
-	msg.room = (char *)room;
-	msg.user_id = (char *)user;
-	msg.name = (char *)name;
-	msg.message = (char *)message;
-	msg.message_len = message != NULL ? strlen(message) : 0;
-	tui_model_message(m, &msg);
-}
-
 /* -n: the name is asked for after hello; names replace ids where known. */
 static void
 test_names(void **state)
@@ -1739,7 +1584,7 @@ test_names(void **state)
 	tui_model_opened(m);
 	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
 	expect_hello(m, NULL);
-	feed_hello(m, "3", "T", "E1");
+	feed_hello(m, "3", "T", "E1", NULL);
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	assert_true(tui_model_pop_request(m, &r));
 	assert_int_equal(r.action, PROTO_NICK);
@@ -1759,21 +1604,8 @@ test_names(void **state)
 	tui_model_opened(m);
 	feed(m, PROTO_CONNECTION, NULL, "9", NULL);
 	expect_hello(m, "T");
-	memset(&msg, 0, sizeof msg);
-	msg.action = PROTO_HELLO;
-	msg.user_id = "3";
-	msg.token = "T";
-	msg.name = "alice";
-	tui_model_message(m, &msg);
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_no_req(m);
-	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
-
-	enter(m, "/join lobby");
-	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
-	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	feed_hello(m, "3", "T", NULL, "alice");
+	enter_lobby(m);
 	expect_history(m, "lobby", NULL, NULL);
 	memset(&msg, 0, sizeof msg);
 	msg.action = PROTO_PARTICIPANTS;
@@ -1832,8 +1664,7 @@ test_names(void **state)
 	assert_string_equal(last_line(m->view)->text,
 	    "in lobby: rob, alice, 4");
 	feed_named(m, PROTO_JOIN, "lobby", "5", "carol", NULL);
-	while (tui_model_pop_request(m, &r))	/* the resync */
-		tui_model_request_free(&r);
+	drain(m);	/* the resync */
 	assert_string_equal(last_line(m->view)->who, "carol");
 
 	/* /nick: asked; refused as the server says. */
@@ -1855,9 +1686,7 @@ test_nick_v1(void **state)
 	struct tui_model	*m = *state;
 
 	tui_model_opened(m);
-	feed(m, PROTO_CONNECTION, NULL, "1", NULL);
-	expect_hello(m, NULL);
-	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
+	greet_v1(m, "1");
 	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
 	enter(m, "/nick alice");
 	expect_no_req(m);
@@ -1869,38 +1698,27 @@ static void
 test_config_file(void **state)
 {
 	struct tui_config	 c;
-	char			 path[] = "/tmp/chat-tui-config.XXXXXX", *err;
-	FILE			*f;
-	int			 fd;
+	char			*err;
 
 	(void)state;
 	memset(&c, 0, sizeof c);
 	assert_int_equal(tui_config_load("/nonexistent/chat-tui/config", &c,
 	    &err), 0);			/* no file: nothing set */
 	assert_null(c.server);
-	assert_true((fd = mkstemp(path)) != -1);
-	assert_non_null(f = fdopen(fd, "w"));
-	fputs("# mine\n\n  server = 127.0.0.1:9000 \nname=alice\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("# mine\n\n  server = 127.0.0.1:9000 "
+	    "\nname=alice\n", &c, &err), 0);
 	assert_string_equal(c.server, "127.0.0.1:9000");
 	assert_string_equal(c.name, "alice");
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("name = alice\nname = 1bad\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_int_equal(config_text("name = alice\nname = 1bad\n", &c, &err),
+	    -1);
 	assert_non_null(strstr(err, ":2: invalid name"));
 	free(err);
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("colour = red\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_int_equal(config_text("colour = red\n", &c, &err), -1);
 	assert_non_null(strstr(err, ":1: unknown key"));
 	free(err);
 	tui_config_free(&c);
-	unlink(path);
 }
 
 /* A room message with a seq (version 2). */
@@ -1910,12 +1728,7 @@ feed_seq(struct tui_model *m, const char *room, const char *user,
 {
 	struct proto_msg	msg;
 
-	memset(&msg, 0, sizeof msg);
-	msg.action = PROTO_ROOM_MESSAGE;
-	msg.room = (char *)room;
-	msg.user_id = (char *)user;
-	msg.message = (char *)text;
-	msg.message_len = strlen(text);
+	tui_test_msg(&msg, PROTO_ROOM_MESSAGE, room, user, text);
 	msg.seq = (char *)seq;
 	tui_model_message(m, &msg);
 }
@@ -1944,23 +1757,6 @@ count_lines(const struct tui_buffer *b, const char *text)
 	return (n);
 }
 
-/* Join lobby (connected as id 3): the latest page is asked for. */
-static void
-join_lobby(struct tui_model *m)
-{
-	tui_model_opened(m);
-	greet(m, "3");
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
-	enter(m, "/join lobby");
-	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
-	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
-	expect_history(m, "lobby", NULL, NULL);
-	expect_no_req(m);
-}
-
 /*
  * Disconnected, and back in lobby as id 3 on a server of epoch: up to the
  * request for history (the caller expects it).
@@ -1972,13 +1768,8 @@ reconnect_lobby(struct tui_model *m, const char *epoch)
 	tui_model_opened(m);
 	feed(m, PROTO_CONNECTION, NULL, "9", NULL);
 	expect_hello(m, "TOKEN");
-	feed_hello(m, "3", "TOKEN", epoch);
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
-	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
-	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	feed_hello(m, "3", "TOKEN", epoch, NULL);
+	rejoin_lobby(m);
 	feed(m, PROTO_ROOMS, NULL, NULL, NULL, "lobby", (char *)NULL);
 	feed(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL, "1", "3",
 	    (char *)NULL);
@@ -2198,31 +1989,16 @@ test_history_v1(void **state)
 	struct tui_model	*m = *state;
 
 	tui_model_opened(m);
-	feed(m, PROTO_CONNECTION, NULL, "1", NULL);
-	expect_hello(m, NULL);
-	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
-	enter(m, "/join lobby");
-	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
-	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	greet_v1(m, "1");
+	enter_lobby(m);
 	expect_no_req(m);
 	feed(m, PROTO_ROOM_MESSAGE, "lobby", "2", "hi");
 	key(m, TUI_KEY_PGUP);
 	expect_no_req(m);
 	tui_model_closed(m, "gone");
 	tui_model_opened(m);
-	feed(m, PROTO_CONNECTION, NULL, "4", NULL);
-	expect_hello(m, NULL);
-	feed(m, PROTO_ERROR, NULL, NULL, "unknown action: hello");
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_req(m, PROTO_JOIN, "lobby", NULL, NULL);
-	feed(m, PROTO_ROOMS, NULL, NULL, NULL, (char *)NULL);
-	feed(m, PROTO_JOIN, "lobby", NULL, NULL);
-	expect_req(m, PROTO_ROOMS, NULL, NULL, NULL);
-	expect_req(m, PROTO_PARTICIPANTS, "lobby", NULL, NULL);
+	greet_v1(m, "4");
+	rejoin_lobby(m);
 	expect_no_req(m);
 }
 
@@ -2304,7 +2080,8 @@ test_history_retry_dup(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tui_test_setup, \
+    tui_test_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_hello_new_session),
 		T(test_hello_resume),

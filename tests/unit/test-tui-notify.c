@@ -11,115 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unistd.h>
-
 #include <cmocka.h>
 
 #include "tui-config.h"
 #include "tui-model.h"
 #include "tui-style.h"
-
-static time_t
-fixed_clock(time_t *t)
-{
-	if (t != NULL)
-		*t = 1000;
-	return (1000);
-}
-
-static int
-setup(void **state)
-{
-	struct tui_model *m = calloc(1, sizeof *m);
-
-	tui_model_init(m, "127.0.0.1:8080");
-	m->clock = fixed_clock;
-	*state = m;
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	tui_model_free(*state);
-	free(*state);
-	return (0);
-}
-
-static void
-feed(struct tui_model *m, enum proto_action action, const char *room,
-    const char *user, const char *message)
-{
-	struct proto_msg	msg;
-
-	memset(&msg, 0, sizeof msg);
-	msg.action = action;
-	msg.room = (char *)room;
-	msg.user_id = (char *)user;
-	msg.message = (char *)message;
-	msg.message_len = message != NULL ? strlen(message) : 0;
-	tui_model_message(m, &msg);
-}
-
-static void
-key(struct tui_model *m, enum tui_key_type type)
-{
-	struct tui_key	k = { type, 0, 0 };
-
-	tui_model_key(m, &k);
-}
-
-static void
-jump(struct tui_model *m, int n)
-{
-	struct tui_key	k = { TUI_KEY_JUMP, 0, n };
-
-	tui_model_key(m, &k);
-}
-
-static void
-enter(struct tui_model *m, const char *s)
-{
-	struct tui_key	k = { TUI_KEY_CHAR, 0, 0 };
-
-	for (; *s != '\0'; s++) {
-		k.cp = (unsigned char)*s;
-		tui_model_key(m, &k);
-	}
-	key(m, TUI_KEY_ENTER);
-}
-
-static void
-drain(struct tui_model *m)
-{
-	struct proto_msg	r;
-
-	while (tui_model_pop_request(m, &r))
-		tui_model_request_free(&r);
-}
-
-static const struct tui_line *
-last_line(const struct tui_buffer *b)
-{
-	assert_true(b->nlines > 0);
-	return (tui_model_line(b, b->nlines - 1));
-}
+#include "tui-test.h"
 
 /* Connected as id 3, named name (NULL: none), in room (NULL: none). */
 static void
 connect_as(struct tui_model *m, const char *name, const char *room)
 {
-	struct proto_msg	msg;
-
 	tui_model_opened(m);
 	feed(m, PROTO_CONNECTION, NULL, "3", NULL);
-	memset(&msg, 0, sizeof msg);
-	msg.action = PROTO_HELLO;
-	msg.user_id = "3";
-	msg.token = "TOKEN";
-	msg.epoch = "E1";
-	msg.name = (char *)name;
-	tui_model_message(m, &msg);
+	feed_hello(m, "3", "TOKEN", "E1", name);
 	assert_int_equal(m->conn, TUI_CONN_CONNECTED);
 	if (room != NULL)
 		feed(m, PROTO_JOIN, room, NULL, NULL);
@@ -220,15 +125,7 @@ test_mention_line(void **state)
 	assert_false(last_line(tui_model_find(m, TUI_BUF_PM,
 	    "1"))->highlight);
 	/* The name that counts is the current one. */
-	{
-		struct proto_msg	msg;
-
-		memset(&msg, 0, sizeof msg);
-		msg.action = PROTO_NICK;
-		msg.user_id = "3";
-		msg.name = "bob";
-		tui_model_message(m, &msg);
-	}
+	feed_named(m, PROTO_NICK, NULL, "3", "bob", NULL);
 	assert_string_equal(m->own_name, "bob");
 	feed(m, PROTO_ROOM_MESSAGE, "lobby", "1", "alice");
 	assert_false(last_line(lobby)->highlight);
@@ -432,40 +329,24 @@ static void
 test_config_bell(void **state)
 {
 	struct tui_config	 c;
-	char			 path[] = "/tmp/chat-tui-config.XXXXXX", *err;
-	FILE			*f;
-	int			 fd;
+	char			*err;
 	bool			 on;
 
 	(void)state;
 	memset(&c, 0, sizeof c);
-	assert_true((fd = mkstemp(path)) != -1);
-	assert_non_null(f = fdopen(fd, "w"));
-	fputs("name = alice\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("name = alice\n", &c, &err), 0);
 	assert_false(c.bell_off);	/* on by default */
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("bell = off\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("bell = off\n", &c, &err), 0);
 	assert_true(c.bell_off);
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("bell=off\n bell = on \n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), 0);
+	assert_int_equal(config_text("bell=off\n bell = on \n", &c, &err), 0);
 	assert_false(c.bell_off);
 	tui_config_free(&c);
-	assert_non_null(f = fopen(path, "w"));
-	fputs("# quiet\nbell = no\n", f);
-	fclose(f);
-	assert_int_equal(tui_config_load(path, &c, &err), -1);
+	assert_int_equal(config_text("# quiet\nbell = no\n", &c, &err), -1);
 	assert_non_null(strstr(err, ":2: bell: expected on or off"));
 	free(err);
 	tui_config_free(&c);
-	unlink(path);
 	/* The command line's --bell takes the same words. */
 	assert_int_equal(tui_config_onoff("on", &on), 0);
 	assert_true(on);
@@ -570,7 +451,8 @@ test_help(void **state)
 int
 main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tui_test_setup, \
+    tui_test_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mention_match),
 		T(test_mention_line),
