@@ -14,11 +14,16 @@
  * The two meet only here, in two locked FIFO queues:
  *
  *   app -> lws   commands (send this frame to these ids, close, shut down);
- *                the first command into an empty queue wakes lws with
- *                lws_cancel_service(), the one lws call that is safe from
- *                another thread (LWS_MAX_SMP is 1).  lws drains the whole
- *                queue in LWS_CALLBACK_EVENT_WAIT_CANCELLED, because wake-ups
- *                coalesce.
+ *                gathered until the end of the app's loop pass, whatever
+ *                callback made them (a request, a store completion, a
+ *                timer), then handed over at once: the first batch into an
+ *                empty queue wakes lws with lws_cancel_service(), the one
+ *                lws call that is safe from another thread (LWS_MAX_SMP is
+ *                1).  lws drains the whole queue in
+ *                LWS_CALLBACK_EVENT_WAIT_CANCELLED, because wake-ups
+ *                coalesce, and writes each connection once per drain: a
+ *                wave of messages handed over piecemeal would cost lws one
+ *                write per connection per piece.
  *   lws -> app   events (opened, message, closed); the first event into an
  *                empty queue writes an eventfd that libevent watches, and the
  *                app drains the whole queue per wake-up.
@@ -61,7 +66,8 @@ struct bridge {
 	struct bridge_event    **ev_pending_tail;
 	struct bridge_cmd	*cmd_pending;	/* app thread only */
 	struct bridge_cmd      **cmd_pending_tail;
-	int			 dispatching;	/* app is in bridge_wake_cb */
+	struct event		*ev_flush;	/* active: cmd_pending to hand
+						 * over at the end of the pass */
 
 	int			 efd;
 	struct event		*ev_wake;
@@ -76,6 +82,7 @@ struct bridge {
 };
 
 static void	bridge_flush_cmds(struct bridge *);
+static void	bridge_flush_cb(evutil_socket_t, short, void *);
 static void	bridge_hand_over(struct bridge *, struct bridge_event *,
 		    struct bridge_event **);
 
@@ -102,14 +109,20 @@ bridge_wake_cb(evutil_socket_t fd, short what, void *arg)
 	b->ev_tail = &b->ev_head;
 	pthread_mutex_unlock(&b->lock);
 
-	b->dispatching = 1;
 	for (; ev != NULL; ev = next) {
 		next = ev->next;
 		b->on_event(ev, b->arg);
 		free(ev);
 	}
-	b->dispatching = 0;
-	bridge_flush_cmds(b);
+}
+
+/* libevent callback, after the pass's other callbacks: hand over. */
+static void
+bridge_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	bridge_flush_cmds(arg);
 }
 
 struct bridge *
@@ -134,6 +147,8 @@ bridge_new(struct event_base *base, bridge_event_cb on_event, void *arg)
 	b->ev_wake = event_new(base, b->efd, EV_READ | EV_PERSIST,
 	    bridge_wake_cb, b);
 	if (b->ev_wake == NULL || event_add(b->ev_wake, NULL) == -1)
+		goto fail;
+	if ((b->ev_flush = event_new(base, -1, 0, bridge_flush_cb, b)) == NULL)
 		goto fail;
 	return b;
 fail:
@@ -194,6 +209,7 @@ bridge_stop(struct bridge *b)
 {
 	if (!b->running)
 		return;
+	bridge_flush_cmds(b);
 	atomic_store(&b->stop, 1);
 	if (b->loop.stop != NULL)
 		b->loop.stop(b->loop.arg);
@@ -232,6 +248,8 @@ bridge_free(struct bridge *b)
 	}
 	if (b->ev_wake != NULL)
 		event_free(b->ev_wake);
+	if (b->ev_flush != NULL)
+		event_free(b->ev_flush);
 	if (b->efd != -1)
 		close(b->efd);
 	pthread_mutex_destroy(&b->lock);
@@ -280,9 +298,9 @@ bridge_push_cmd(struct bridge *b, struct bridge_cmd *cmd)
 	cmd->next = NULL;
 	*b->cmd_pending_tail = cmd;
 	b->cmd_pending_tail = &cmd->next;
-	/* Inside an event batch, wait for its end; otherwise go now. */
-	if (!b->dispatching)
-		bridge_flush_cmds(b);
+	/* Runs once this pass's active callbacks are done (a no-op when
+	 * already active). */
+	event_active(b->ev_flush, EV_TIMEOUT, 0);
 	return 0;
 }
 
