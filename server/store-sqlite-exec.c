@@ -387,6 +387,30 @@ sql_job_run(struct sql_conn *c, struct sql_job *j)
 	}
 }
 
+/*
+ * After a rollback: the pages read inside the transaction may hold rows
+ * it added, now gone.  Read them again from what is committed; a disk
+ * that refuses writes still answers history.
+ */
+static void
+sql_reread(struct sql_conn *c, struct sql_batch *b)
+{
+	struct sql_job	*j;
+
+	for (j = b->head; j != NULL; j = j->next) {
+		if (j->kind != SQL_JOB_HIST_QUERY)
+			continue;
+		store_result_free_msgs(&j->res);
+		memset(&j->res, 0, sizeof j->res);
+		j->res.status = STORE_OK;
+		free(j->err);
+		j->err = NULL;
+		j->err_what = NULL;
+		sql_hist_query(c, j);
+		j->reread = 1;
+	}
+}
+
 static int
 sql_meta_set(struct sql_conn *c, struct sql_job *j, const char *key,
     uint64_t v)
@@ -449,8 +473,10 @@ sql_batches_run(struct sql_conn *c, struct sql_batch *list)
 			list->err_what = "commit";
 		}
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-		for (b = list; b != NULL; b = b->next)
+		for (b = list; b != NULL; b = b->next) {
 			b->failed = 1;
+			sql_reread(c, b);
+		}
 	}
 	list->commit_s = sql_now() - start;
 	list->committed = 1;

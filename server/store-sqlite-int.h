@@ -47,6 +47,8 @@ struct sql_job {
 	struct store_result	 res;
 	const char		*err_what;	/* a statement failed: which */
 	char			*err;		/* and SQLite's words, owned */
+	int			 reread;	/* run again after a rollback:
+						 * res stands */
 	/* Completion, on the libevent thread. */
 	store_done_cb		 done;
 	void			*arg;

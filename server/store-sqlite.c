@@ -120,7 +120,7 @@ sql_batches_done(void *arg, struct sql_batch *list)
 			b->head = j->next;
 			if (j->err_what != NULL)
 				sql_log(q, j->err_what, j->err);
-			if (failed && j->res.status == STORE_OK)
+			if (failed && !j->reread && j->res.status == STORE_OK)
 				j->res.status = STORE_ERR_IO;
 			j->done(j->arg, &j->res);
 			sql_job_free(j);

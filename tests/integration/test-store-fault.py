@@ -124,6 +124,8 @@ async def refused(err, reason):
 	"""The disk refuses writes with err for a while; SQLite says
 	reason."""
 	db = os.path.join(_tmp, "%s.db" % err)
+	if os.path.exists(TRIGGER):	# left by a failed test before
+		os.unlink(TRIGGER)
 	room, room2 = uniq(), uniq()
 	s = await start(["--db", db, "--metrics", "auto", "-v",
 	    "--rate-limit", "0"], shim=err)
@@ -179,6 +181,12 @@ async def refused(err, reason):
 	await b.join(room)
 	await a.expect({"action": "join", "room": room, "user_id": b.id})
 	await old.expect({"action": "join", "room": room, "user_id": b.id})
+	# History reads what was committed (not what the failed
+	# transactions had added).
+	got = await b.history(room)
+	check([(int(m["seq"]), m["message"], m["user_id"]) for m in got] ==
+	    [(seqs[0], "before", a.id)], "history while the disk is full: "
+	    "%s" % jdump(got))
 	# What needs a write is refused, with the same answer.
 	await b.send({"action": "nick", "name": "Bob"})
 	await b.expect(UNAVAILABLE)
