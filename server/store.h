@@ -108,8 +108,8 @@ struct store_ops {
 	void	(*session_resume)(struct store *,
 		    const unsigned char hash[CHAT_TOKEN_HASH_SIZE],
 		    uint64_t now, store_done_cb, void *);
-	/* holder (from session_resume) holds id's session from now on,
-	 * unless a later holder has claimed it already. */
+	/* holder (from session_resume) holds id's session from now on
+	 * (connected), unless a later one already does. */
 	void	(*session_claim)(struct store *, const char *id,
 		    uint64_t holder, uint64_t now, store_done_cb, void *);
 	/* If holder holds id's session, it is disconnected as of now: its
