@@ -22,13 +22,15 @@ TTL = 1		# --session-ttl: a wrongly released session expires soon
 
 class Relay:
 	"""A TCP relay to Redis.  hold(): what the node sends from then on
-	waits here (and is kept in `held` to look at) until release()."""
+	waits here until release(); from hold() on, everything it sends is
+	kept in `sent` to look at."""
 
 	def __init__(self, port):
 		self.port_to = port
 		self.open = asyncio.Event()
 		self.open.set()
-		self.held = b""
+		self.sent = b""
+		self.logging = False
 		self.arrived = asyncio.Event()
 		self.server = None
 		self.tasks = []
@@ -49,9 +51,10 @@ class Relay:
 				data = await r.read(65536)
 				if not data:
 					break
-				if up and not self.open.is_set():
-					self.held += data
+				if up and self.logging:
+					self.sent += data
 					self.arrived.set()
+				if up:
 					await self.open.wait()
 				w.write(data)
 				await w.drain()
@@ -71,19 +74,20 @@ class Relay:
 		    asyncio.ensure_future(self._pump(rr, w, False))]
 
 	def hold(self):
-		self.held = b""
+		self.sent = b""
+		self.logging = True
 		self.open.clear()
 
 	def release(self):
 		self.open.set()
 
-	async def wait_held(self, pattern, timeout=5):
-		"""Until what the node sent while held matches pattern."""
+	async def wait_sent(self, pattern, what, timeout=5):
+		"""Until what the node sent since hold() matches pattern."""
 		deadline = time.monotonic() + scaled(timeout)
-		while not re.search(pattern, self.held):
+		while not re.search(pattern, self.sent):
 			left = deadline - time.monotonic()
-			check(left > 0, "the node did not send %r while held; "
-			    "held: %r" % (pattern, self.held[-300:]))
+			check(left > 0, "node A did not send %s; it sent: %r" %
+			    (what, self.sent[-400:]))
 			self.arrived.clear()
 			try:
 				await asyncio.wait_for(self.arrived.wait(),
@@ -97,6 +101,20 @@ class Relay:
 		for t in self.tasks:
 			t.cancel()
 		await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+# What node A sends (redis-conn.c: EVALSHA sha numkeys args...): the
+# registry's offline script (no key; prefix, id, node, conn), then the
+# store's release (key chat:user:<id>; now, ttl, holder).
+def offline_of(uid):
+	return (rb"\*7\r\n\$7\r\nEVALSHA\r\n\$40\r\n[0-9a-f]{40}\r\n"
+	    rb"\$1\r\n0\r\n\$\d+\r\nchat:\d+:\r\n\$\d+\r\n" +
+	    uid.encode() + rb"\r\n")
+
+
+def release_of(uid):
+	return (rb"\*\d+\r\n\$7\r\nEVALSHA\r\n\$40\r\n[0-9a-f]{40}\r\n"
+	    rb"\$1\r\n1\r\n\$\d+\r\nchat:user:" + uid.encode() + rb"\r\n")
 
 
 async def node(url):
@@ -144,9 +162,8 @@ async def _(srv):
 		# the holder comes back on node B.
 		relay.hold()
 		ghost.abort()
-		await relay.wait_held(rb"\*7\r\n\$7\r\nEVALSHA\r\n\$40\r\n"
-		    rb"[0-9a-f]{40}\r\n\$1\r\n0\r\n\$\d+\r\nchat:\d+:\r\n\$\d+"
-		    rb"\r\n" + uid.encode() + rb"\r\n")
+		await relay.wait_sent(offline_of(uid), "the offline of the "
+		    "closed connection")
 		keeper = await b.client()
 		h = await keeper.v2_hello(token)
 		check(h["user_id"] == uid and h.get("name") == name,
@@ -158,6 +175,10 @@ async def _(srv):
 		# online, on the one link.
 		relay.release()
 		probe = await a.client()
+		# (Sent, not failed for want of Redis: else this tests
+		# nothing.)
+		await relay.wait_sent(release_of(uid), "the release of the "
+		    "closed connection's hold")
 		exp = await rd.command("HGET", "chat:user:" + uid, "exp")
 		check(exp in (b"0", "0"), "the holder's session in Redis "
 		    "expires (exp %r) while it is online" % (exp,))
