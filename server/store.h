@@ -20,6 +20,12 @@
  * - Strings cross by value, copied before an operation returns; pointers
  *   in results are valid only during the callback.
  * - Time is the caller's (ms since 1970), so tests can move it.
+ * - A session is held (connected: its TTL does not run) by one holder at
+ *   a time, named by a number the store gives out, increasing per
+ *   session.  Every connection that got a holder number releases it
+ *   once, and a release counts only if it names the current holder: a
+ *   connection that lost the session to a later one (on any node)
+ *   releasing late changes nothing.
  */
 #ifndef CHAT_STORE_H
 #define CHAT_STORE_H
@@ -83,16 +89,8 @@ struct store_ops {
 	/* result.id: the next user id, never returned before (ever). */
 	void	(*id_next)(struct store *, store_done_cb, void *);
 
-	/*
-	 * A new session for user id, held now (result.holder), with no name.
-	 *
-	 * A session is held (connected: its TTL does not run) by one holder
-	 * at a time, named by a number the store gives out, increasing per
-	 * session.  Every connection that got a holder number releases it
-	 * once, and a release counts only if it names the current holder:
-	 * a connection that lost the session to a later one (on any node)
-	 * releasing late changes nothing.
-	 */
+	/* A new session for user id, held now (result.holder), with no
+	 * name. */
 	void	(*session_create)(struct store *, const char *id,
 		    const unsigned char hash[CHAT_TOKEN_HASH_SIZE],
 		    uint64_t now, store_done_cb, void *);
@@ -108,8 +106,12 @@ struct store_ops {
 	void	(*session_resume)(struct store *,
 		    const unsigned char hash[CHAT_TOKEN_HASH_SIZE],
 		    uint64_t now, store_done_cb, void *);
-	/* holder (from session_resume) holds id's session from now on
-	 * (connected), unless a later one already does. */
+	/*
+	 * holder (from session_resume) holds id's session from now on
+	 * (connected), unless a later one already does.  Ordered by holder
+	 * number, not by the registry's kicks: two resumes of one token at
+	 * once on two nodes can still leave the hold with the one replaced.
+	 */
 	void	(*session_claim)(struct store *, const char *id,
 		    uint64_t holder, uint64_t now, store_done_cb, void *);
 	/* If holder holds id's session, it is disconnected as of now: its
