@@ -201,6 +201,7 @@ async def _(srv):
 		# Its own release counts: once it has gone for longer than
 		# the TTL, the name is free.
 		await keeper.close()
+
 		async def free():
 			await other.send({"action": "nick", "name":
 			    name.lower()})
