@@ -50,16 +50,18 @@
 	"end\n"
 
 const char *const redis_lua[RL_COUNT] = {
-	/* KEYS: tok, user.  ARGV: id, token hash. */
+	/* KEYS: tok, user.  ARGV: id, token hash.  The holder: 1. */
 	[RL_SESSION_CREATE] =
 	"redis.call('SET', KEYS[1], ARGV[1])\n"
 	"redis.call('DEL', KEYS[2])\n"
-	"redis.call('HSET', KEYS[2], 'tok', ARGV[2], 'name', '', 'exp', '0')\n"
+	"redis.call('HSET', KEYS[2], 'tok', ARGV[2], 'name', '', 'exp', '0',\n"
+	"    'holder', '1', 'gen', '1')\n"
 	"return 1\n",
 
 	/* KEYS: tok.  ARGV: now.  {id, name, 1 if it was connected
-	 * already}, or nil when unknown or expired (now past exp: it is
-	 * removed, its name freed). */
+	 * already, a new holder number}: the holder from now on unless it
+	 * was connected; or nil when unknown or expired (now past exp: it
+	 * is removed, its name freed). */
 	[RL_SESSION_RESUME] =
 	"local id = redis.call('GET', KEYS[1])\n"
 	"if not id then return false end\n"
@@ -76,21 +78,39 @@ const char *const redis_lua[RL_COUNT] = {
 	"  redis.call('DEL', KEYS[1], u)\n"
 	"  return false\n"
 	"end\n"
+	"local g = redis.call('HINCRBY', u, 'gen', 1)\n"
+	"if exp ~= 0 then redis.call('HSET', u, 'holder', g) end\n"
 	"redis.call('HSET', u, 'exp', '0')\n"
 	"redis.call('PERSIST', KEYS[1])\n"
 	"redis.call('PERSIST', u)\n"
-	"return {id, f[2] or '', exp == 0 and 1 or 0}\n",
+	"return {id, f[2] or '', exp == 0 and 1 or 0, g}\n",
 
-	/* KEYS: user.  ARGV: now, ttl (ms).  The session expires at
-	 * now + ttl; Redis collects it a minute later. */
+	/* KEYS: user.  ARGV: holder.  It holds the session (connected)
+	 * from now on, unless a later holder does: 1, else 0. */
+	[RL_SESSION_CLAIM] =
+	"local f = redis.call('HMGET', KEYS[1], 'tok', 'holder')\n"
+	"if not f[1] or (tonumber(f[2]) or 0) > tonumber(ARGV[1]) then\n"
+	"  return 0\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'exp', '0')\n"
+	"redis.call('PERSIST', 'chat:tok:' .. f[1])\n"
+	"redis.call('PERSIST', KEYS[1])\n"
+	"return 1\n",
+
+	/* KEYS: user.  ARGV: now, ttl (ms), holder.  If holder holds it,
+	 * the session expires at now + ttl (Redis collects it a minute
+	 * later): 1; else nothing: 0. */
 	[RL_SESSION_RELEASE] =
-	"local tok = redis.call('HGET', KEYS[1], 'tok')\n"
-	"if not tok then return 0 end\n"
+	"local f = redis.call('HMGET', KEYS[1], 'tok', 'exp', 'holder')\n"
+	"if not f[1] or f[2] ~= '0' or\n"
+	"    tonumber(f[3]) ~= tonumber(ARGV[3]) then\n"
+	"  return 0\n"
+	"end\n"
 	"local ttl = tonumber(ARGV[2])\n"
 	"redis.call('HSET', KEYS[1], 'exp',\n"
 	"    string.format('%.0f', tonumber(ARGV[1]) + ttl))\n"
 	"redis.call('PEXPIRE', KEYS[1], ttl + 60000)\n"
-	"redis.call('PEXPIRE', 'chat:tok:' .. tok, ttl + 60000)\n"
+	"redis.call('PEXPIRE', 'chat:tok:' .. f[1], ttl + 60000)\n"
 	"return 1\n",
 
 	/* KEYS: user.  ARGV: id, name, folded name, now.  1: done; 0: the

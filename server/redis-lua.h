@@ -8,7 +8,9 @@
  *	chat:next_id		counter: user ids (INCR - 1, so from 0)
  *	chat:seq		counter: room message seq, server-wide
  *	chat:tok:<sha256>	string: user id of a session token's hash
- *	chat:user:<id>		hash: tok, name, exp (ms; 0 while connected)
+ *	chat:user:<id>		hash: tok, name, exp (ms; 0 while connected),
+ *				holder (who holds it while connected), gen
+ *				(the last holder number given out)
  *	chat:names		hash: folded name -> user id
  *	chat:hist:<room>	zset: seq -> "seq\nts\nid\nname\ntext"
  * The registry's (registry-redis.c):
@@ -35,6 +37,7 @@
 enum redis_lua {
 	RL_SESSION_CREATE,
 	RL_SESSION_RESUME,
+	RL_SESSION_CLAIM,
 	RL_SESSION_RELEASE,
 	RL_NAME_SET,
 	RL_HISTORY_APPEND,

@@ -207,8 +207,9 @@ chat_ev_kick(struct chat *c, const struct reg_event *ev)
 		local_room_del(&c->rooms, s->room, s->conn, s->version);
 		s->in_room = false;
 	}
+	/* Its release, when it closes, counts only if the new connection
+	 * never claimed the session (store.h). */
 	s->replaced = true;
-	s->has_token = false;	/* the session is the new connection's */
 	while ((r = session_pop(s)) != NULL)
 		free(r);
 	log_info("user %s: replaced by another connection", s->user.id);

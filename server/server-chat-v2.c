@@ -49,8 +49,21 @@ chat_hello_created(void *arg, const struct store_result *res)
 	CHAT_CB_START(arg);
 	if (res->status != STORE_OK)
 		chat_status_error(c, s, chat_store_down(res));
-	else
+	else {
+		s->holder = res->holder;
 		chat_hello_reply(c, s);
+	}
+	chat_done(c, s);
+}
+
+/* Claimed (or not: a later holder has it, or the store failed, and
+ * then that one's release counts); the hello is answered either way. */
+static void
+chat_hello_claimed(void *arg, const struct store_result *res)
+{
+	CHAT_CB_START(arg);
+	(void)res;
+	chat_hello_reply(c, s);
 	chat_done(c, s);
 }
 
@@ -63,6 +76,13 @@ chat_hello_online(void *arg, const struct reg_result *res)
 		chat_fail(c, s, "registry failure");
 	} else {
 		s->online = true;
+		/* Its holder is replaced now (kicked): the session is ours. */
+		if (s->claim) {
+			s->claim = false;
+			c->store->ops->session_claim(c->store, s->user.id,
+			    s->holder, chat_wall(c), chat_hello_claimed, s);
+			return;
+		}
 		chat_hello_reply(c, s);
 	}
 	chat_done(c, s);
@@ -92,51 +112,6 @@ chat_hello_released(void *arg, const struct store_result *res)
 	chat_done(c, s);
 }
 
-/*
- * Does another connection of this node hold the session of id, or is it
- * resuming it with the same token (s->req_str)?
- */
-static int
-chat_session_held(struct chat *c, struct session *s, const char *id)
-{
-	struct session	*t, *tmp;
-
-	HASH_ITER(hh, c->sessions.by_conn, t, tmp) {
-		if (t == s || t->gone || t->replaced)
-			continue;
-		if (t->has_token && (strcmp(t->user.id, id) == 0 ||
-		    strcmp(t->next_user.id, id) == 0))
-			return 1;
-		if (t->busy && !t->hello_closed && t->req_str != NULL &&
-		    t->req_len == s->req_len &&
-		    memcmp(t->req_str, s->req_str, s->req_len) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * The connection closed while its token was being resumed: it keeps its
- * own id (the teardown takes that out of the registry) and takes nothing
- * over.  The resume marked the session connected: undo that unless
- * another connection holds it (held: on any node; or on this one, maybe
- * still resuming), which must stay online, its session not expiring
- * under it.
- */
-static void
-chat_hello_abandoned(struct chat *c, struct session *s,
-    const struct store_result *res)
-{
-	const char	*id = res->user_id;
-
-	if (res->held || chat_session_held(c, s, id)) {
-		chat_done(c, s);
-		return;
-	}
-	c->store->ops->session_release(c->store, id, chat_wall(c),
-	    chat_hello_released, s);
-}
-
 static void
 chat_hello_resumed(void *arg, const struct store_result *res)
 {
@@ -152,11 +127,21 @@ chat_hello_resumed(void *arg, const struct store_result *res)
 		return;
 	}
 	if (s->gone || s->replaced) {
-		chat_hello_abandoned(c, s, res);
+		/*
+		 * The connection closed while its token was being resumed:
+		 * it keeps its own id (the teardown takes that out of the
+		 * registry) and takes nothing over.  Its hold counts only
+		 * if nobody else held the session (store.h): releasing it
+		 * leaves any other holder, here or on another node, alone.
+		 */
+		c->store->ops->session_release(c->store, res->user_id,
+		    res->holder, chat_wall(c), chat_hello_released, s);
 		return;
 	}
 	/* From here the store session is this connection's to release. */
 	s->has_token = true;
+	s->holder = res->holder;
+	s->claim = res->held;
 	memset(&s->next_user, 0, sizeof s->next_user);
 	memcpy(s->next_user.id, res->user_id, sizeof s->next_user.id);
 	memcpy(s->next_user.name, res->name, sizeof s->next_user.name);

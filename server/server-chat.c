@@ -196,7 +196,7 @@ chat_teardown(struct chat *c, struct session *s)
 	}
 	if (s->has_token) {
 		c->store->ops->session_release(c->store, s->user.id,
-		    chat_wall(c), chat_release_done, s);
+		    s->holder, chat_wall(c), chat_release_done, s);
 		return 0;
 	}
 	free(s->req_str);

@@ -51,6 +51,7 @@ struct session {
 						 * hello was handled */
 	bool			 online;	/* registry knows it (online done) */
 	bool			 has_token;	/* a store session exists */
+	bool			 claim;		/* hello: claim it once online */
 	bool			 busy;		/* a request is in flight */
 	bool			 running;	/* the queue is being worked */
 	bool			 replied;	/* its reply went out (in an event) */
@@ -62,6 +63,8 @@ struct session {
 	char			*req_str;
 	size_t			 req_len;
 	struct reg_user		 next_user;
+	uint64_t		 holder;	/* has_token: the store's number
+						 * of this connection's hold */
 	char			 room[CHAT_ROOM_NAME_MAX + 1];
 	char			 addr[CHAT_ADDR_SIZE];	/* peer, for the log */
 

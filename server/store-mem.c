@@ -22,6 +22,8 @@ struct mem_sess {
 	char		 name[CHAT_NAME_MAX + 1];
 	char		 lname[CHAT_NAME_MAX + 1];
 	int		 connected;
+	uint64_t	 holder;	/* holds it while connected */
+	uint64_t	 gen;		/* the last holder number given */
 	uint64_t	 seen;
 	UT_hash_handle	 hh_hash;
 	UT_hash_handle	 hh_id;
@@ -151,6 +153,7 @@ mem_session_create(struct store *st, const char *id,
 {
 	struct mem_store	*m = MEM(st);
 	struct mem_sess		*s;
+	struct store_result	 res = { .status = STORE_OK };
 
 	if ((s = calloc(1, sizeof *s)) == NULL) {
 		mem_status(m, STORE_ERR_NOMEM, done, arg);
@@ -159,10 +162,12 @@ mem_session_create(struct store *st, const char *id,
 	memcpy(s->hash, hash, sizeof s->hash);
 	snprintf(s->id, sizeof s->id, "%s", id);
 	s->connected = 1;
+	s->holder = s->gen = 1;
 	s->seen = now;
 	HASH_ADD(hh_hash, m->by_hash, hash[0], sizeof s->hash, s);
 	HASH_ADD(hh_id, m->by_id, id[0], strlen(s->id), s);
-	mem_status(m, STORE_OK, done, arg);
+	res.holder = s->holder;
+	mem_complete(m, &res, done, arg);
 }
 
 static void
@@ -180,6 +185,9 @@ mem_session_resume(struct store *st,
 		return;
 	}
 	res.held = s->connected != 0;
+	res.holder = ++s->gen;
+	if (!res.held)
+		s->holder = res.holder;
 	s->connected = 1;
 	s->seen = now;
 	memcpy(res.user_id, s->id, sizeof res.user_id);
@@ -188,14 +196,30 @@ mem_session_resume(struct store *st,
 }
 
 static void
-mem_session_release(struct store *st, const char *id, uint64_t now,
-    store_done_cb done, void *arg)
+mem_session_claim(struct store *st, const char *id, uint64_t holder,
+    uint64_t now, store_done_cb done, void *arg)
 {
 	struct mem_store	*m = MEM(st);
 	struct mem_sess		*s;
 
 	HASH_FIND(hh_id, m->by_id, id, strlen(id), s);
-	if (s != NULL) {
+	if (s != NULL && holder >= s->holder) {
+		s->holder = holder;
+		s->connected = 1;
+		s->seen = now;
+	}
+	mem_status(m, STORE_OK, done, arg);
+}
+
+static void
+mem_session_release(struct store *st, const char *id, uint64_t holder,
+    uint64_t now, store_done_cb done, void *arg)
+{
+	struct mem_store	*m = MEM(st);
+	struct mem_sess		*s;
+
+	HASH_FIND(hh_id, m->by_id, id, strlen(id), s);
+	if (s != NULL && s->connected && s->holder == holder) {
 		s->connected = 0;
 		s->seen = now;
 	}
@@ -372,6 +396,7 @@ static const struct store_ops mem_ops = {
 	.id_next = mem_id_next,
 	.session_create = mem_session_create,
 	.session_resume = mem_session_resume,
+	.session_claim = mem_session_claim,
 	.session_release = mem_session_release,
 	.name_set = mem_name_set,
 	.history_append = mem_history_append,

@@ -28,6 +28,7 @@ enum sop {
 	SOP_ID_NEXT,
 	SOP_SESSION_CREATE,
 	SOP_SESSION_RESUME,
+	SOP_SESSION_CLAIM,
 	SOP_SESSION_RELEASE,
 	SOP_NAME_SET,
 	SOP_HISTORY_APPEND,
@@ -241,6 +242,12 @@ sreq_reply(void *arg, const redisReply *r)
 		return;
 	}
 	switch (q->op) {
+	case SOP_SESSION_CREATE:
+		if (r->type != REDIS_REPLY_INTEGER || r->integer < 1)
+			res.status = STORE_ERR_IO;
+		else
+			res.holder = (uint64_t)r->integer;
+		break;
 	case SOP_ID_NEXT:
 		if (r->type != REDIS_REPLY_INTEGER || r->integer < 1)
 			res.status = STORE_ERR_IO;
@@ -250,13 +257,16 @@ sreq_reply(void *arg, const redisReply *r)
 	case SOP_SESSION_RESUME:
 		if (r->type == REDIS_REPLY_NIL) {
 			res.status = STORE_ERR_NOT_FOUND;
-		} else if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+		} else if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
 		    r->element[0]->len >= sizeof res.user_id ||
 		    r->element[1]->len >= sizeof res.name ||
-		    r->element[2]->type != REDIS_REPLY_INTEGER) {
+		    r->element[2]->type != REDIS_REPLY_INTEGER ||
+		    r->element[3]->type != REDIS_REPLY_INTEGER ||
+		    r->element[3]->integer < 1) {
 			res.status = STORE_ERR_IO;
 		} else {
 			res.held = r->element[2]->integer != 0;
+			res.holder = (uint64_t)r->element[3]->integer;
 			memcpy(res.user_id, r->element[0]->str,
 			    r->element[0]->len);
 			memcpy(res.name, r->element[1]->str,
@@ -355,17 +365,32 @@ sr_session_resume(struct store *s,
 }
 
 static void
-sr_session_release(struct store *s, const char *id, uint64_t now,
-    store_done_cb done, void *arg)
+sr_session_claim(struct store *s, const char *id, uint64_t holder,
+    uint64_t now, store_done_cb done, void *arg)
 {
-	char		 uk[16 + CHAT_ID_SIZE], n[24], ttl[24];
-	const char	*argv[3] = { uk, n, ttl };
+	char		 uk[16 + CHAT_ID_SIZE], h[24];
+	const char	*argv[2] = { uk, h };
+
+	(void)now;
+	snprintf(uk, sizeof uk, "chat:user:%s", id);
+	snprintf(h, sizeof h, "%" PRIu64, holder);
+	sreq_eval(s, sreq_new(s, SOP_SESSION_CLAIM, done, arg),
+	    RL_SESSION_CLAIM, 1, 2, argv, NULL);
+}
+
+static void
+sr_session_release(struct store *s, const char *id, uint64_t holder,
+    uint64_t now, store_done_cb done, void *arg)
+{
+	char		 uk[16 + CHAT_ID_SIZE], n[24], ttl[24], h[24];
+	const char	*argv[4] = { uk, n, ttl, h };
 
 	snprintf(uk, sizeof uk, "chat:user:%s", id);
 	snprintf(n, sizeof n, "%" PRIu64, now);
 	snprintf(ttl, sizeof ttl, "%" PRIu64, s->session_ttl_ms);
+	snprintf(h, sizeof h, "%" PRIu64, holder);
 	sreq_eval(s, sreq_new(s, SOP_SESSION_RELEASE, done, arg),
-	    RL_SESSION_RELEASE, 1, 3, argv, NULL);
+	    RL_SESSION_RELEASE, 1, 4, argv, NULL);
 }
 
 static void
@@ -518,6 +543,7 @@ static const struct store_ops store_redis_ops = {
 	sr_id_next,
 	sr_session_create,
 	sr_session_resume,
+	sr_session_claim,
 	sr_session_release,
 	sr_name_set,
 	sr_history_append,

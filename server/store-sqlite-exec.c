@@ -19,6 +19,7 @@ enum {
 	Q_SESS_NEW,
 	Q_SESS_BY_HASH,
 	Q_SESS_TOUCH,
+	Q_SESS_CLAIM,
 	Q_SESS_RELEASE,
 	Q_SESS_DROP,
 	Q_SESS_BY_LNAME,
@@ -41,13 +42,17 @@ _Static_assert(Q_COUNT <= SQL_STMT_MAX, "SQL_STMT_MAX too small");
 static const char *const sql_queries[Q_COUNT] = {
 	[Q_META_SET] = "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
 	[Q_SESS_NEW] = "INSERT OR REPLACE INTO sessions (id, hash, connected,"
-	    " seen) VALUES (?1, ?2, 1, ?3)",
-	[Q_SESS_BY_HASH] = "SELECT id, name, connected, seen FROM sessions"
-	    " WHERE hash = ?1",
-	[Q_SESS_TOUCH] = "UPDATE sessions SET connected = 1, seen = ?2"
+	    " seen, holder, gen) VALUES (?1, ?2, 1, ?3, 1, 1)",
+	[Q_SESS_BY_HASH] = "SELECT id, name, connected, seen, gen FROM"
+	    " sessions WHERE hash = ?1",
+	/* Holder ?3 holds it from now on, unless another one does. */
+	[Q_SESS_TOUCH] = "UPDATE sessions SET gen = ?3, holder = CASE WHEN"
+	    " connected THEN holder ELSE ?3 END, connected = 1, seen = ?2"
 	    " WHERE id = ?1",
+	[Q_SESS_CLAIM] = "UPDATE sessions SET holder = ?3, connected = 1,"
+	    " seen = ?2 WHERE id = ?1 AND holder <= ?3",
 	[Q_SESS_RELEASE] = "UPDATE sessions SET connected = 0, seen = ?2"
-	    " WHERE id = ?1",
+	    " WHERE id = ?1 AND connected AND holder = ?3",
 	[Q_SESS_DROP] = "DELETE FROM sessions WHERE id = ?1",
 	[Q_SESS_BY_LNAME] = "SELECT id, connected, seen FROM sessions"
 	    " WHERE lname = ?1",
@@ -152,6 +157,7 @@ sql_sess_new(struct sql_conn *c, struct sql_job *j)
 	sqlite3_bind_blob(st, 2, j->hash, CHAT_TOKEN_HASH_SIZE, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)j->now);
 	sql_step_status(c, j, st, "session");
+	j->res.holder = 1;
 }
 
 static void
@@ -161,7 +167,7 @@ sql_sess_resume(struct sql_conn *c, struct sql_job *j)
 	struct store_result	*res = &j->res;
 	const char		*name;
 	int			 connected = 0;
-	uint64_t		 seen = 0;
+	uint64_t		 seen = 0, gen = 0;
 
 	res->status = STORE_ERR_NOT_FOUND;
 	sqlite3_bind_blob(st, 1, j->hash, CHAT_TOKEN_HASH_SIZE, SQLITE_STATIC);
@@ -173,6 +179,7 @@ sql_sess_resume(struct sql_conn *c, struct sql_job *j)
 		    name != NULL ? name : "");
 		connected = sqlite3_column_int(st, 2);
 		seen = (uint64_t)sqlite3_column_int64(st, 3);
+		gen = (uint64_t)sqlite3_column_int64(st, 4);
 		res->held = connected != 0;
 		res->status = STORE_OK;
 	}
@@ -182,9 +189,11 @@ sql_sess_resume(struct sql_conn *c, struct sql_job *j)
 	    sql_expired(c, j, res->user_id, connected, seen))
 		res->status = STORE_ERR_NOT_FOUND;
 	if (res->status == STORE_OK) {
+		res->holder = gen + 1;
 		st = c->q[Q_SESS_TOUCH];
 		sqlite3_bind_text(st, 1, res->user_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)j->now);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)res->holder);
 		sql_step_done(c, j, st, "session");
 	} else {
 		res->user_id[0] = '\0';
@@ -192,13 +201,13 @@ sql_sess_resume(struct sql_conn *c, struct sql_job *j)
 	}
 }
 
+/* SESS_CLAIM and SESS_RELEASE: the same bindings. */
 static void
-sql_sess_release(struct sql_conn *c, struct sql_job *j)
+sql_sess_holder(struct sql_conn *c, struct sql_job *j, sqlite3_stmt *st)
 {
-	sqlite3_stmt	*st = c->q[Q_SESS_RELEASE];
-
 	sqlite3_bind_text(st, 1, j->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)j->now);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)j->holder);
 	sql_step_status(c, j, st, "session");
 }
 
@@ -372,8 +381,11 @@ sql_job_run(struct sql_conn *c, struct sql_job *j)
 	case SQL_JOB_SESS_RESUME:
 		sql_sess_resume(c, j);
 		break;
+	case SQL_JOB_SESS_CLAIM:
+		sql_sess_holder(c, j, c->q[Q_SESS_CLAIM]);
+		break;
 	case SQL_JOB_SESS_RELEASE:
-		sql_sess_release(c, j);
+		sql_sess_holder(c, j, c->q[Q_SESS_RELEASE]);
 		break;
 	case SQL_JOB_NAME_SET:
 		sql_name_set(c, j);

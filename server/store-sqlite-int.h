@@ -25,6 +25,7 @@ enum sql_kind {
 	SQL_JOB_NONE,		/* nothing to run: the result is ready */
 	SQL_JOB_SESS_NEW,
 	SQL_JOB_SESS_RESUME,
+	SQL_JOB_SESS_CLAIM,
 	SQL_JOB_SESS_RELEASE,
 	SQL_JOB_NAME_SET,
 	SQL_JOB_HIST_ADD,
@@ -38,6 +39,7 @@ struct sql_job {
 	char			 id[CHAT_ID_SIZE];
 	unsigned char		 hash[CHAT_TOKEN_HASH_SIZE];
 	char			 name[CHAT_NAME_MAX + 1];
+	uint64_t		 holder;	/* SESS_CLAIM, _RELEASE */
 	uint64_t		 now;
 	char			*room;		/* owned; may hold NUL */
 	size_t			 room_len;

@@ -26,6 +26,10 @@ static const char *const sql_migrations[] = {
 	"CREATE TABLE history (room BLOB NOT NULL, seq INTEGER NOT NULL,"
 	" ts INTEGER NOT NULL, user_id TEXT NOT NULL, name TEXT,"
 	" text BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID;",
+	/* 1 -> 2: who holds a connected session (store.h), and the last
+	 * holder number given out. */
+	"ALTER TABLE sessions ADD COLUMN holder INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;",
 };
 #define SQL_VERSION	(sizeof sql_migrations / sizeof sql_migrations[0])
 static int

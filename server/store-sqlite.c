@@ -234,16 +234,33 @@ sql_session_resume(struct store *s,
 	j->now = now;
 }
 
+/* Claim and release: by id and holder. */
 static void
-sql_session_release(struct store *s, const char *id, uint64_t now,
-    store_done_cb done, void *arg)
+sql_session_holder(struct store *s, enum sql_kind kind, const char *id,
+    uint64_t holder, uint64_t now, store_done_cb done, void *arg)
 {
 	struct sql_job	*j;
 
-	if ((j = sql_job(SQL(s), SQL_JOB_SESS_RELEASE, done, arg)) == NULL)
+	if ((j = sql_job(SQL(s), kind, done, arg)) == NULL)
 		return;
 	snprintf(j->id, sizeof j->id, "%s", id);
+	j->holder = holder;
 	j->now = now;
+}
+
+static void
+sql_session_claim(struct store *s, const char *id, uint64_t holder,
+    uint64_t now, store_done_cb done, void *arg)
+{
+	sql_session_holder(s, SQL_JOB_SESS_CLAIM, id, holder, now, done, arg);
+}
+
+static void
+sql_session_release(struct store *s, const char *id, uint64_t holder,
+    uint64_t now, store_done_cb done, void *arg)
+{
+	sql_session_holder(s, SQL_JOB_SESS_RELEASE, id, holder, now, done,
+	    arg);
 }
 
 static void
@@ -376,6 +393,7 @@ static const struct store_ops sql_ops = {
 	.id_next = sql_id_next,
 	.session_create = sql_session_create,
 	.session_resume = sql_session_resume,
+	.session_claim = sql_session_claim,
 	.session_release = sql_session_release,
 	.name_set = sql_name_set,
 	.history_append = sql_history_append,

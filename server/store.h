@@ -20,6 +20,12 @@
  * - Strings cross by value, copied before an operation returns; pointers
  *   in results are valid only during the callback.
  * - Time is the caller's (ms since 1970), so tests can move it.
+ * - A session is held (connected: its TTL does not run) by one holder at
+ *   a time, named by a number the store gives out, increasing per
+ *   session.  Every connection that got a holder number releases it
+ *   once, and a release counts only if it names the current holder: a
+ *   connection that lost the session to a later one (on any node)
+ *   releasing late changes nothing.
  */
 #ifndef CHAT_STORE_H
 #define CHAT_STORE_H
@@ -58,6 +64,7 @@ struct store_result {
 	char			 user_id[CHAT_ID_SIZE];	/* session_resume */
 	char			 name[CHAT_NAME_MAX + 1]; /* session_resume */
 	bool			 held;		/* session_resume */
+	uint64_t		 holder;	/* session_create, _resume */
 	const struct store_msg	*msgs;		/* history: oldest first */
 	size_t			 n;
 };
@@ -82,22 +89,35 @@ struct store_ops {
 	/* result.id: the next user id, never returned before (ever). */
 	void	(*id_next)(struct store *, store_done_cb, void *);
 
-	/* A new session for user id, connected now, with no name. */
+	/* A new session for user id, held now (result.holder), with no
+	 * name. */
 	void	(*session_create)(struct store *, const char *id,
 		    const unsigned char hash[CHAT_TOKEN_HASH_SIZE],
 		    uint64_t now, store_done_cb, void *);
 	/*
 	 * The session of this token hash, if it has not expired: result
-	 * user_id and name, and held if it counted as connected already
-	 * (another connection has it); it counts as connected from now on.
-	 * Otherwise STORE_ERR_NOT_FOUND.
+	 * user_id, name and a new holder number.  Not held: that holder
+	 * holds it from now on.  held (another connection holds it): the
+	 * current holder keeps it until the caller, having taken it over
+	 * (its holder replaced), calls session_claim; a caller that gives
+	 * up instead (its connection closed meanwhile) just releases its
+	 * number, which changes nothing.  Otherwise STORE_ERR_NOT_FOUND.
 	 */
 	void	(*session_resume)(struct store *,
 		    const unsigned char hash[CHAT_TOKEN_HASH_SIZE],
 		    uint64_t now, store_done_cb, void *);
-	/* The session of id is disconnected as of now: its TTL runs. */
+	/*
+	 * holder (from session_resume) holds id's session from now on
+	 * (connected), unless a later one already does.  Ordered by holder
+	 * number, not by the registry's kicks: two resumes of one token at
+	 * once on two nodes can still leave the hold with the one replaced.
+	 */
+	void	(*session_claim)(struct store *, const char *id,
+		    uint64_t holder, uint64_t now, store_done_cb, void *);
+	/* If holder holds id's session, it is disconnected as of now: its
+	 * TTL runs.  Otherwise nothing (STORE_OK either way). */
 	void	(*session_release)(struct store *, const char *id,
-		    uint64_t now, store_done_cb, void *);
+		    uint64_t holder, uint64_t now, store_done_cb, void *);
 	/*
 	 * Give id's session the name (validated by the caller; "" removes
 	 * it).  STORE_ERR_TAKEN if another unexpired session's name equals

@@ -4,6 +4,7 @@ history and the epoch; kill -9 loses no message any client has seen; a
 database that cannot be used is refused with a clear error, untouched."""
 
 import atexit
+import hashlib
 import shutil
 import sqlite3
 import subprocess
@@ -74,6 +75,75 @@ async def _(srv):
 	check(int(got["seq"]) > seqs[-1], "seq %s after restart, last was %d"
 	    % (got["seq"], seqs[-1]))
 	await s2.stop()
+
+
+# A database as the first schema (user_version 1) left it: the SQL of
+# store-sqlite-schema.c's first migration, as released.
+SCHEMA_1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value NOT NULL);
+CREATE TABLE sessions (id TEXT PRIMARY KEY, hash BLOB NOT NULL UNIQUE,
+ name TEXT, lname TEXT UNIQUE, connected INTEGER NOT NULL,
+ seen INTEGER NOT NULL);
+CREATE TABLE history (room BLOB NOT NULL, seq INTEGER NOT NULL,
+ ts INTEGER NOT NULL, user_id TEXT NOT NULL, name TEXT,
+ text BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID;
+PRAGMA application_id = 1128808788;
+PRAGMA user_version = 1;
+"""
+
+
+@suite.test("a version 1 database is migrated: sessions, names, history and"
+    " ids kept, sessions held and released as before", fresh=True,
+    timeout=30)
+async def _(srv):
+	path, room = db_path(), uniq()
+	token = "Migrate" + "x" * 36
+	now = int(time.time() * 1000)
+	db = sqlite3.connect(path)
+	db.executescript(SCHEMA_1)
+	db.execute("INSERT INTO meta VALUES ('epoch', 'oldepoch'),"
+	    " ('next_id', 41), ('next_seq', 7)")
+	db.execute("INSERT INTO sessions VALUES ('40', ?, 'Migrant',"
+	    " 'migrant', 0, ?)", (hashlib.sha256(token.encode()).digest(),
+	    now))
+	db.execute("INSERT INTO history VALUES (?, 7, ?, '40', 'Migrant',"
+	    " ?)", (room.encode(), now, b"before"))
+	db.commit()
+	db.close()
+
+	s = await start("--db", path, "--session-ttl", 1)
+	c = await s.client()
+	check(c.id == "41", "first id after migrating: %s" % c.id)
+	h = await c.v2_hello(token)
+	check(h["user_id"] == "40" and h.get("name") == "Migrant" and
+	    h["epoch"] == "oldepoch", "resumed after migrating: %s" % jdump(h))
+	got = await c.history(room)
+	check([(m["seq"], m["message"], m.get("name")) for m in got] ==
+	    [("7", "before", "Migrant")], "history after migrating: %s" %
+	    jdump(got))
+	# Held while connected, past the TTL; free once it has gone.
+	d = await v2(s)
+	await asyncio.sleep(scaled(1) + 0.5)
+	await d.send({"action": "nick", "name": "migrant"})
+	await d.expect_error("name migrant is taken")
+	await c.close()
+
+	async def free():
+		await d.send({"action": "nick", "name": "migrant"})
+		m = await d.recv()
+		return m == {"action": "nick", "user_id": d.id,
+		    "name": "migrant"}
+	await asyncio.sleep(scaled(1))
+	await wait_until(free, timeout=5, interval=0.2, what="the migrated "
+	    "session's name to be free once it has gone")
+	await s.stop()
+	db = sqlite3.connect(path)
+	version = db.execute("PRAGMA user_version").fetchone()[0]
+	cols = [r[1] for r in db.execute("PRAGMA table_info(sessions)")]
+	db.close()
+	check(version == 2 and "holder" in cols and "gen" in cols,
+	    "after migrating: user_version %d, sessions columns %s" %
+	    (version, cols))
 
 
 @suite.test("a memory server's epoch changes with each start", fresh=True)

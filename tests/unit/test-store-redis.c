@@ -226,16 +226,20 @@ test_sessions(void **state)
 	s->ops->session_resume(s, H2, T0, on_done, T(fx, 2));
 	s->ops->name_set(s, "5", "Alice", T0, on_done, T(fx, 3));
 	/* Released: resumable until ttl has passed, by the caller's clock. */
-	s->ops->session_release(s, "5", T0, on_done, T(fx, 4));
+	/* (The holders: 1 created it, 2 resumed it and never claimed it,
+	 * 3 resumed it released.) */
+	s->ops->session_release(s, "5", 1, T0, on_done, T(fx, 4));
 	s->ops->session_resume(s, H1, T0 + TTL - 1, on_done, T(fx, 5));
-	s->ops->session_release(s, "5", T0 + TTL, on_done, T(fx, 6));
+	s->ops->session_release(s, "5", 3, T0 + TTL, on_done, T(fx, 6));
 	s->ops->session_resume(s, H1, T0 + 2 * TTL + 1, on_done, T(fx, 7));
 	s->ops->session_resume(s, H1, T0 + 2 * TTL + 2, on_done, T(fx, 8));
 	wait_done(fx, 9);
 	for (int i = 0; i < 9; i++)
 		assert_int_equal(fx->got.order[i], i);	/* in order */
 	assert_int_equal(fx->got.res[0].status, STORE_OK);
+	assert_int_equal(fx->got.res[0].holder, 1);
 	assert_int_equal(fx->got.res[1].status, STORE_OK);
+	assert_int_equal(fx->got.res[1].holder, 2);
 	assert_string_equal(fx->got.res[1].user_id, "5");
 	assert_string_equal(fx->got.res[1].name, "");
 	assert_int_equal(fx->got.res[2].status, STORE_ERR_NOT_FOUND);
@@ -243,6 +247,7 @@ test_sessions(void **state)
 	assert_int_equal(fx->got.res[5].status, STORE_OK);
 	assert_string_equal(fx->got.res[5].user_id, "5");
 	assert_string_equal(fx->got.res[5].name, "Alice");
+	assert_int_equal(fx->got.res[5].holder, 3);
 	assert_int_equal(fx->got.res[7].status, STORE_ERR_NOT_FOUND);
 	assert_int_equal(fx->got.res[8].status, STORE_ERR_NOT_FOUND);
 }
@@ -263,7 +268,7 @@ test_names(void **state)
 	s->ops->name_set(s, "2", "", T0, on_done, T(fx, 7));		/* drop */
 	s->ops->name_set(s, "1", "Alice", T0, on_done, T(fx, 8));
 	/* 1 disconnects: its name stays reserved until it expires. */
-	s->ops->session_release(s, "1", T0, on_done, T(fx, 9));
+	s->ops->session_release(s, "1", 1, T0, on_done, T(fx, 9));
 	s->ops->name_set(s, "2", "alice", T0 + TTL - 1, on_done, T(fx, 10));
 	s->ops->name_set(s, "2", "alice", T0 + TTL + 1, on_done, T(fx, 11));
 	s->ops->session_resume(s, H1, T0 + TTL + 2, on_done, T(fx, 12));

@@ -208,11 +208,13 @@ test_sessions(void **state)
 	struct fixture	*fx = *state;
 	struct store	*st = fx->st;
 	unsigned char	 h1[CHAT_TOKEN_HASH_SIZE], h2[CHAT_TOKEN_HASH_SIZE];
+	uint64_t	 holder;
 
 	hash_of("token-one", h1);
 	hash_of("token-two", h2);
 	CALL(fx, st->ops->session_create(st, "7", h1, 100, done, NULL));
 	assert_int_equal(got.status, STORE_OK);
+	holder = got.holder;
 	CALL(fx, st->ops->session_resume(st, h2, 100, done, NULL));
 	assert_int_equal(got.status, STORE_ERR_NOT_FOUND);
 	CALL(fx, st->ops->session_resume(st, h1, 100, done, NULL));
@@ -224,11 +226,13 @@ test_sessions(void **state)
 	CALL(fx, st->ops->session_resume(st, h1, 100 + 10 * TTL, done, NULL));
 	assert_int_equal(got.status, STORE_OK);
 	/* Released at t: alive at t + TTL, gone after. */
-	CALL(fx, st->ops->session_release(st, "7", 20000, done, NULL));
+	CALL(fx, st->ops->session_release(st, "7", holder, 20000, done,
+	    NULL));
 	CALL(fx, st->ops->session_resume(st, h1, 20000 + TTL, done, NULL));
 	assert_int_equal(got.status, STORE_OK);
 	assert_false(got.held);
-	CALL(fx, st->ops->session_release(st, "7", 30000, done, NULL));
+	CALL(fx, st->ops->session_release(st, "7", got.holder, 30000, done,
+	    NULL));
 	CALL(fx, st->ops->session_resume(st, h1, 30001 + TTL, done, NULL));
 	assert_int_equal(got.status, STORE_ERR_NOT_FOUND);
 }
@@ -239,10 +243,12 @@ test_names(void **state)
 	struct fixture	*fx = *state;
 	struct store	*st = fx->st;
 	unsigned char	 h1[CHAT_TOKEN_HASH_SIZE], h2[CHAT_TOKEN_HASH_SIZE];
+	uint64_t	 holder;
 
 	hash_of("a", h1);
 	hash_of("b", h2);
 	CALL(fx, st->ops->session_create(st, "1", h1, 0, done, NULL));
+	holder = got.holder;
 	CALL(fx, st->ops->session_create(st, "2", h2, 0, done, NULL));
 	CALL(fx, st->ops->name_set(st, "1", "Alice", 0, done, NULL));
 	assert_int_equal(got.status, STORE_OK);
@@ -254,7 +260,7 @@ test_names(void **state)
 	CALL(fx, st->ops->session_resume(st, h1, 0, done, NULL));
 	assert_string_equal(got.name, "ALICE");
 	/* Reserved while disconnected, free once expired. */
-	CALL(fx, st->ops->session_release(st, "1", 1000, done, NULL));
+	CALL(fx, st->ops->session_release(st, "1", holder, 1000, done, NULL));
 	CALL(fx, st->ops->name_set(st, "2", "alice", 1000 + TTL, done, NULL));
 	assert_int_equal(got.status, STORE_ERR_TAKEN);
 	CALL(fx, st->ops->name_set(st, "2", "alice", 1001 + TTL, done, NULL));
@@ -264,6 +270,77 @@ test_names(void **state)
 	assert_int_equal(got.status, STORE_OK);
 	CALL(fx, st->ops->session_resume(st, h2, 2000 + TTL, done, NULL));
 	assert_string_equal(got.name, "");
+}
+
+/*
+ * Only the current holder's release counts: a connection that lost the
+ * session to another (which claimed it), or that gave up its resume,
+ * releasing late leaves the session connected, its name reserved.
+ */
+static void
+test_holder(void **state)
+{
+	struct fixture	*fx = *state;
+	struct store	*st = fx->st;
+	unsigned char	 h[CHAT_TOKEN_HASH_SIZE], h2[CHAT_TOKEN_HASH_SIZE];
+	uint64_t	 first, second, third, fourth, t;
+
+	hash_of("held", h);
+	hash_of("other", h2);
+	CALL(fx, st->ops->session_create(st, "9", h, 0, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	first = got.holder;
+	CALL(fx, st->ops->session_create(st, "8", h2, 0, done, NULL));
+	CALL(fx, st->ops->name_set(st, "9", "Holder", 0, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+
+	/* A second connection resumes it, replaces the first, claims it. */
+	CALL(fx, st->ops->session_resume(st, h, 0, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	assert_true(got.held);
+	second = got.holder;
+	assert_true(second > first);
+	CALL(fx, st->ops->session_claim(st, "9", second, 0, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	/* The first releases after that: nothing changes. */
+	CALL(fx, st->ops->session_release(st, "9", first, 1000, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	t = 1001 + TTL;
+	CALL(fx, st->ops->name_set(st, "8", "holder", t, done, NULL));
+	assert_int_equal(got.status, STORE_ERR_TAKEN);
+	/* A third resumes it, but gives up (never claims): its release
+	 * changes nothing either, nor does an older claim. */
+	CALL(fx, st->ops->session_resume(st, h, t, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	assert_true(got.held);
+	assert_string_equal(got.name, "Holder");
+	third = got.holder;
+	assert_true(third > second);
+	CALL(fx, st->ops->session_release(st, "9", third, t, done, NULL));
+	CALL(fx, st->ops->session_claim(st, "9", first, t, done, NULL));
+	CALL(fx, st->ops->session_release(st, "9", first, t, done, NULL));
+	t += TTL + 1;
+	CALL(fx, st->ops->name_set(st, "8", "holder", t, done, NULL));
+	assert_int_equal(got.status, STORE_ERR_TAKEN);
+	/* The holder's own release counts: its TTL runs. */
+	CALL(fx, st->ops->session_release(st, "9", second, t, done, NULL));
+	CALL(fx, st->ops->session_resume(st, h, t + TTL, done, NULL));
+	assert_int_equal(got.status, STORE_OK);
+	assert_false(got.held);		/* released, and resumed again */
+	fourth = got.holder;
+	assert_true(fourth > third);
+	/* Holding now without a claim (it was free); a stale release
+	 * again changes nothing, its own does. */
+	CALL(fx, st->ops->session_release(st, "9", second, t + TTL, done,
+	    NULL));
+	CALL(fx, st->ops->name_set(st, "8", "holder", t + 3 * TTL, done,
+	    NULL));
+	assert_int_equal(got.status, STORE_ERR_TAKEN);
+	CALL(fx, st->ops->session_release(st, "9", fourth, t + 3 * TTL, done,
+	    NULL));
+	CALL(fx, st->ops->name_set(st, "8", "holder", t + 4 * TTL + 1, done,
+	    NULL));
+	assert_int_equal(got.status, STORE_OK);
 }
 
 static uint64_t
@@ -460,6 +537,7 @@ main(void)
 		EACH(test_ids),
 		EACH(test_sessions),
 		EACH(test_names),
+		EACH(test_holder),
 		EACH(test_history),
 		cmocka_unit_test_setup_teardown(test_reopen, setup_sql,
 		    teardown),
