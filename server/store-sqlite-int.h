@@ -59,6 +59,7 @@ struct sql_job {
 struct sql_batch {
 	struct sql_batch	*next;
 	struct sql_job		*head, **tail;
+	unsigned		 njobs;
 	/* Counters to write with it (only when no history row holds the
 	 * seq, or a write failed: dirty). */
 	uint64_t		 next_id, next_seq;

@@ -1,5 +1,6 @@
 /* The WAL checkpoint thread of the SQLite store (store-sqlite-wal.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <sqlite3.h>
@@ -15,6 +16,7 @@ struct sql_wal {
 	pthread_cond_t	 cond;
 	int		 due;		/* a checkpoint is asked for */
 	int		 restart;	/* the WAL is too big: all of it, now */
+	atomic_int	 blocking;	/* restart asked for, until it is done */
 	int		 stop;
 };
 
@@ -39,6 +41,8 @@ sql_wal_main(void *arg)
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_warn("sqlite checkpoint: %s", sqlite3_errmsg(w->db));
 		pthread_mutex_lock(&w->lock);
+		if (!w->restart)
+			atomic_store(&w->blocking, 0);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -64,6 +68,7 @@ sql_wal_start(const char *path, const char **why)
 		free(w);
 		return NULL;
 	}
+	atomic_init(&w->blocking, 0);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (pthread_create(&w->thread, NULL, sql_wal_main, w) != 0) {
@@ -87,10 +92,18 @@ sql_wal_grown(struct sql_wal *w, int pages)
 	/* Under a load that never lets a passive checkpoint catch up, the
 	 * WAL would grow without end: past the cap, one that waits for the
 	 * writer (the chat stalls once) and lets the WAL start over. */
-	if (pages >= CHAT_SQLITE_WAL_MAX_PAGES)
+	if (pages >= CHAT_SQLITE_WAL_MAX_PAGES) {
 		w->restart = 1;
+		atomic_store(&w->blocking, 1);
+	}
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+}
+
+int
+sql_wal_blocking(struct sql_wal *w)
+{
+	return w != NULL && atomic_load(&w->blocking);
 }
 
 void

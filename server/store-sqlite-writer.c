@@ -22,6 +22,7 @@ struct sql_writer {
 	struct sql_batch	*inbox, **inbox_tail;	/* to run */
 	struct sql_batch	*outbox, **outbox_tail;	/* run */
 	int			 stop;
+	int			 running;	/* a list is out of the inbox */
 	int			 efd;		/* outbox no longer empty */
 	struct event		*ev;
 	sql_writer_done_cb	 done;
@@ -55,11 +56,13 @@ sql_writer_main(void *arg)
 		list = w->inbox;
 		w->inbox = NULL;
 		w->inbox_tail = &w->inbox;
+		w->running = 1;
 		pthread_mutex_unlock(&w->lock);
 
 		sql_batches_run(w->conn, list);
 
 		pthread_mutex_lock(&w->lock);
+		w->running = 0;
 		wake = w->outbox == NULL;
 		sql_writer_append(&w->outbox_tail, list);
 		/* One wake-up while the libevent thread has not emptied the
@@ -145,6 +148,19 @@ sql_writer_submit(struct sql_writer *w, struct sql_batch *b)
 	sql_writer_append(&w->inbox_tail, b);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+}
+
+int
+sql_writer_idle(struct sql_writer *w)
+{
+	int	idle;
+
+	/* Only the caller submits, so idle stays true until it does; the
+	 * lock also makes the writer's last use of conn visible here. */
+	pthread_mutex_lock(&w->lock);
+	idle = !w->running && w->inbox == NULL && w->outbox == NULL;
+	pthread_mutex_unlock(&w->lock);
+	return idle;
 }
 
 void

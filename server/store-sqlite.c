@@ -131,7 +131,8 @@ sql_batches_done(void *arg, struct sql_batch *list)
 }
 
 /* Hand this pass's batch over (callbacks may start operations: those go
- * to the next one). */
+ * to the next one): to the writer thread, or, a small one while it is
+ * idle, run here (CHAT_SQLITE_INLINE_JOBS; ":memory:" always). */
 static void
 sql_flush(struct sql_store *q)
 {
@@ -145,7 +146,8 @@ sql_flush(struct sql_store *q)
 	b->id_dirty = q->id_dirty;
 	b->seq_dirty = q->seq_dirty;
 	q->id_dirty = q->seq_dirty = 0;
-	if (q->writer != NULL)
+	if (q->writer != NULL && (b->njobs > CHAT_SQLITE_INLINE_JOBS ||
+	    sql_wal_blocking(q->wal) || !sql_writer_idle(q->writer)))
 		sql_writer_submit(q->writer, b);
 	else {
 		sql_batches_run(&q->conn, b);
@@ -192,6 +194,7 @@ sql_job(struct sql_store *q, enum sql_kind kind, store_done_cb done,
 	j->arg = arg;
 	*q->batch->tail = j;
 	q->batch->tail = &j->next;
+	q->batch->njobs++;
 	return j;
 }
 

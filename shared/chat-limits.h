@@ -45,6 +45,11 @@
  * (64 MiB of 4 KiB pages); how long either side waits for the other. */
 #define CHAT_SQLITE_WAL_MAX_PAGES	16384
 #define CHAT_SQLITE_BUSY_MS		10000
+/* A batch of at most this many jobs, when the writer thread is idle, is
+ * run on the chat thread (a light load: two thread hand-offs fewer per
+ * message, as Redis keeps I/O on its main thread until there is a lot of
+ * it); a bigger one, or any while the writer works, goes to the writer. */
+#define CHAT_SQLITE_INLINE_JOBS		4
 /* A room's history may hold up to 1/N more rows than --history between
  * two trims (store-sqlite-exec.c). */
 #define CHAT_SQLITE_TRIM_SHARE		4

@@ -498,6 +498,64 @@ test_big_commit(void **state)
 	}
 }
 
+/* Seqs in the order their completions came. */
+static uint64_t	order[2100];
+static size_t	norder;
+
+static void
+done_order(void *arg, const struct store_result *res)
+{
+	(void)arg;
+	assert_int_equal(res->status, STORE_OK);
+	assert_true(norder < sizeof order / sizeof order[0]);
+	order[norder++] = res->seq;
+	ndone++;
+}
+
+static void
+append_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct fixture		*fx = arg;
+	struct store_msg	 m = { .user_id = "1", .text = "later",
+				       .text_len = 5 };
+
+	(void)fd;
+	(void)what;
+	fx->st->ops->history_append(fx->st, "small", &m, done_order, NULL);
+}
+
+/*
+ * Completions come in the order their operations started, whichever
+ * thread runs them: for SQLite, a big batch goes to the writer thread and
+ * the small ones started while it runs queue behind it, where on an idle
+ * writer they would run on this thread.
+ */
+static void
+test_order(void **state)
+{
+	struct fixture		*fx = *state;
+	struct store_msg	 m = { .user_id = "1", .text = "big",
+				       .text_len = 3 };
+	struct timeval		 later[] = { { 0, 0 }, { 0, 1000 },
+				    { 0, 5000 } };
+	int			 want = ndone + 2000 + 3 + 1;
+	size_t			 i;
+
+	norder = 0;
+	for (i = 0; i < 2000; i++)
+		fx->st->ops->history_append(fx->st, "big", &m, done_order,
+		    NULL);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(event_base_once(fx->base, -1, EV_TIMEOUT,
+		    append_later, fx, &later[i]), 0);
+	await_done(fx, want - 1);
+	append_later(-1, 0, fx);	/* the writer idle now */
+	await_done(fx, want);
+	assert_int_equal(norder, 2004);
+	for (i = 1; i < norder; i++)
+		assert_true(order[i] > order[i - 1]);
+}
+
 /* SQLite and Redis: everything survives a reopen (for Redis: a new store
  * object, as after a restart of the node). */
 static void
@@ -535,6 +593,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		EACH(test_ids),
+		EACH(test_order),
 		EACH(test_sessions),
 		EACH(test_names),
 		EACH(test_holder),
