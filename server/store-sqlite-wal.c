@@ -17,6 +17,10 @@ struct sql_wal {
 	int		 due;		/* a checkpoint is asked for */
 	int		 restart;	/* the WAL is too big: all of it, now */
 	atomic_int	 blocking;	/* restart asked for, until it is done */
+	/* The WAL is all in the database (reset_log frames): the next
+	 * commit starts it over, and syncs its header. */
+	atomic_int	 reset_due;
+	atomic_int	 reset_log;
 	int		 stop;
 };
 
@@ -24,7 +28,7 @@ static void *
 sql_wal_main(void *arg)
 {
 	struct sql_wal	*w = arg;
-	int		 rc, mode;
+	int		 rc, mode, log, done;
 
 	pthread_setname_np(pthread_self(), "sqlite-ckpt");
 	pthread_mutex_lock(&w->lock);
@@ -37,9 +41,14 @@ sql_wal_main(void *arg)
 		    SQLITE_CHECKPOINT_PASSIVE;
 		w->due = w->restart = 0;
 		pthread_mutex_unlock(&w->lock);
-		rc = sqlite3_wal_checkpoint_v2(w->db, NULL, mode, NULL, NULL);
+		rc = sqlite3_wal_checkpoint_v2(w->db, NULL, mode, &log,
+		    &done);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_warn("sqlite checkpoint: %s", sqlite3_errmsg(w->db));
+		if (rc == SQLITE_OK && log > 0 && done == log) {
+			atomic_store(&w->reset_log, log);
+			atomic_store(&w->reset_due, 1);
+		}
 		pthread_mutex_lock(&w->lock);
 		if (!w->restart)
 			atomic_store(&w->blocking, 0);
@@ -69,6 +78,8 @@ sql_wal_start(const char *path, const char **why)
 		return NULL;
 	}
 	atomic_init(&w->blocking, 0);
+	atomic_init(&w->reset_due, 0);
+	atomic_init(&w->reset_log, 0);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (pthread_create(&w->thread, NULL, sql_wal_main, w) != 0) {
@@ -85,6 +96,9 @@ sql_wal_start(const char *path, const char **why)
 void
 sql_wal_grown(struct sql_wal *w, int pages)
 {
+	/* Fewer frames than were checkpointed: it has started over. */
+	if (atomic_load(&w->reset_due) && pages < atomic_load(&w->reset_log))
+		atomic_store(&w->reset_due, 0);
 	if (pages < CHAT_SQLITE_CHECKPOINT_PAGES)
 		return;
 	pthread_mutex_lock(&w->lock);
@@ -101,9 +115,10 @@ sql_wal_grown(struct sql_wal *w, int pages)
 }
 
 int
-sql_wal_blocking(struct sql_wal *w)
+sql_wal_may_stall(struct sql_wal *w)
 {
-	return w != NULL && atomic_load(&w->blocking);
+	return w != NULL && (atomic_load(&w->blocking) ||
+	    atomic_load(&w->reset_due));
 }
 
 void

@@ -17,8 +17,9 @@ struct sql_wal;
 struct sql_wal	*sql_wal_start(const char *path, const char **why);
 /* The WAL holds pages pages: checkpoint if it is time. */
 void		 sql_wal_grown(struct sql_wal *, int pages);
-/* A checkpoint that makes the writer wait is asked for or running. */
-int		 sql_wal_blocking(struct sql_wal *);
+/* The next commit may wait (a checkpoint that makes the writer wait is
+ * asked for or running) or sync the disk (the WAL is to start over). */
+int		 sql_wal_may_stall(struct sql_wal *);
 /* Stop the thread and close its connection. */
 void		 sql_wal_stop(struct sql_wal *);
 

@@ -147,7 +147,7 @@ sql_flush(struct sql_store *q)
 	b->seq_dirty = q->seq_dirty;
 	q->id_dirty = q->seq_dirty = 0;
 	if (q->writer != NULL && (b->njobs > CHAT_SQLITE_INLINE_JOBS ||
-	    sql_wal_blocking(q->wal) || !sql_writer_idle(q->writer)))
+	    sql_wal_may_stall(q->wal) || !sql_writer_idle(q->writer)))
 		sql_writer_submit(q->writer, b);
 	else {
 		sql_batches_run(&q->conn, b);

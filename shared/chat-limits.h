@@ -48,7 +48,8 @@
 /* A batch of at most this many jobs, when the writer thread is idle, is
  * run on the chat thread (a light load: two thread hand-offs fewer per
  * message, as Redis keeps I/O on its main thread until there is a lot of
- * it); a bigger one, or any while the writer works, goes to the writer. */
+ * it); a bigger one, any while the writer works, or one whose commit may
+ * wait for a checkpoint or sync the WAL goes to the writer. */
 #define CHAT_SQLITE_INLINE_JOBS		4
 /* A room's history may hold up to 1/N more rows than --history between
  * two trims (store-sqlite-exec.c). */
