@@ -61,7 +61,7 @@ __all__ = [
 	"ConnectionLost",
 	"SCALE", "PATH", "scaled", "asan_build", "tls_files", "ssl", "fail",
 	"check",
-	"expect_nothing", "join_in_order", "BackgroundReader",
+	"expect_nothing", "join_in_order", "still_held", "BackgroundReader",
 	"build_frame", "server_frame_at", "http_request", "wait_until",
 	"uniq", "jdump",
 	"OP_CONT", "OP_TEXT", "OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG",
@@ -646,6 +646,24 @@ async def join_in_order(room, *clients):
 async def expect_nothing(*clients, timeout=0.2):
 	"""None of clients receives anything within timeout (concurrently)."""
 	await asyncio.gather(*(c.expect_nothing(timeout) for c in clients))
+
+
+async def still_held(keeper, other, room, name, uid, ttl):
+	"""Past the session TTL (seconds), keeper, online all along as name
+	(user id uid) in room, still has its session: other cannot take the
+	name, reaches keeper by it, and sees it in the room."""
+	await asyncio.sleep(scaled(ttl) + 0.5)
+	await other.send({"action": "nick", "name": name.lower()})
+	await other.expect_error("name %s is taken" % name.lower())
+	await other.send({"action": "private_message", "name": name,
+	    "message": "still there?"})
+	await keeper.expect_v2({"action": "private_message",
+	    "user_id": other.id, "message": "still there?"})
+	await other.expect_v2({"action": "private_message",
+	    "user_id": uid, "name": name, "message": "still there?"})
+	await other.send({"action": "participants", "room": room})
+	await other.expect({"action": "participants", "room": room,
+	    "participants": [uid], "names": [name]})
 
 
 class HandshakeError(Exception):

@@ -185,18 +185,7 @@ async def _(srv):
 		await keeper.join(room)
 
 		# Past the TTL the holder still has its session and name.
-		await asyncio.sleep(scaled(TTL) + 0.5)
-		await other.send({"action": "nick", "name": name.lower()})
-		await other.expect_error("name %s is taken" % name.lower())
-		await other.send({"action": "private_message", "name": name,
-		    "message": "still there?"})
-		await keeper.expect_v2({"action": "private_message",
-		    "user_id": other.id, "message": "still there?"})
-		await other.expect_v2({"action": "private_message",
-		    "user_id": uid, "name": name, "message": "still there?"})
-		await other.send({"action": "participants", "room": room})
-		await other.expect({"action": "participants", "room": room,
-		    "participants": [uid], "names": [name]})
+		await still_held(keeper, other, room, name, uid, TTL)
 
 		# Its own release counts: once it has gone for longer than
 		# the TTL, the name is free.

@@ -101,18 +101,7 @@ async def body(srv, need_hit):
 	    " completed: the test did not test anything" % ATTEMPTS)
 	# Past the TTL: had the abandoned connection released the holder's
 	# session, it would have expired now and its name would be free.
-	await asyncio.sleep(scaled(TTL) + 0.5)
-	await other.send({"action": "nick", "name": name.lower()})
-	await other.expect_error("name %s is taken" % name.lower())
-	await other.send({"action": "private_message", "name": name,
-	    "message": "still there?"})
-	await keeper.expect_v2({"action": "private_message",
-	    "user_id": other.id, "message": "still there?"})
-	await other.expect_v2({"action": "private_message",
-	    "user_id": keeper.id, "name": name, "message": "still there?"})
-	await other.send({"action": "participants", "room": room})
-	await other.expect({"action": "participants", "room": room,
-	    "participants": [keeper.id], "names": [name]})
+	await still_held(keeper, other, room, name, keeper.id, TTL)
 	# Nor did the abandoned connections leave a hold behind: once the
 	# holder goes, its session expires like any other (its name free
 	# after the TTL, its token unknown).
