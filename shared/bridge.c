@@ -296,11 +296,12 @@ int
 bridge_push_cmd(struct bridge *b, struct bridge_cmd *cmd)
 {
 	cmd->next = NULL;
+	/* The first of the pass: hand over once this pass's active
+	 * callbacks are done. */
+	if (b->cmd_pending == NULL)
+		event_active(b->ev_flush, EV_TIMEOUT, 0);
 	*b->cmd_pending_tail = cmd;
 	b->cmd_pending_tail = &cmd->next;
-	/* Runs once this pass's active callbacks are done (a no-op when
-	 * already active). */
-	event_active(b->ev_flush, EV_TIMEOUT, 0);
 	return 0;
 }
 
